@@ -1,0 +1,17 @@
+//! The ledger's domain: money, identifiers, event metadata and the aggregates of a contrat de ville.
+//!
+//! Everything here is pure: no I/O, no async, no SQL. Aggregates implement [`esrs::Aggregate`]:
+//! `handle_command` checks a command against the current state and returns the events it causes,
+//! `apply_event` folds an event into the state.
+
+pub mod event;
+pub mod ids;
+pub mod metadata;
+pub mod money;
+pub mod porteur;
+pub mod dossier;
+
+pub use event::DomainEvent;
+pub use ids::{DossierId, PorteurId};
+pub use metadata::{ActKind, ActRef, Actor, Metadata, Source};
+pub use money::{Amount, AmountError};

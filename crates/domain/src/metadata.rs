@@ -1,0 +1,113 @@
+//! What is recorded about every event besides its payload: who, when in business time, on which
+//! act, and through which command.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// The person acting in office and the organisation they act for. Only people acting in office
+/// are named in the log (see ARCHITECTURE.md, personal data).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Actor {
+    pub person: String,
+    pub organisation: String,
+}
+
+impl Actor {
+    pub fn new(person: impl Into<String>, organisation: impl Into<String>) -> Self {
+        Self {
+            person: person.into(),
+            organisation: organisation.into(),
+        }
+    }
+
+    /// The ledger itself, for facts it records on its own (e.g. the referential at `init`).
+    pub fn system() -> Self {
+        Self::new("engagements", "system")
+    }
+}
+
+/// Through which door a command came in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    Cli,
+    Api,
+    Import,
+    Demo,
+    System,
+}
+
+/// The kind of legal act a fact rests on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActKind {
+    /// Délibération of an assembly (conseil communautaire, conseil municipal…).
+    Deliberation,
+    /// Arrêté (attributif, préfectoral…).
+    Arrete,
+    /// Comité des financeurs or another committee's decision.
+    Comite,
+    /// A signed convention or CPO.
+    Convention,
+    /// Avenant to the contract or to a convention.
+    Avenant,
+    /// Mandat de paiement.
+    Mandat,
+    /// Any other act, described by its reference.
+    Other,
+}
+
+/// The act a fact rests on, e.g. « Comité des financeurs du 12/03/2025, réf. CF-2025-01 ».
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActRef {
+    pub kind: ActKind,
+    pub reference: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<NaiveDate>,
+}
+
+/// Metadata recorded with every event of one command.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Metadata {
+    pub actor: Actor,
+    /// Idempotency key: the same command id twice records once.
+    pub command_id: Uuid,
+    pub correlation_id: Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub causation_id: Option<Uuid>,
+    pub source: Source,
+    /// Business date of the fact (comité date, signature, payment date); may be in the past.
+    pub effective_date: NaiveDate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub act: Option<ActRef>,
+}
+
+impl Metadata {
+    /// Metadata for a new command: fresh command and correlation ids.
+    pub fn new(actor: Actor, source: Source, effective_date: NaiveDate) -> Self {
+        let command_id = Uuid::now_v7();
+        Self {
+            actor,
+            command_id,
+            correlation_id: command_id,
+            causation_id: None,
+            source,
+            effective_date,
+            act: None,
+        }
+    }
+
+    pub fn with_act(mut self, act: ActRef) -> Self {
+        self.act = Some(act);
+        self
+    }
+
+    pub fn with_command_id(mut self, command_id: Uuid) -> Self {
+        self.command_id = command_id;
+        self
+    }
+}

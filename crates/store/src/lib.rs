@@ -1,0 +1,30 @@
+//! The ledger's event store: an append-only, SHA-256 hash-chained log on SQLite or PostgreSQL.
+//!
+//! - every event has a global, gapless `position` and a per-stream `version`;
+//! - appends go through one writer task that gathers concurrent commands into batches, one
+//!   transaction per batch (group commit), and acknowledges a command only once it is durable;
+//! - a command id makes an append idempotent: the same id twice records once;
+//! - database triggers refuse UPDATE and DELETE on the log; [`Store::verify`] recomputes the chain.
+//!
+//! The canonical encoding hashed for each event is documented in [`hash`] and in
+//! `docs/adr/0001-event-store.md`.
+
+mod backend;
+mod error;
+pub mod esrs_adapter;
+pub mod hash;
+mod model;
+mod store;
+mod subscription;
+pub mod testing;
+mod verify;
+mod writer;
+
+pub use error::{AppendError, StoreError};
+pub use model::{
+    AppendRequest, Appended, ChainHead, EventRow, ExpectedVersion, NewEvent, RecordedEvent,
+    StreamAppend,
+};
+pub use store::{Limits, Store};
+pub use subscription::Subscription;
+pub use verify::{VerifyProblem, VerifyReport};

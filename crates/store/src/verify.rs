@@ -1,0 +1,116 @@
+//! Walking the whole log to prove it was not altered.
+
+use std::collections::HashMap;
+
+use crate::error::StoreError;
+use crate::hash::{event_hash, GENESIS_HASH};
+use crate::model::EventRow;
+use crate::store::Store;
+
+const PAGE_ROWS: i64 = 5_000;
+
+/// The first thing found wrong in the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyProblem {
+    pub position: i64,
+    pub what: String,
+}
+
+/// What a walk of the log found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyReport {
+    pub events: i64,
+    pub position_last: i64,
+    pub head_hash: String,
+    /// `None` when every check passed.
+    pub problem: Option<VerifyProblem>,
+}
+
+impl VerifyReport {
+    pub fn is_ok(&self) -> bool {
+        self.problem.is_none()
+    }
+}
+
+/// Checks, for every row in position order: positions gapless from 1, `prev_hash` equal to the
+/// previous row's hash, the hash recomputed from the row, versions contiguous within each stream,
+/// `recorded_at` never decreasing. Stops at the first problem.
+pub(crate) async fn walk(
+    store: &Store,
+    mut progress: impl FnMut(i64),
+) -> Result<VerifyReport, StoreError> {
+    let mut checker = Checker::default();
+    let mut from = 1;
+    loop {
+        let rows = store.read_rows(from, PAGE_ROWS).await?;
+        let Some(last) = rows.last() else { break };
+        from = last.position + 1;
+        for row in &rows {
+            if let Err(what) = checker.check(row) {
+                return Ok(checker.report(Some(VerifyProblem {
+                    position: row.position,
+                    what,
+                })));
+            }
+        }
+        progress(checker.events);
+    }
+    Ok(checker.report(None))
+}
+
+#[derive(Default)]
+struct Checker {
+    events: i64,
+    position_last: i64,
+    hash_last: Option<String>,
+    recorded_at_last: i64,
+    stream_versions: HashMap<String, i64>,
+}
+
+impl Checker {
+    fn check(&mut self, row: &EventRow) -> Result<(), String> {
+        let position_expected = self.position_last + 1;
+        if row.position != position_expected {
+            return Err(format!(
+                "position {} follows {}: events are missing or out of order",
+                row.position, self.position_last
+            ));
+        }
+        let prev_expected = self.hash_last.as_deref().unwrap_or(GENESIS_HASH);
+        if row.prev_hash != prev_expected {
+            return Err("prev_hash does not match the previous event's hash".into());
+        }
+        let hash = event_hash(row);
+        if row.hash != hash {
+            return Err(format!(
+                "hash mismatch: stored {}, recomputed {hash}: the row was altered",
+                row.hash
+            ));
+        }
+        let version_expected = self.stream_versions.get(&row.stream_id).copied().unwrap_or(0) + 1;
+        if row.version != version_expected {
+            return Err(format!(
+                "stream {} jumps to version {} (expected {version_expected})",
+                row.stream_id, row.version
+            ));
+        }
+        if self.events > 0 && row.recorded_at < self.recorded_at_last {
+            return Err("recorded_at goes back in time".into());
+        }
+        self.stream_versions.insert(row.stream_id.clone(), row.version);
+        self.events += 1;
+        self.position_last = row.position;
+        self.hash_last = Some(row.hash.clone());
+        self.recorded_at_last = row.recorded_at;
+        Ok(())
+    }
+
+    fn report(&self, problem: Option<VerifyProblem>) -> VerifyReport {
+        VerifyReport {
+            events: self.events,
+            position_last: self.position_last,
+            head_hash: self.hash_last.clone().unwrap_or_else(|| GENESIS_HASH.to_string()),
+            problem,
+        }
+    }
+}

@@ -1,0 +1,375 @@
+//! The store on both backends: concurrency, idempotency, immutability, hash chain, esrs.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use engagements_domain::porteur::{Porteur, PorteurCommand, PorteurEvent, PorteurKind};
+use engagements_domain::{Actor, Metadata, PorteurId, Source};
+use engagements_store::esrs_adapter::EsrsStore;
+use engagements_store::testing::{self, TestDb};
+use engagements_store::{AppendError, AppendRequest, ExpectedVersion, NewEvent, Store};
+use sqlx::Connection;
+use uuid::Uuid;
+
+fn metadata() -> Metadata {
+    Metadata::new(
+        Actor::new("Agent test", "cabbalr"),
+        Source::Cli,
+        NaiveDate::from_ymd_opt(2025, 3, 12).unwrap(),
+    )
+}
+
+fn registered(porteur_id: PorteurId, name: &str) -> NewEvent {
+    NewEvent::from_event(&PorteurEvent::PorteurRegistered {
+        porteur_id,
+        name: name.to_string(),
+        kind: PorteurKind::Association,
+        siret: None,
+        rna: None,
+    })
+    .unwrap()
+}
+
+fn append_to(stream: &str, expected: ExpectedVersion, name: &str) -> AppendRequest {
+    AppendRequest::single(
+        metadata(),
+        "porteur",
+        stream,
+        expected,
+        vec![registered(PorteurId::new(), name)],
+    )
+}
+
+async fn count(store: &Store) -> usize {
+    store.read_all(1, i64::MAX).await.unwrap().len()
+}
+
+/// Runs `check` against a fresh database of each backend.
+async fn on_each_backend<F, Fut>(check: F)
+where
+    F: Fn(TestDb) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    for db in testing::all().await {
+        eprintln!("backend: {}", db.backend);
+        check(db).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_appends_are_gapless_and_contiguous() {
+    on_each_backend(|db| async move {
+        let store = Store::open(&db.url).await.unwrap();
+        let tasks_count = 32;
+        let appends_per_task = 20;
+        let mut tasks = Vec::new();
+        for task in 0..tasks_count {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                for i in 0..appends_per_task {
+                    if task % 2 == 0 {
+                        // Everyone fights over one stream: retry on conflict.
+                        loop {
+                            let version = store.stream_version("shared").await.unwrap().unwrap_or(0);
+                            let request = append_to(
+                                "shared",
+                                ExpectedVersion::from_version(version),
+                                &format!("t{task} #{i}"),
+                            );
+                            match store.append(request).await {
+                                Ok(_) => break,
+                                Err(AppendError::Conflict { .. }) => continue,
+                                Err(e) => panic!("{e}"),
+                            }
+                        }
+                    } else {
+                        let stream = format!("own-{task}");
+                        let request = append_to(
+                            &stream,
+                            ExpectedVersion::from_version(i),
+                            &format!("t{task} #{i}"),
+                        );
+                        store.append(request).await.unwrap();
+                    }
+                }
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let events = store.read_all(1, i64::MAX).await.unwrap();
+        assert_eq!(events.len(), (tasks_count * appends_per_task) as usize);
+        let mut versions: HashMap<String, i64> = HashMap::new();
+        for (index, event) in events.iter().enumerate() {
+            assert_eq!(event.position, index as i64 + 1, "positions are gapless");
+            let version = versions.entry(event.stream_id.clone()).or_default();
+            *version += 1;
+            assert_eq!(event.version, *version, "versions are contiguous");
+        }
+        assert_eq!(versions["shared"], 16 * appends_per_task);
+        let report = store.verify(|_| {}).await.unwrap();
+        assert!(report.is_ok(), "{:?}", report.problem);
+        assert_eq!(report.events, 640);
+        store.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn same_command_id_records_once_and_returns_the_first_result() {
+    on_each_backend(|db| async move {
+        let store = Store::open(&db.url).await.unwrap();
+        let request = append_to("p1", ExpectedVersion::NoStream, "Les Petits Débrouillards (fictif)");
+        let first = store.append(request.clone()).await.unwrap();
+        assert!(!first.duplicate);
+        let again = store.append(request).await.unwrap();
+        assert!(again.duplicate);
+        assert_eq!(again.events[0].position, first.events[0].position);
+        assert_eq!(again.events[0].hash, first.events[0].hash);
+        assert_eq!(count(&store).await, 1);
+        store.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_conflict_is_typed_and_changes_nothing() {
+    on_each_backend(|db| async move {
+        let store = Store::open(&db.url).await.unwrap();
+        store
+            .append(append_to("p1", ExpectedVersion::NoStream, "A"))
+            .await
+            .unwrap();
+        let error = store
+            .append(append_to("p1", ExpectedVersion::NoStream, "B"))
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            error,
+            AppendError::Conflict { actual: Some(1), .. }
+        ));
+        let error = store
+            .append(append_to("p2", ExpectedVersion::Exact(3), "C"))
+            .await
+            .unwrap_err();
+        assert!(matches!(error, AppendError::Conflict { actual: None, .. }));
+        assert_eq!(count(&store).await, 1);
+        store.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_conflicting_command_does_not_fail_its_batch() {
+    on_each_backend(|db| async move {
+        let store = Store::open(&db.url).await.unwrap();
+        store
+            .append(append_to("taken", ExpectedVersion::NoStream, "first"))
+            .await
+            .unwrap();
+        // Sent together, these land in the same batch or in neighbouring ones.
+        let mut tasks = Vec::new();
+        for i in 0..64 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                let stream = if i == 30 { "taken".to_string() } else { format!("s{i}") };
+                store
+                    .append(append_to(&stream, ExpectedVersion::NoStream, "x"))
+                    .await
+            }));
+        }
+        let mut accepted = 0;
+        let mut conflicts = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                Ok(_) => accepted += 1,
+                Err(AppendError::Conflict { .. }) => conflicts += 1,
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert_eq!((accepted, conflicts), (63, 1));
+        assert_eq!(count(&store).await, 64);
+        assert!(store.verify(|_| {}).await.unwrap().is_ok());
+        store.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn limits_are_errors_not_truncations() {
+    let db = testing::sqlite();
+    let store = Store::open(&db.url).await.unwrap();
+    let empty = AppendRequest::single(metadata(), "porteur", "p", ExpectedVersion::Any, vec![]);
+    assert!(matches!(store.append(empty).await, Err(AppendError::Empty)));
+    let huge_name = "x".repeat(300 * 1024);
+    let huge = append_to("p", ExpectedVersion::Any, &huge_name);
+    assert!(matches!(
+        store.append(huge).await,
+        Err(AppendError::LimitExceeded(_))
+    ));
+    assert_eq!(count(&store).await, 0);
+    store.shutdown().await;
+}
+
+/// Opens a raw connection beside the store, for what a user of the database could try.
+async fn raw_execute(db: &TestDb, sql: &str) -> Result<u64, sqlx::Error> {
+    if db.backend == "sqlite" {
+        let mut c = sqlx::SqliteConnection::connect(&db.url).await?;
+        Ok(sqlx::query(sql).execute(&mut c).await?.rows_affected())
+    } else {
+        let mut c = sqlx::PgConnection::connect(&db.url).await?;
+        Ok(sqlx::query(sql).execute(&mut c).await?.rows_affected())
+    }
+}
+
+#[tokio::test]
+async fn update_and_delete_are_refused_by_the_database() {
+    on_each_backend(|db| async move {
+        let store = Store::open(&db.url).await.unwrap();
+        store
+            .append(append_to("p1", ExpectedVersion::NoStream, "A"))
+            .await
+            .unwrap();
+        let before = store.read_rows(1, 10).await.unwrap();
+        for sql in [
+            "UPDATE events SET payload = '{}' WHERE position = 1",
+            "DELETE FROM events WHERE position = 1",
+        ] {
+            let error = raw_execute(&db, sql).await.unwrap_err();
+            assert!(error.to_string().contains("append-only"), "{error}");
+        }
+        if db.backend == "postgres" {
+            assert!(raw_execute(&db, "TRUNCATE events").await.is_err());
+        }
+        assert_eq!(store.read_rows(1, 10).await.unwrap(), before);
+        store.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn verify_names_the_first_altered_position() {
+    on_each_backend(|db| async move {
+        let store = Store::open(&db.url).await.unwrap();
+        for i in 0..10 {
+            store
+                .append(append_to(&format!("p{i}"), ExpectedVersion::NoStream, "Association"))
+                .await
+                .unwrap();
+        }
+        let report = store.verify(|_| {}).await.unwrap();
+        assert!(report.is_ok());
+        assert_eq!((report.events, report.position_last), (10, 10));
+
+        // Alter one byte of position 6's payload, with the trigger out of the way.
+        let tamper = "UPDATE events SET payload = REPLACE(payload, 'Association', 'Associatiom') WHERE position = 6";
+        if db.backend == "sqlite" {
+            let mut c = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+            sqlx::query("DROP TRIGGER events_refuse_update").execute(&mut c).await.unwrap();
+            sqlx::query(tamper).execute(&mut c).await.unwrap();
+        } else {
+            let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
+            sqlx::query("ALTER TABLE events DISABLE TRIGGER events_refuse_update_delete")
+                .execute(&mut c)
+                .await
+                .unwrap();
+            sqlx::query(tamper).execute(&mut c).await.unwrap();
+        }
+        let report = store.verify(|_| {}).await.unwrap();
+        let problem = report.problem.expect("tampering is detected");
+        assert_eq!(problem.position, 6);
+        assert!(problem.what.contains("hash mismatch"), "{}", problem.what);
+        store.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn read_stream_up_to_a_version_and_subscribe() {
+    on_each_backend(|db| async move {
+        let store = Store::open(&db.url).await.unwrap();
+        let mut subscription = store.subscribe(1);
+        for i in 0..3 {
+            store
+                .append(append_to("p", ExpectedVersion::from_version(i), "A"))
+                .await
+                .unwrap();
+        }
+        assert_eq!(store.read_stream("p", Some(2)).await.unwrap().len(), 2);
+        assert!(store.read_existing_stream("nope").await.is_err());
+        let batch = subscription.next_batch(100).await.unwrap();
+        assert_eq!(batch.len(), 3);
+        let follower = tokio::spawn(async move { subscription.next_batch(100).await.unwrap() });
+        store
+            .append(append_to("q", ExpectedVersion::NoStream, "B"))
+            .await
+            .unwrap();
+        let next = follower.await.unwrap();
+        assert_eq!(next[0].position, 4);
+        store.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn esrs_aggregate_manager_works_on_the_store() {
+    on_each_backend(|db| async move {
+        let store = Store::open(&db.url).await.unwrap();
+        let manager = esrs::manager::AggregateManager::new(EsrsStore::<Porteur>::new(
+            store.clone(),
+            Actor::new("Agent test", "cabbalr"),
+            Source::Cli,
+        ));
+        let porteur_id = PorteurId::new();
+        let state = esrs::AggregateState::with_id(porteur_id.0);
+        manager
+            .handle_command(
+                state,
+                PorteurCommand::Register {
+                    porteur_id,
+                    name: "Centre social Vivre Ensemble (fictif)".into(),
+                    kind: PorteurKind::Association,
+                    siret: None,
+                    rna: None,
+                },
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        let loaded = manager.load(porteur_id.0).await.unwrap().unwrap();
+        assert_eq!(*loaded.sequence_number(), 1);
+        manager
+            .handle_command(
+                loaded,
+                PorteurCommand::SignContratEngagementRepublicain {
+                    porteur_id,
+                    signed_on: NaiveDate::from_ymd_opt(2025, 1, 15).unwrap(),
+                },
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        // A stale state (version 0) conflicts instead of overwriting.
+        let stale = esrs::AggregateState::with_id(porteur_id.0);
+        let refused = manager
+            .handle_command(
+                stale,
+                PorteurCommand::Register {
+                    porteur_id,
+                    name: "Doublon".into(),
+                    kind: PorteurKind::Association,
+                    siret: None,
+                    rna: None,
+                },
+            )
+            .await;
+        assert!(refused.is_err());
+        assert!(manager.delete(porteur_id.0).await.is_err());
+        let events = store.read_stream(&porteur_id.stream_id(), None).await.unwrap();
+        assert_eq!(events.len(), 2);
+        assert_eq!(events[1].event_type, "ContratEngagementRepublicainSigned");
+        let _ = Uuid::nil();
+        store.shutdown().await;
+    })
+    .await;
+}
