@@ -35,8 +35,9 @@ pub enum Decision {
 
 /// Commands on a dossier.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "command", deny_unknown_fields)]
 pub enum DossierCommand {
+    #[serde(rename = "file_dossier")]
     File {
         dossier_id: DossierId,
         porteur_id: PorteurId,
@@ -45,6 +46,7 @@ pub enum DossierCommand {
         total_budget: Amount,
         requests: Vec<FundingRequest>,
     },
+    #[serde(rename = "decide_subsidy")]
     Decide {
         dossier_id: DossierId,
         financeur: String,

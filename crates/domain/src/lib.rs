@@ -9,9 +9,13 @@ pub mod ids;
 pub mod metadata;
 pub mod money;
 pub mod porteur;
+pub mod recorded;
 pub mod dossier;
+pub mod command;
 
+pub use command::LedgerCommand;
 pub use event::DomainEvent;
 pub use ids::{DossierId, PorteurId};
 pub use metadata::{ActKind, ActRef, Actor, Metadata, Source};
 pub use money::{Amount, AmountError};
+pub use recorded::{DecodeError, RecordedEvent};

@@ -104,8 +104,9 @@ impl From<Rna> for String {
 
 /// Commands on a porteur.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "command", deny_unknown_fields)]
 pub enum PorteurCommand {
+    #[serde(rename = "register_porteur")]
     Register {
         porteur_id: PorteurId,
         name: String,
@@ -115,6 +116,7 @@ pub enum PorteurCommand {
         #[serde(default)]
         rna: Option<Rna>,
     },
+    #[serde(rename = "sign_contrat_engagement_republicain")]
     SignContratEngagementRepublicain {
         porteur_id: PorteurId,
         signed_on: NaiveDate,

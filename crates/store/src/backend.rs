@@ -14,7 +14,7 @@ use sqlx::sqlite::{
 
 use crate::error::StoreError;
 use crate::model::{ChainHead, EventRow};
-use crate::writer::{plan_batch, Outcome, Pending};
+use crate::writer::{plan_batch, GroupOutcome, Pending};
 
 /// Advisory lock key that serialises writers of several processes on one PostgreSQL.
 pub(crate) const CHAIN_LOCK_KEY: i64 = 0x656e_6761_6765; // "engage"
@@ -100,7 +100,7 @@ macro_rules! dispatch {
 }
 
 impl Backend {
-    pub(crate) async fn write_batch(&self, batch: &[Pending]) -> Result<Vec<Outcome>, sqlx::Error> {
+    pub(crate) async fn write_batch(&self, batch: &[Pending]) -> Result<Vec<GroupOutcome>, sqlx::Error> {
         dispatch!(self, ops::write_batch(batch))
     }
     pub(crate) async fn head(&self) -> Result<Option<ChainHead>, sqlx::Error> {
@@ -151,20 +151,20 @@ macro_rules! backend_ops {
             pub(super) async fn write_batch(
                 pool: &$pool,
                 batch: &[Pending],
-            ) -> Result<Vec<Outcome>, sqlx::Error> {
+            ) -> Result<Vec<GroupOutcome>, sqlx::Error> {
                 let mut tx = pool.begin_with($begin).await?;
                 if let Some(sql) = $serialise {
                     sqlx::query(sql).bind(CHAIN_LOCK_KEY).execute(&mut *tx).await?;
                 }
                 let head = head_in(&mut *tx).await?;
-                let command_ids: Vec<String> = batch
-                    .iter()
-                    .map(|p| p.request.metadata.command_id.to_string())
+                let commands = batch.iter().flat_map(|p| p.commands.iter());
+                let command_ids: Vec<String> = commands
+                    .clone()
+                    .map(|c| c.request.metadata.command_id.to_string())
                     .collect();
                 let existing = rows_of_commands(&mut *tx, &command_ids).await?;
-                let stream_ids: Vec<String> = batch
-                    .iter()
-                    .flat_map(|p| p.request.streams.iter().map(|s| s.stream_id.clone()))
+                let stream_ids: Vec<String> = commands
+                    .flat_map(|c| c.request.streams.iter().map(|s| s.stream_id.clone()))
                     .collect();
                 let versions = stream_versions(&mut *tx, &stream_ids).await?;
                 let now = chrono::Utc::now().timestamp_micros();

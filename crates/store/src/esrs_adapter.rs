@@ -94,7 +94,10 @@ where
                 Ok(StoreEvent {
                     id: event.event_id,
                     aggregate_id,
-                    payload: event.decode::<A::Event>()?,
+                    payload: event.decode::<A::Event>().map_err(|e| StoreError::Corrupt {
+                        position: e.position,
+                        reason: e.reason,
+                    })?,
                     occurred_on: event.recorded_at,
                     sequence_number: i32::try_from(event.version).unwrap_or(i32::MAX),
                     version: Some(event.schema_version),

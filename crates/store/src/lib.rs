@@ -22,9 +22,11 @@ mod writer;
 
 pub use error::{AppendError, StoreError};
 pub use model::{
-    AppendRequest, Appended, ChainHead, EventRow, ExpectedVersion, NewEvent, RecordedEvent,
+    decode_row, AppendRequest, Appended, ChainHead, EventRow, ExpectedVersion, NewEvent,
     StreamAppend,
 };
 pub use store::{Limits, Store};
 pub use subscription::Subscription;
 pub use verify::{VerifyProblem, VerifyReport};
+
+pub use engagements_domain::RecordedEvent;

@@ -1,8 +1,8 @@
 //! What goes into the store and what comes out of it.
 
-use chrono::{DateTime, Utc};
+use chrono::DateTime;
 use engagements_domain::event::DomainEvent;
-use engagements_domain::Metadata;
+use engagements_domain::{Metadata, RecordedEvent};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -138,59 +138,31 @@ pub struct EventRow {
     pub hash: String,
 }
 
-/// An event read back from the log, with its metadata decoded.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RecordedEvent {
-    pub position: i64,
-    pub event_id: Uuid,
-    pub stream_type: String,
-    pub stream_id: String,
-    pub version: i64,
-    pub event_type: String,
-    pub schema_version: i32,
-    /// The payload's canonical JSON, as stored and hashed.
-    pub payload: String,
-    pub metadata: Metadata,
-    pub recorded_at: DateTime<Utc>,
-    pub prev_hash: String,
-    pub hash: String,
-}
-
-impl RecordedEvent {
-    /// Decodes a stored row; a row that does not decode is reported with its position.
-    pub fn from_row(row: EventRow) -> Result<Self, StoreError> {
-        let corrupt = |reason: String| StoreError::Corrupt {
-            position: row.position,
-            reason,
-        };
-        let event_id = Uuid::parse_str(&row.event_id).map_err(|e| corrupt(e.to_string()))?;
-        let metadata: Metadata =
-            serde_json::from_str(&row.metadata).map_err(|e| corrupt(format!("metadata: {e}")))?;
-        let recorded_at = DateTime::from_timestamp_micros(row.recorded_at)
-            .ok_or_else(|| corrupt("recorded_at out of range".into()))?;
-        Ok(RecordedEvent {
-            position: row.position,
-            event_id,
-            stream_type: row.stream_type,
-            stream_id: row.stream_id,
-            version: row.version,
-            event_type: row.event_type,
-            schema_version: row.schema_version,
-            payload: row.payload,
-            metadata,
-            recorded_at,
-            prev_hash: row.prev_hash,
-            hash: row.hash,
-        })
-    }
-
-    /// Deserialises the payload into a domain event.
-    pub fn decode<E: DomainEvent>(&self) -> Result<E, StoreError> {
-        serde_json::from_str(&self.payload).map_err(|e| StoreError::Corrupt {
-            position: self.position,
-            reason: format!("{} payload: {e}", self.event_type),
-        })
-    }
+/// Decodes a stored row; a row that does not decode is reported with its position.
+pub fn decode_row(row: EventRow) -> Result<RecordedEvent, StoreError> {
+    let corrupt = |reason: String| StoreError::Corrupt {
+        position: row.position,
+        reason,
+    };
+    let event_id = Uuid::parse_str(&row.event_id).map_err(|e| corrupt(e.to_string()))?;
+    let metadata: Metadata =
+        serde_json::from_str(&row.metadata).map_err(|e| corrupt(format!("metadata: {e}")))?;
+    let recorded_at = DateTime::from_timestamp_micros(row.recorded_at)
+        .ok_or_else(|| corrupt("recorded_at out of range".into()))?;
+    Ok(RecordedEvent {
+        position: row.position,
+        event_id,
+        stream_type: row.stream_type,
+        stream_id: row.stream_id,
+        version: row.version,
+        event_type: row.event_type,
+        schema_version: row.schema_version,
+        payload: row.payload,
+        metadata,
+        recorded_at,
+        prev_hash: row.prev_hash,
+        hash: row.hash,
+    })
 }
 
 /// The last event of the chain.

@@ -8,10 +8,11 @@ use tokio::task::JoinHandle;
 
 use crate::backend::Backend;
 use crate::error::{AppendError, StoreError};
-use crate::model::{canonical_json, AppendRequest, Appended, ChainHead, EventRow, RecordedEvent};
+use crate::model::{canonical_json, decode_row, AppendRequest, Appended, ChainHead, EventRow};
+use engagements_domain::RecordedEvent;
 use crate::subscription::Subscription;
 use crate::verify::{self, VerifyReport};
-use crate::writer::{self, Outcome, Pending};
+use crate::writer::{self, Outcome, Pending, PendingCommand};
 
 /// Limits on what one command may carry. A limit that is hit is an error, never a truncation.
 #[derive(Debug, Clone, Copy)]
@@ -96,41 +97,57 @@ impl Store {
 
     /// Appends one command's events atomically; returns once they are durable.
     pub async fn append(&self, request: AppendRequest) -> Result<Appended, AppendError> {
-        self.check_limits(&request)?;
-        let metadata_json = canonical_json(&request.metadata)
-            .map_err(|e| AppendError::LimitExceeded(format!("metadata does not serialise: {e}")))?;
-        let metadata = request.metadata.clone();
+        let mut appended = self.append_group(vec![request]).await?;
+        appended.pop().ok_or(AppendError::Empty)
+    }
+
+    /// Appends several commands in one transaction, all or nothing: if one conflicts, none is
+    /// recorded. Used by atomic imports. Returns once they are durable.
+    pub async fn append_group(
+        &self,
+        requests: Vec<AppendRequest>,
+    ) -> Result<Vec<Appended>, AppendError> {
+        if requests.is_empty() {
+            return Err(AppendError::Empty);
+        }
+        let mut commands = Vec::with_capacity(requests.len());
+        let mut metadata = Vec::with_capacity(requests.len());
+        for request in requests {
+            self.check_limits(&request)?;
+            let metadata_json = canonical_json(&request.metadata).map_err(|e| {
+                AppendError::LimitExceeded(format!("metadata does not serialise: {e}"))
+            })?;
+            metadata.push(request.metadata.clone());
+            commands.push(PendingCommand {
+                request,
+                metadata_json,
+            });
+        }
         let (reply, answer) = oneshot::channel();
         let sender = self.inner.sender.lock().await.clone();
         let sender = sender.ok_or(AppendError::WriterStopped)?;
         sender
-            .send(Pending {
-                request,
-                metadata_json,
-                reply,
-            })
+            .send(Pending { commands, reply })
             .await
             .map_err(|_| AppendError::WriterStopped)?;
-        let outcome = answer.await.map_err(|_| AppendError::WriterStopped)??;
-        let decode = |rows: Vec<EventRow>| -> Vec<RecordedEvent> {
-            rows.into_iter()
-                .map(|row| recorded_with(row, &metadata))
-                .collect()
-        };
-        match outcome {
-            Outcome::Written(rows) => Ok(Appended {
-                events: decode(rows),
-                duplicate: false,
-            }),
-            Outcome::Duplicate(rows) => Ok(Appended {
-                events: rows
-                    .into_iter()
-                    .filter_map(|row| RecordedEvent::from_row(row).ok())
-                    .collect(),
-                duplicate: true,
-            }),
-            Outcome::Rejected(error) => Err(error),
-        }
+        let outcomes = answer.await.map_err(|_| AppendError::WriterStopped)??;
+        Ok(outcomes
+            .into_iter()
+            .zip(metadata)
+            .map(|(outcome, metadata)| match outcome {
+                Outcome::Written(rows) => Appended {
+                    events: rows
+                        .into_iter()
+                        .map(|row| recorded_with(row, &metadata))
+                        .collect(),
+                    duplicate: false,
+                },
+                Outcome::Duplicate(rows) => Appended {
+                    events: rows.into_iter().filter_map(|row| decode_row(row).ok()).collect(),
+                    duplicate: true,
+                },
+            })
+            .collect())
     }
 
     fn check_limits(&self, request: &AppendRequest) -> Result<(), AppendError> {
@@ -183,7 +200,7 @@ impl Store {
             .backend
             .read_stream(stream_id, up_to_version)
             .await?;
-        rows.into_iter().map(RecordedEvent::from_row).collect()
+        rows.into_iter().map(decode_row).collect()
     }
 
     /// Like [`Store::read_stream`], but an empty stream is an error.
@@ -205,7 +222,7 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
         let rows = self.read_rows(from_position, limit).await?;
-        rows.into_iter().map(RecordedEvent::from_row).collect()
+        rows.into_iter().map(decode_row).collect()
     }
 
     /// Raw rows, exactly as stored (for verification and export).

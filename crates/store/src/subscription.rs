@@ -5,7 +5,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use crate::error::StoreError;
-use crate::model::RecordedEvent;
+use engagements_domain::RecordedEvent;
 use crate::store::Store;
 
 /// How often a follower looks for events written by other processes.

@@ -373,3 +373,36 @@ async fn esrs_aggregate_manager_works_on_the_store() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_group_is_recorded_all_or_nothing() {
+    on_each_backend(|db| async move {
+        let store = Store::open(&db.url).await.unwrap();
+        store
+            .append(append_to("taken", ExpectedVersion::NoStream, "first"))
+            .await
+            .unwrap();
+        let refused = store
+            .append_group(vec![
+                append_to("a", ExpectedVersion::NoStream, "a"),
+                append_to("taken", ExpectedVersion::NoStream, "clash"),
+                append_to("b", ExpectedVersion::NoStream, "b"),
+            ])
+            .await;
+        assert!(matches!(refused, Err(AppendError::Conflict { .. })));
+        assert_eq!(count(&store).await, 1);
+        let accepted = store
+            .append_group(vec![
+                append_to("a", ExpectedVersion::NoStream, "a"),
+                append_to("a", ExpectedVersion::Exact(1), "a again"),
+            ])
+            .await
+            .unwrap();
+        assert_eq!(accepted.len(), 2);
+        assert_eq!(accepted[1].events[0].version, 2);
+        assert_eq!(count(&store).await, 3);
+        assert!(store.verify(|_| {}).await.unwrap().is_ok());
+        store.shutdown().await;
+    })
+    .await;
+}
