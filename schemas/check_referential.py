@@ -12,7 +12,7 @@ For every contract directory:
 
 If the seed document is available (env ENGAGEMENTS_SEED, or ../shared/seed/<file> next to the
 repository), cited lines must also be non-blank and every `name_variants` / `title_variants` text
-must literally appear on its cited lines.
+and every contract `legal_basis` / `evaluation` text must literally appear on its cited lines.
 
 Usage: python3 schemas/check_referential.py            (exit status 0 = OK, 1 = failures)
 Requires: pip install jsonschema   (set REFERENTIAL_SKIP_SCHEMA=1 to skip schema validation)
@@ -136,13 +136,15 @@ def check_lines(data, where, seed, nlines):
                     for n in range(a, b + 1):
                         if not seed[n - 1].strip():
                             fail(f"{where}/{name}.json {path}: cited line {n} is blank")
-            if seed is not None and "text" in owner and ("where" in owner or path.count("name_variants") or path.count("title_variants")):
+            literal = ("where" in owner or "name_variants" in path or "title_variants" in path
+                       or ".legal_basis[" in path or ".evaluation[" in path)
+            if seed is not None and "text" in owner and literal:
                 text = owner["text"]
                 for a, b in (r for r in sl if isinstance(r, list) and len(r) == 2):
                     if 1 <= a <= b <= len(seed):
                         chunk = " ".join(seed[n - 1].strip() for n in range(a, b + 1))
                         if text not in chunk:
-                            fail(f"{where}/{name}.json {path}: variant text {text!r} not found on lines {a}-{b}")
+                            fail(f"{where}/{name}.json {path}: text {text!r} not found on lines {a}-{b}")
 
 
 def uniq(items, label, where):
