@@ -1,1 +1,18 @@
-//! placeholder
+//! The ledger's use cases: handling commands, keeping the read model up to date, and the
+//! operations the CLI and the server share.
+//!
+//! Commands are decided by the domain's aggregates (`esrs::Aggregate::handle_command` and
+//! `apply_event`) over states cached in memory, then appended with the streams' expected
+//! versions; a conflict (another writer got there first) reloads the states and retries.
+
+mod error;
+mod handlers;
+mod ledger;
+mod meta;
+mod read_model;
+mod states;
+
+pub use error::CommandError;
+pub use ledger::{Ledger, Receipt};
+pub use meta::{CommandLine, CommandMeta, MetaDefaults};
+pub use read_model::ReadModel;

@@ -1,1 +1,80 @@
-fn main() {}
+//! `engagements`: an event-sourced ledger of public grants and commitments for contrats de ville.
+//!
+//! Thin glue over the library crates: parse arguments, open the ledger, call a use case, print.
+
+mod commands;
+mod output;
+
+use clap::{Parser, Subcommand};
+
+/// An event-sourced ledger of public grants and commitments for contrats de ville.
+#[derive(Debug, Parser)]
+#[command(name = "engagements", version, about, long_about = None)]
+pub struct Cli {
+    /// The ledger's database: sqlite://PATH (created on first use) or postgres://USER@HOST/DB.
+    #[arg(
+        long,
+        global = true,
+        env = "ENGAGEMENTS_DB",
+        default_value = "sqlite://engagements.db"
+    )]
+    pub db: String,
+    /// Who acts (a person in office), recorded on every event this command writes.
+    #[arg(
+        long,
+        global = true,
+        env = "ENGAGEMENTS_ACTOR",
+        default_value = "Opérateur CLI"
+    )]
+    pub actor: String,
+    /// The organisation the actor acts for (an organisation id of the referential).
+    #[arg(
+        long,
+        global = true,
+        env = "ENGAGEMENTS_ORGANISATION",
+        default_value = "cabbalr"
+    )]
+    pub organisation: String,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the ledger (and record the contract's referential).
+    Init(commands::init::InitArgs),
+    /// Walk the whole log, recompute every hash, and check positions, versions and times.
+    Verify(commands::verify::VerifyArgs),
+    /// Record the commands of a JSON-lines file, one command per line.
+    Apply(commands::apply::ApplyArgs),
+    /// Print a report (a view of the ledger).
+    Report(commands::report::ReportArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the runtime: {error}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(commands::run(cli)) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}

@@ -22,7 +22,11 @@ impl LedgerCommand {
     pub fn name(&self) -> String {
         serde_json::to_value(self)
             .ok()
-            .and_then(|v| v.get("command").and_then(|c| c.as_str()).map(str::to_string))
+            .and_then(|v| {
+                v.get("command")
+                    .and_then(|c| c.as_str())
+                    .map(str::to_string)
+            })
             .unwrap_or_default()
     }
 }
@@ -45,12 +49,18 @@ impl<'de> Deserialize<'de> for LedgerCommand {
         let name = match value.get("command") {
             Some(serde_json::Value::String(name)) => name.clone(),
             Some(_) => return Err(D::Error::custom("\"command\" must be a string")),
-            None => return Err(D::Error::custom("missing field \"command\" naming the command")),
+            None => {
+                return Err(D::Error::custom(
+                    "missing field \"command\" naming the command",
+                ))
+            }
         };
         macro_rules! family {
             ($variant:ident, $type:ty) => {
                 if let Some(result) = decode_family::<$type>(&value) {
-                    return result.map(LedgerCommand::$variant).map_err(D::Error::custom);
+                    return result
+                        .map(LedgerCommand::$variant)
+                        .map_err(D::Error::custom);
                 }
             };
         }
@@ -74,11 +84,17 @@ mod tests {
         .unwrap();
         assert_eq!(ok.name(), "register_porteur");
         let unknown = serde_json::from_str::<LedgerCommand>(r#"{"command":"fly"}"#).unwrap_err();
-        assert!(unknown.to_string().contains("unknown command \"fly\""), "{unknown}");
+        assert!(
+            unknown.to_string().contains("unknown command \"fly\""),
+            "{unknown}"
+        );
         let extra = serde_json::from_str::<LedgerCommand>(
             r#"{"command":"register_porteur","porteur_id":"0190f2a0-0000-7000-8000-000000000001","name":"A","kind":"association","colour":"red"}"#,
         )
         .unwrap_err();
-        assert!(extra.to_string().contains("unknown field `colour`"), "{extra}");
+        assert!(
+            extra.to_string().contains("unknown field `colour`"),
+            "{extra}"
+        );
     }
 }

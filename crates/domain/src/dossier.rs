@@ -185,7 +185,10 @@ impl esrs::Aggregate for Dossier {
                 financeur,
                 decision,
             } => {
-                let filing = state.filed.as_ref().ok_or(DossierError::NotFiled(dossier_id))?;
+                let filing = state
+                    .filed
+                    .as_ref()
+                    .ok_or(DossierError::NotFiled(dossier_id))?;
                 if !filing.requests.iter().any(|r| r.financeur == financeur) {
                     return Err(DossierError::FinanceurNotAsked {
                         dossier_id,
@@ -289,7 +292,9 @@ mod tests {
         .unwrap();
         (
             dossier_id,
-            events.into_iter().fold(DossierState::default(), Dossier::apply_event),
+            events
+                .into_iter()
+                .fold(DossierState::default(), Dossier::apply_event),
         )
     }
 

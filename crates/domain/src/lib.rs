@@ -4,14 +4,14 @@
 //! `handle_command` checks a command against the current state and returns the events it causes,
 //! `apply_event` folds an event into the state.
 
+pub mod command;
+pub mod dossier;
 pub mod event;
 pub mod ids;
 pub mod metadata;
 pub mod money;
 pub mod porteur;
 pub mod recorded;
-pub mod dossier;
-pub mod command;
 
 pub use command::LedgerCommand;
 pub use event::DomainEvent;

@@ -14,7 +14,9 @@ pub const AMOUNT_MAX_EUR: Decimal = Decimal::from_parts(3_567_587_328, 232, 0, f
 /// Why a figure is not a valid amount.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AmountError {
-    #[error("amount {0} is negative: amounts are euros ≥ 0 (a correction is recorded as its own event)")]
+    #[error(
+        "amount {0} is negative: amounts are euros ≥ 0 (a correction is recorded as its own event)"
+    )]
     Negative(String),
     #[error("amount {0} has more than 2 decimals: amounts are euros and cents")]
     TooPrecise(String),
@@ -139,7 +141,9 @@ impl<'de> Deserialize<'de> for Amount {
         impl de::Visitor<'_> for AmountVisitor {
             type Value = Amount;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an amount in euros, as a string or a number, ≥ 0 with at most 2 decimals")
+                f.write_str(
+                    "an amount in euros, as a string or a number, ≥ 0 with at most 2 decimals",
+                )
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Amount, E> {
                 v.parse().map_err(E::custom)
@@ -170,13 +174,22 @@ mod tests {
 
     #[test]
     fn rejects_negative_over_precise_and_huge() {
-        assert!(matches!(Amount::new(dec!(-0.01)), Err(AmountError::Negative(_))));
-        assert!(matches!(Amount::new(dec!(1.001)), Err(AmountError::TooPrecise(_))));
+        assert!(matches!(
+            Amount::new(dec!(-0.01)),
+            Err(AmountError::Negative(_))
+        ));
+        assert!(matches!(
+            Amount::new(dec!(1.001)),
+            Err(AmountError::TooPrecise(_))
+        ));
         assert!(matches!(
             Amount::new(dec!(1000000000000.01)),
             Err(AmountError::TooLarge(_))
         ));
-        assert!(matches!("12,5".parse::<Amount>(), Err(AmountError::Unparsable(_))));
+        assert!(matches!(
+            "12,5".parse::<Amount>(),
+            Err(AmountError::Unparsable(_))
+        ));
         assert_eq!(Amount::new(dec!(1.100)).unwrap().to_string(), "1.10");
         assert_eq!(AMOUNT_MAX_EUR, dec!(1000000000000));
     }

@@ -39,7 +39,10 @@ impl TryFrom<String> for Siret {
             return Err(PorteurError::InvalidSiret(text, "it must have 14 digits"));
         }
         if !siret_checksum_ok(&digits) {
-            return Err(PorteurError::InvalidSiret(text, "its checksum (Luhn) is wrong"));
+            return Err(PorteurError::InvalidSiret(
+                text,
+                "its checksum (Luhn) is wrong",
+            ));
         }
         Ok(Siret(digits))
     }
@@ -87,7 +90,9 @@ impl TryFrom<String> for Rna {
     fn try_from(text: String) -> Result<Self, Self::Error> {
         let ok = text.len() == 10
             && text.starts_with('W')
-            && text[1..].bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase());
+            && text[1..]
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase());
         if ok {
             Ok(Rna(text))
         } else {
@@ -296,7 +301,9 @@ mod tests {
             rna: None,
         };
         let events = Porteur::handle_command(&PorteurState::default(), register.clone()).unwrap();
-        let state = events.into_iter().fold(PorteurState::default(), Porteur::apply_event);
+        let state = events
+            .into_iter()
+            .fold(PorteurState::default(), Porteur::apply_event);
         assert_eq!(
             Porteur::handle_command(&state, register),
             Err(PorteurError::AlreadyRegistered(id))

@@ -1,1 +1,70 @@
-//! placeholder
+//! Pure folds of the ledger's log into read models, and the report tables built from them.
+//!
+//! [`Projections`] holds every read model; [`Projections::apply`] folds one recorded event into
+//! all of them, in position order. Folding the log up to a position gives the ledger as it was
+//! then; nothing here does I/O.
+
+pub mod porteurs;
+pub mod subsidy;
+pub mod table;
+
+use chrono::{DateTime, Utc};
+use engagements_domain::dossier::DossierEvent;
+use engagements_domain::porteur::PorteurEvent;
+use engagements_domain::{DecodeError, DomainEvent, RecordedEvent};
+
+pub use table::{Cell, Table};
+
+/// Every read model, as of `position`.
+#[derive(Debug, Clone, Default)]
+pub struct Projections {
+    /// Position of the last event folded in (0 for an empty ledger).
+    pub position: i64,
+    /// Record time of the last event folded in.
+    pub recorded_at: Option<DateTime<Utc>>,
+    pub porteurs: porteurs::PorteursView,
+    pub subsidy: subsidy::SubsidyView,
+}
+
+/// Why an event could not be folded.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ProjectionError {
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    #[error(
+        "event at position {got} arrives after position {last}: projections fold the log in order"
+    )]
+    OutOfOrder { last: i64, got: i64 },
+}
+
+impl Projections {
+    /// Folds one event into every read model. Events must come in position order.
+    pub fn apply(&mut self, event: &RecordedEvent) -> Result<(), ProjectionError> {
+        if event.position <= self.position {
+            return Err(ProjectionError::OutOfOrder {
+                last: self.position,
+                got: event.position,
+            });
+        }
+        match event.stream_type.as_str() {
+            PorteurEvent::STREAM_TYPE => self.porteurs.apply(event, &event.decode()?),
+            DossierEvent::STREAM_TYPE => self.subsidy.apply(event, &event.decode()?),
+            // Streams of kinds this version does not fold are kept in the log untouched.
+            _ => {}
+        }
+        self.position = event.position;
+        self.recorded_at = Some(event.recorded_at);
+        Ok(())
+    }
+
+    /// Folds a sequence of events from an empty ledger.
+    pub fn fold<'a>(
+        events: impl IntoIterator<Item = &'a RecordedEvent>,
+    ) -> Result<Projections, ProjectionError> {
+        let mut projections = Projections::default();
+        for event in events {
+            projections.apply(event)?;
+        }
+        Ok(projections)
+    }
+}

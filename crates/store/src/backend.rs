@@ -100,7 +100,10 @@ macro_rules! dispatch {
 }
 
 impl Backend {
-    pub(crate) async fn write_batch(&self, batch: &[Pending]) -> Result<Vec<GroupOutcome>, sqlx::Error> {
+    pub(crate) async fn write_batch(
+        &self,
+        batch: &[Pending],
+    ) -> Result<Vec<GroupOutcome>, sqlx::Error> {
         dispatch!(self, ops::write_batch(batch))
     }
     pub(crate) async fn head(&self) -> Result<Option<ChainHead>, sqlx::Error> {
@@ -120,6 +123,12 @@ impl Backend {
     ) -> Result<Vec<EventRow>, sqlx::Error> {
         dispatch!(self, ops::read_stream(stream_id, up_to_version))
     }
+    pub(crate) async fn read_command(
+        &self,
+        command_id: &str,
+    ) -> Result<Vec<EventRow>, sqlx::Error> {
+        dispatch!(self, ops::read_command(command_id))
+    }
     pub(crate) async fn stream_version(&self, stream_id: &str) -> Result<Option<i64>, sqlx::Error> {
         dispatch!(self, ops::stream_version(stream_id))
     }
@@ -130,7 +139,10 @@ impl Backend {
         payload: &str,
         recorded_at: i64,
     ) -> Result<(), sqlx::Error> {
-        dispatch!(self, ops::save_snapshot(name, position, payload, recorded_at))
+        dispatch!(
+            self,
+            ops::save_snapshot(name, position, payload, recorded_at)
+        )
     }
     pub(crate) async fn latest_snapshot(
         &self,
@@ -154,7 +166,10 @@ macro_rules! backend_ops {
             ) -> Result<Vec<GroupOutcome>, sqlx::Error> {
                 let mut tx = pool.begin_with($begin).await?;
                 if let Some(sql) = $serialise {
-                    sqlx::query(sql).bind(CHAIN_LOCK_KEY).execute(&mut *tx).await?;
+                    sqlx::query(sql)
+                        .bind(CHAIN_LOCK_KEY)
+                        .execute(&mut *tx)
+                        .await?;
                 }
                 let head = head_in(&mut *tx).await?;
                 let commands = batch.iter().flat_map(|p| p.commands.iter());
@@ -187,7 +202,8 @@ macro_rules! backend_ops {
                 conn: &mut <$db as sqlx::Database>::Connection,
                 rows: &[EventRow],
             ) -> Result<(), sqlx::Error> {
-                let mut query = QueryBuilder::<$db>::new(format!("INSERT INTO events ({COLUMNS}) "));
+                let mut query =
+                    QueryBuilder::<$db>::new(format!("INSERT INTO events ({COLUMNS}) "));
                 query.push_values(rows, |mut values, row| {
                     values
                         .push_bind(row.position)
@@ -286,6 +302,14 @@ macro_rules! backend_ops {
                 query.push_bind(up_to_version.unwrap_or(i64::MAX));
                 query.push(" ORDER BY version");
                 query.build_query_as().fetch_all(pool).await
+            }
+
+            pub(super) async fn read_command(
+                pool: &$pool,
+                command_id: &str,
+            ) -> Result<Vec<EventRow>, sqlx::Error> {
+                let mut conn = pool.acquire().await?;
+                rows_of_commands(&mut conn, &[command_id.to_string()]).await
             }
 
             pub(super) async fn stream_version(

@@ -77,7 +77,9 @@ where
             let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
             locks.entry(aggregate_id).or_default().clone()
         };
-        Ok(EventStoreLockGuard::new(LockGuard(mutex.lock_owned().await)))
+        Ok(EventStoreLockGuard::new(LockGuard(
+            mutex.lock_owned().await,
+        )))
     }
 
     async fn by_aggregate_id(
@@ -94,10 +96,12 @@ where
                 Ok(StoreEvent {
                     id: event.event_id,
                     aggregate_id,
-                    payload: event.decode::<A::Event>().map_err(|e| StoreError::Corrupt {
-                        position: e.position,
-                        reason: e.reason,
-                    })?,
+                    payload: event
+                        .decode::<A::Event>()
+                        .map_err(|e| StoreError::Corrupt {
+                            position: e.position,
+                            reason: e.reason,
+                        })?,
                     occurred_on: event.recorded_at,
                     sequence_number: i32::try_from(event.version).unwrap_or(i32::MAX),
                     version: Some(event.schema_version),

@@ -9,10 +9,10 @@ use tokio::task::JoinHandle;
 use crate::backend::Backend;
 use crate::error::{AppendError, StoreError};
 use crate::model::{canonical_json, decode_row, AppendRequest, Appended, ChainHead, EventRow};
-use engagements_domain::RecordedEvent;
 use crate::subscription::Subscription;
 use crate::verify::{self, VerifyReport};
 use crate::writer::{self, Outcome, Pending, PendingCommand};
+use engagements_domain::RecordedEvent;
 
 /// Limits on what one command may carry. A limit that is hit is an error, never a truncation.
 #[derive(Debug, Clone, Copy)]
@@ -143,7 +143,10 @@ impl Store {
                     duplicate: false,
                 },
                 Outcome::Duplicate(rows) => Appended {
-                    events: rows.into_iter().filter_map(|row| decode_row(row).ok()).collect(),
+                    events: rows
+                        .into_iter()
+                        .filter_map(|row| decode_row(row).ok())
+                        .collect(),
                     duplicate: true,
                 },
             })
@@ -226,8 +229,25 @@ impl Store {
     }
 
     /// Raw rows, exactly as stored (for verification and export).
-    pub async fn read_rows(&self, from_position: i64, limit: i64) -> Result<Vec<EventRow>, StoreError> {
+    pub async fn read_rows(
+        &self,
+        from_position: i64,
+        limit: i64,
+    ) -> Result<Vec<EventRow>, StoreError> {
         Ok(self.inner.backend.read_range(from_position, limit).await?)
+    }
+
+    /// The events recorded by a command, empty if that command id was never recorded.
+    pub async fn read_command(
+        &self,
+        command_id: uuid::Uuid,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let rows = self
+            .inner
+            .backend
+            .read_command(&command_id.to_string())
+            .await?;
+        rows.into_iter().map(decode_row).collect()
     }
 
     /// The current version of a stream, `None` if it has no event.
@@ -243,19 +263,25 @@ impl Store {
     /// Follows the log from `from_position` on (this process's appends wake it at once;
     /// other processes' appends are seen by polling).
     pub fn subscribe(&self, from_position: i64) -> Subscription {
-        Subscription::new(self.clone(), from_position, self.inner.last_position.clone())
+        Subscription::new(
+            self.clone(),
+            from_position,
+            self.inner.last_position.clone(),
+        )
     }
 
     /// Recomputes the whole chain; see [`VerifyReport`].
-    pub async fn verify(
-        &self,
-        progress: impl FnMut(i64),
-    ) -> Result<VerifyReport, StoreError> {
+    pub async fn verify(&self, progress: impl FnMut(i64)) -> Result<VerifyReport, StoreError> {
         verify::walk(self, progress).await
     }
 
     /// Stores a projection snapshot (insert-only; a second one at the same position is ignored).
-    pub async fn save_snapshot(&self, name: &str, position: i64, payload: &str) -> Result<(), StoreError> {
+    pub async fn save_snapshot(
+        &self,
+        name: &str,
+        position: i64,
+        payload: &str,
+    ) -> Result<(), StoreError> {
         let now = chrono::Utc::now().timestamp_micros();
         Ok(self
             .inner

@@ -5,8 +5,8 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use crate::error::StoreError;
-use engagements_domain::RecordedEvent;
 use crate::store::Store;
+use engagements_domain::RecordedEvent;
 
 /// How often a follower looks for events written by other processes.
 const POLL_INTERVAL: Duration = Duration::from_millis(200);
@@ -19,7 +19,11 @@ pub struct Subscription {
 }
 
 impl Subscription {
-    pub(crate) fn new(store: Store, from_position: i64, local_appends: watch::Receiver<i64>) -> Self {
+    pub(crate) fn new(
+        store: Store,
+        from_position: i64,
+        local_appends: watch::Receiver<i64>,
+    ) -> Self {
         Subscription {
             store,
             position_next: from_position.max(1),

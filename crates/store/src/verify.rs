@@ -87,7 +87,12 @@ impl Checker {
                 row.hash
             ));
         }
-        let version_expected = self.stream_versions.get(&row.stream_id).copied().unwrap_or(0) + 1;
+        let version_expected = self
+            .stream_versions
+            .get(&row.stream_id)
+            .copied()
+            .unwrap_or(0)
+            + 1;
         if row.version != version_expected {
             return Err(format!(
                 "stream {} jumps to version {} (expected {version_expected})",
@@ -97,7 +102,8 @@ impl Checker {
         if self.events > 0 && row.recorded_at < self.recorded_at_last {
             return Err("recorded_at goes back in time".into());
         }
-        self.stream_versions.insert(row.stream_id.clone(), row.version);
+        self.stream_versions
+            .insert(row.stream_id.clone(), row.version);
         self.events += 1;
         self.position_last = row.position;
         self.hash_last = Some(row.hash.clone());
@@ -109,7 +115,10 @@ impl Checker {
         VerifyReport {
             events: self.events,
             position_last: self.position_last,
-            head_hash: self.hash_last.clone().unwrap_or_else(|| GENESIS_HASH.to_string()),
+            head_hash: self
+                .hash_last
+                .clone()
+                .unwrap_or_else(|| GENESIS_HASH.to_string()),
             problem,
         }
     }

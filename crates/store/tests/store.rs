@@ -70,7 +70,8 @@ async fn concurrent_appends_are_gapless_and_contiguous() {
                     if task % 2 == 0 {
                         // Everyone fights over one stream: retry on conflict.
                         loop {
-                            let version = store.stream_version("shared").await.unwrap().unwrap_or(0);
+                            let version =
+                                store.stream_version("shared").await.unwrap().unwrap_or(0);
                             let request = append_to(
                                 "shared",
                                 ExpectedVersion::from_version(version),
@@ -119,7 +120,11 @@ async fn concurrent_appends_are_gapless_and_contiguous() {
 async fn same_command_id_records_once_and_returns_the_first_result() {
     on_each_backend(|db| async move {
         let store = Store::open(&db.url).await.unwrap();
-        let request = append_to("p1", ExpectedVersion::NoStream, "Les Petits Débrouillards (fictif)");
+        let request = append_to(
+            "p1",
+            ExpectedVersion::NoStream,
+            "Les Petits Débrouillards (fictif)",
+        );
         let first = store.append(request.clone()).await.unwrap();
         assert!(!first.duplicate);
         let again = store.append(request).await.unwrap();
@@ -146,7 +151,10 @@ async fn a_conflict_is_typed_and_changes_nothing() {
             .unwrap_err();
         assert!(matches!(
             error,
-            AppendError::Conflict { actual: Some(1), .. }
+            AppendError::Conflict {
+                actual: Some(1),
+                ..
+            }
         ));
         let error = store
             .append(append_to("p2", ExpectedVersion::Exact(3), "C"))
@@ -172,7 +180,11 @@ async fn a_conflicting_command_does_not_fail_its_batch() {
         for i in 0..64 {
             let store = store.clone();
             tasks.push(tokio::spawn(async move {
-                let stream = if i == 30 { "taken".to_string() } else { format!("s{i}") };
+                let stream = if i == 30 {
+                    "taken".to_string()
+                } else {
+                    format!("s{i}")
+                };
                 store
                     .append(append_to(&stream, ExpectedVersion::NoStream, "x"))
                     .await
@@ -365,7 +377,10 @@ async fn esrs_aggregate_manager_works_on_the_store() {
             .await;
         assert!(refused.is_err());
         assert!(manager.delete(porteur_id.0).await.is_err());
-        let events = store.read_stream(&porteur_id.stream_id(), None).await.unwrap();
+        let events = store
+            .read_stream(&porteur_id.stream_id(), None)
+            .await
+            .unwrap();
         assert_eq!(events.len(), 2);
         assert_eq!(events[1].event_type, "ContratEngagementRepublicainSigned");
         let _ = Uuid::nil();

@@ -1,0 +1,28 @@
+//! One module per command family: each checks the command's references against the read model,
+//! then lets its aggregate decide. Nothing here writes: handlers return a [`Plan`].
+
+mod dossier;
+mod porteur;
+
+use engagements_domain::LedgerCommand;
+use engagements_projections::Projections;
+
+use crate::error::CommandError;
+use crate::states::{Plan, StateView};
+
+/// What a handler sees: the read model (for references and cross-aggregate rules) and states.
+pub(crate) struct Context<'a, 'b> {
+    pub(crate) projections: &'a Projections,
+    pub(crate) states: &'a StateView<'b>,
+}
+
+/// Routes a command to its family's handler.
+pub(crate) async fn plan(
+    ctx: &Context<'_, '_>,
+    command: LedgerCommand,
+) -> Result<Plan, CommandError> {
+    match command {
+        LedgerCommand::Porteur(command) => porteur::plan(ctx, command).await,
+        LedgerCommand::Dossier(command) => dossier::plan(ctx, command).await,
+    }
+}

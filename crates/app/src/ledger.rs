@@ -1,0 +1,283 @@
+//! The ledger: one store, its live read model, and the command handler.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use engagements_domain::{LedgerCommand, Metadata, RecordedEvent};
+use engagements_projections::Projections;
+use engagements_store::{AppendError, AppendRequest, Appended, Store, StoreError};
+use tokio::sync::RwLockReadGuard;
+use uuid::Uuid;
+
+use crate::error::CommandError;
+use crate::handlers::{self, Context};
+use crate::meta::{CommandMeta, MetaDefaults};
+use crate::read_model::ReadModel;
+use crate::states::{Plan, StateCache, StateView};
+
+/// How many times a command is re-decided after losing a race for one of its streams.
+const CONFLICT_RETRIES_MAX: usize = 5;
+
+/// What an accepted command recorded.
+#[derive(Debug, Clone)]
+pub struct Receipt {
+    pub command_id: Uuid,
+    pub events: Vec<RecordedEvent>,
+    /// True when this command id had already been recorded: nothing new was written and
+    /// `events` are those of the first time.
+    pub duplicate: bool,
+}
+
+impl Receipt {
+    pub fn position_last(&self) -> i64 {
+        self.events.last().map(|e| e.position).unwrap_or(0)
+    }
+
+    fn from_appended(command_id: Uuid, appended: Appended) -> Self {
+        Receipt {
+            command_id,
+            events: appended.events,
+            duplicate: appended.duplicate,
+        }
+    }
+}
+
+/// The ledger's entry point for every use case.
+#[derive(Clone)]
+pub struct Ledger {
+    store: Store,
+    read_model: Arc<ReadModel>,
+    cache: Arc<StateCache>,
+}
+
+impl Ledger {
+    /// Opens the ledger at `url` and folds its log into the read model.
+    pub async fn open(url: &str) -> Result<Ledger, CommandError> {
+        let store = Store::open(url).await?;
+        Ledger::from_store(store).await
+    }
+
+    /// Wraps an open store.
+    pub async fn from_store(store: Store) -> Result<Ledger, CommandError> {
+        let read_model = Arc::new(ReadModel::new(store.clone()));
+        let ledger = Ledger {
+            store,
+            read_model,
+            cache: Arc::default(),
+        };
+        ledger.catch_up().await?;
+        Ok(ledger)
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn read_model(&self) -> &Arc<ReadModel> {
+        &self.read_model
+    }
+
+    /// Folds every event recorded so far (by this or another process) into the read model.
+    pub async fn catch_up(&self) -> Result<i64, CommandError> {
+        self.read_model
+            .catch_up()
+            .await
+            .map_err(|e| CommandError::Invalid(e.to_string()))
+    }
+
+    /// The current projections, caught up with the log.
+    pub async fn projections(&self) -> Result<RwLockReadGuard<'_, Projections>, CommandError> {
+        self.catch_up().await?;
+        Ok(self.read_model.read().await)
+    }
+
+    /// The projections as they stood after event `position` (folded from the log).
+    pub async fn projections_at(&self, position: i64) -> Result<Projections, CommandError> {
+        let mut projections = Projections::default();
+        let mut from = 1;
+        while from <= position {
+            let page = (position - from + 1).min(10_000);
+            let events = self.store.read_all(from, page).await?;
+            let Some(last) = events.last() else { break };
+            from = last.position + 1;
+            for event in &events {
+                projections
+                    .apply(event)
+                    .map_err(|e| CommandError::Invalid(e.to_string()))?;
+            }
+        }
+        Ok(projections)
+    }
+
+    /// Decides and records one command. Returns once its events are durable and folded into the
+    /// read model. A refused command records nothing.
+    #[tracing::instrument(skip_all, fields(command = %command.name()))]
+    pub async fn execute(
+        &self,
+        command: LedgerCommand,
+        meta: &CommandMeta,
+        defaults: &MetaDefaults,
+    ) -> Result<Receipt, CommandError> {
+        let metadata = meta.resolve(defaults);
+        if let Some(receipt) = self.already_recorded(metadata.command_id).await? {
+            return Ok(receipt);
+        }
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let plan = self.plan_one(command.clone()).await?;
+            let request = AppendRequest {
+                metadata: metadata.clone(),
+                streams: plan.streams.clone(),
+            };
+            match self.store.append(request).await {
+                Ok(appended) => {
+                    if !appended.duplicate {
+                        self.remember(plan);
+                    }
+                    let receipt = Receipt::from_appended(metadata.command_id, appended);
+                    self.read_model
+                        .catch_up_to(receipt.position_last())
+                        .await
+                        .map_err(|e| CommandError::Invalid(e.to_string()))?;
+                    return Ok(receipt);
+                }
+                Err(AppendError::Conflict { stream_id, .. }) if attempt < CONFLICT_RETRIES_MAX => {
+                    tracing::debug!(%stream_id, attempt, "conflict, deciding again");
+                    self.cache.forget(&stream_id);
+                    self.catch_up().await?;
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+    }
+
+    /// Decides and records several commands all together or not at all. On refusal, returns the
+    /// index of the first refused command and why; nothing is recorded.
+    pub async fn execute_atomic(
+        &self,
+        commands: Vec<(LedgerCommand, CommandMeta)>,
+        defaults: &MetaDefaults,
+    ) -> Result<Vec<Receipt>, (usize, CommandError)> {
+        let metadata: Vec<Metadata> = commands.iter().map(|(_, m)| m.resolve(defaults)).collect();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let (requests, plans) = self.plan_group(&commands, &metadata).await?;
+            match self.store.append_group(requests).await {
+                Ok(appended) => {
+                    for plan in plans {
+                        self.remember(plan);
+                    }
+                    let receipts: Vec<Receipt> = appended
+                        .into_iter()
+                        .zip(&metadata)
+                        .map(|(a, m)| Receipt::from_appended(m.command_id, a))
+                        .collect();
+                    let last = receipts
+                        .iter()
+                        .map(Receipt::position_last)
+                        .max()
+                        .unwrap_or(0);
+                    self.read_model
+                        .catch_up_to(last)
+                        .await
+                        .map_err(|e| (0, CommandError::Invalid(e.to_string())))?;
+                    return Ok(receipts);
+                }
+                Err(AppendError::Conflict { stream_id, .. }) if attempt < CONFLICT_RETRIES_MAX => {
+                    self.cache.forget(&stream_id);
+                    self.catch_up().await.map_err(|e| (0, e))?;
+                }
+                Err(error) => return Err((0, error.into())),
+            }
+        }
+    }
+
+    async fn already_recorded(&self, command_id: Uuid) -> Result<Option<Receipt>, StoreError> {
+        let events = self.store.read_command(command_id).await?;
+        Ok((!events.is_empty()).then(|| Receipt {
+            command_id,
+            events,
+            duplicate: true,
+        }))
+    }
+
+    async fn plan_one(&self, command: LedgerCommand) -> Result<Plan, CommandError> {
+        let projections = self.projections().await?;
+        let states = StateView::new(&self.store, &self.cache);
+        let ctx = Context {
+            projections: &projections,
+            states: &states,
+        };
+        handlers::plan(&ctx, command).await
+    }
+
+    /// Plans each command against the states and projections left by the ones before it.
+    async fn plan_group(
+        &self,
+        commands: &[(LedgerCommand, CommandMeta)],
+        metadata: &[Metadata],
+    ) -> Result<(Vec<AppendRequest>, Vec<Plan>), (usize, CommandError)> {
+        let mut scratch = self.projections().await.map_err(|e| (0, e))?.clone();
+        let mut states = StateView::new(&self.store, &self.cache);
+        let mut requests = Vec::with_capacity(commands.len());
+        let mut plans = Vec::with_capacity(commands.len());
+        for (index, ((command, _), metadata)) in commands.iter().zip(metadata).enumerate() {
+            let plan = {
+                let ctx = Context {
+                    projections: &scratch,
+                    states: &states,
+                };
+                handlers::plan(&ctx, command.clone())
+                    .await
+                    .map_err(|e| (index, e))?
+            };
+            stage_in(&mut scratch, &plan, metadata).map_err(|e| (index, e))?;
+            states.overlay.extend(plan.states.iter().cloned());
+            requests.push(AppendRequest {
+                metadata: metadata.clone(),
+                streams: plan.streams.clone(),
+            });
+            plans.push(plan);
+        }
+        Ok((requests, plans))
+    }
+
+    fn remember(&self, plan: Plan) {
+        for (stream_id, state) in plan.states {
+            self.cache.put(stream_id, state);
+        }
+    }
+}
+
+/// Folds a planned command into scratch projections as if recorded, so that the next command of
+/// an atomic group sees it (positions are provisional and never stored).
+fn stage_in(
+    scratch: &mut Projections,
+    plan: &Plan,
+    metadata: &Metadata,
+) -> Result<(), CommandError> {
+    for stream in &plan.streams {
+        for (offset, event) in stream.events.iter().enumerate() {
+            let provisional = RecordedEvent {
+                position: scratch.position + 1,
+                event_id: Uuid::nil(),
+                stream_type: stream.stream_type.clone(),
+                stream_id: stream.stream_id.clone(),
+                version: offset as i64 + 1,
+                event_type: event.event_type.clone(),
+                schema_version: event.schema_version,
+                payload: event.payload.clone(),
+                metadata: metadata.clone(),
+                recorded_at: Utc::now(),
+                prev_hash: String::new(),
+                hash: String::new(),
+            };
+            scratch
+                .apply(&provisional)
+                .map_err(|e| CommandError::Invalid(e.to_string()))?;
+        }
+    }
+    Ok(())
+}

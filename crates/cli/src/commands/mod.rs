@@ -1,0 +1,28 @@
+//! One module per subcommand.
+
+pub mod apply;
+pub mod init;
+pub mod report;
+pub mod verify;
+
+use std::process::ExitCode;
+
+use engagements_app::MetaDefaults;
+use engagements_domain::{Actor, Source};
+
+use crate::{Cli, Command};
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let defaults = MetaDefaults {
+        actor: Actor::new(cli.actor.clone(), cli.organisation.clone()),
+        source: Source::Cli,
+        today: chrono::Local::now().date_naive(),
+    };
+    match cli.command {
+        Command::Init(args) => init::run(&cli.db, args, &defaults).await,
+        Command::Verify(args) => verify::run(&cli.db, args).await,
+        Command::Apply(args) => apply::run(&cli.db, args, &defaults).await,
+        Command::Report(args) => report::run(&cli.db, args).await,
+    }
+}

@@ -1,0 +1,41 @@
+//! `engagements report VIEW`: print a view of the ledger.
+
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+use engagements_app::Ledger;
+
+use crate::output::{print_table, Format};
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum View {
+    /// The dossiers, one row per dossier and financeur asked.
+    Dossiers,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    pub view: View,
+    /// Only this exercice.
+    #[arg(long)]
+    pub year: Option<i32>,
+    /// The ledger as it stood after this position.
+    #[arg(long)]
+    pub at_position: Option<i64>,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+pub async fn run(db: &str, args: ReportArgs) -> anyhow::Result<ExitCode> {
+    let ledger = Ledger::open(db).await?;
+    let projections = match args.at_position {
+        Some(position) => ledger.projections_at(position).await?,
+        None => ledger.projections().await?.clone(),
+    };
+    let table = match args.view {
+        View::Dossiers => projections.subsidy.dossiers_table(args.year),
+    };
+    print_table(&table, args.format)?;
+    ledger.store().shutdown().await;
+    Ok(ExitCode::SUCCESS)
+}
