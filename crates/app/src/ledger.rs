@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use engagements_domain::{LedgerCommand, Metadata, RecordedEvent};
-use engagements_projections::Projections;
+use engagements_projections::{AsOf, Projections};
 use engagements_store::{AppendError, AppendRequest, Appended, Store, StoreError};
 use tokio::sync::RwLockReadGuard;
 use uuid::Uuid;
@@ -93,20 +93,31 @@ impl Ledger {
 
     /// The projections as they stood after event `position` (folded from the log).
     pub async fn projections_at(&self, position: i64) -> Result<Projections, CommandError> {
-        let mut projections = Projections::default();
+        self.projections_as_of(&AsOf {
+            position: Some(position),
+            ..AsOf::default()
+        })
+        .await
+    }
+
+    /// The projections as of a record time and/or an effective date (see [`AsOf`]).
+    pub async fn projections_as_of(&self, as_of: &AsOf) -> Result<Projections, CommandError> {
+        if as_of.is_now() {
+            return Ok(self.projections().await?.clone());
+        }
+        let mut events = Vec::new();
         let mut from = 1;
-        while from <= position {
-            let page = (position - from + 1).min(10_000);
-            let events = self.store.read_all(from, page).await?;
-            let Some(last) = events.last() else { break };
+        loop {
+            let page = self.store.read_all(from, 10_000).await?;
+            let Some(last) = page.last() else { break };
             from = last.position + 1;
-            for event in &events {
-                projections
-                    .apply(event)
-                    .map_err(|e| CommandError::Invalid(e.to_string()))?;
+            let past = page.iter().any(|e| as_of.is_past_record_bound(e));
+            events.extend(page);
+            if past {
+                break;
             }
         }
-        Ok(projections)
+        Projections::fold_as_of(&events, as_of).map_err(|e| CommandError::Invalid(e.to_string()))
     }
 
     /// Decides and records one command. Returns once its events are durable and folded into the

@@ -2,6 +2,7 @@
 //!
 //! Thin glue over the library crates: parse arguments, open the ledger, call a use case, print.
 
+mod asof;
 mod commands;
 mod output;
 

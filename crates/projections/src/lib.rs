@@ -4,6 +4,7 @@
 //! all of them, in position order. Folding the log up to a position gives the ledger as it was
 //! then; nothing here does I/O.
 
+pub mod asof;
 pub mod porteurs;
 pub mod subsidy;
 pub mod table;
@@ -13,6 +14,7 @@ use engagements_domain::dossier::DossierEvent;
 use engagements_domain::porteur::PorteurEvent;
 use engagements_domain::{DecodeError, DomainEvent, RecordedEvent};
 
+pub use asof::AsOf;
 pub use table::{Cell, Table};
 
 /// Every read model, as of `position`.
@@ -55,6 +57,25 @@ impl Projections {
         self.position = event.position;
         self.recorded_at = Some(event.recorded_at);
         Ok(())
+    }
+
+    /// Folds the events a view `as_of` may see, from an empty ledger. Events past the record-time
+    /// bound end the fold; events not yet in force on the effective date are skipped (their
+    /// position still counts as seen).
+    pub fn fold_as_of<'a>(
+        events: impl IntoIterator<Item = &'a RecordedEvent>,
+        as_of: &AsOf,
+    ) -> Result<Projections, ProjectionError> {
+        let mut projections = Projections::default();
+        for event in events {
+            if as_of.is_past_record_bound(event) {
+                break;
+            }
+            if as_of.is_in_force(event) {
+                projections.apply(event)?;
+            }
+        }
+        Ok(projections)
     }
 
     /// Folds a sequence of events from an empty ledger.

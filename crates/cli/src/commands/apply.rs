@@ -17,6 +17,9 @@ pub struct ApplyArgs {
     /// All or nothing: if one line is refused, nothing of the file is recorded.
     #[arg(long)]
     pub atomic: bool,
+    /// Print `ack COMMAND_ID` on standard output as soon as each command is durable.
+    #[arg(long)]
+    pub ack: bool,
 }
 
 pub async fn run(db: &str, args: ApplyArgs, defaults: &MetaDefaults) -> anyhow::Result<ExitCode> {
@@ -43,7 +46,7 @@ pub async fn run(db: &str, args: ApplyArgs, defaults: &MetaDefaults) -> anyhow::
     let code = if args.atomic {
         apply_atomic(&ledger, parsed, defaults).await
     } else {
-        apply_each(&ledger, parsed, defaults, bad).await
+        apply_each(&ledger, parsed, defaults, bad, args.ack).await
     };
     ledger.store().shutdown().await;
     Ok(code)
@@ -68,6 +71,7 @@ async fn apply_each(
     lines: Vec<(usize, CommandLine)>,
     defaults: &MetaDefaults,
     mut refused: usize,
+    ack: bool,
 ) -> ExitCode {
     let bar = ProgressBar::new(lines.len() as u64);
     let mut accepted = 0usize;
@@ -86,6 +90,12 @@ async fn apply_each(
                     position = receipt.position_last(),
                     "accepted"
                 );
+                if ack {
+                    use std::io::Write;
+                    let mut out = std::io::stdout().lock();
+                    let _ = writeln!(out, "ack {}", receipt.command_id);
+                    let _ = out.flush();
+                }
             }
             Err(error) => {
                 refused += 1;

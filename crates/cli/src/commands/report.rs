@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 use engagements_app::Ledger;
 
+use crate::asof::AsOfArgs;
 use crate::output::{print_table, Format};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -19,19 +20,15 @@ pub struct ReportArgs {
     /// Only this exercice.
     #[arg(long)]
     pub year: Option<i32>,
-    /// The ledger as it stood after this position.
-    #[arg(long)]
-    pub at_position: Option<i64>,
+    #[command(flatten)]
+    pub when: AsOfArgs,
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
 }
 
 pub async fn run(db: &str, args: ReportArgs) -> anyhow::Result<ExitCode> {
     let ledger = Ledger::open(db).await?;
-    let projections = match args.at_position {
-        Some(position) => ledger.projections_at(position).await?,
-        None => ledger.projections().await?.clone(),
-    };
+    let projections = ledger.projections_as_of(&args.when.as_of()).await?;
     let table = match args.view {
         View::Dossiers => projections.subsidy.dossiers_table(args.year),
     };

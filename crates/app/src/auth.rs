@@ -1,0 +1,89 @@
+//! Who may do what. Every write is recorded with the acting person and organisation; this module
+//! decides, before a command is planned, whether that principal may send it.
+//!
+//! Roles: *admin* (the contract's team: everything), *instructeur* (a financeur's staff: writes
+//! only for its own organisation), *bailleur* (its own TFPB facts only), *auditeur* (reads
+//! everything, writes nothing), *lecteur* (reads published views only).
+
+use engagements_domain::{Actor, LedgerCommand};
+use engagements_projections::Projections;
+use serde::{Deserialize, Serialize};
+
+use crate::error::CommandError;
+
+/// A role, bound to a person and an organisation by an API token or the CLI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Instructeur,
+    Bailleur,
+    Auditeur,
+    Lecteur,
+}
+
+impl Role {
+    /// Whether this role may record anything at all.
+    pub fn can_write(self) -> bool {
+        matches!(self, Role::Admin | Role::Instructeur | Role::Bailleur)
+    }
+
+    /// Whether this role may read everything, including audit trails and findings.
+    pub fn can_audit(self) -> bool {
+        matches!(self, Role::Admin | Role::Auditeur)
+    }
+}
+
+/// The person acting, the organisation they act for (an organisation id of the referential),
+/// and their role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Principal {
+    pub person: String,
+    pub organisation: String,
+    pub role: Role,
+}
+
+impl Principal {
+    /// The actor recorded on the events this principal writes.
+    pub fn actor(&self) -> Actor {
+        Actor::new(self.person.clone(), self.organisation.clone())
+    }
+
+    /// An administrator (the CLI acts as one: whoever runs it has the database).
+    pub fn admin(actor: &Actor) -> Self {
+        Principal {
+            person: actor.person.clone(),
+            organisation: actor.organisation.clone(),
+            role: Role::Admin,
+        }
+    }
+}
+
+/// Refuses the command if `principal` may not send it. Family rules (e.g. a bailleur writes only
+/// its own TFPB facts, an instructeur only for its own organisation) live beside each family's
+/// handler and are called from here.
+pub fn authorize(
+    principal: &Principal,
+    command: &LedgerCommand,
+    _projections: &Projections,
+) -> Result<(), CommandError> {
+    if !principal.role.can_write() {
+        return Err(CommandError::Forbidden(format!(
+            "role {:?} of {} cannot record anything",
+            principal.role, principal.person
+        )));
+    }
+    match (principal.role, command) {
+        (Role::Admin, _) => Ok(()),
+        (Role::Bailleur, LedgerCommand::Porteur(_) | LedgerCommand::Dossier(_)) => {
+            Err(CommandError::Forbidden(format!(
+                "a bailleur ({}) records only its own TFPB facts",
+                principal.organisation
+            )))
+        }
+        // Families a bailleur may write (TFPB) are checked by their own rules.
+        #[allow(unreachable_patterns)]
+        (Role::Instructeur, _) | (Role::Bailleur, _) => Ok(()),
+        (Role::Auditeur | Role::Lecteur, _) => unreachable!("refused above"),
+    }
+}
