@@ -17,6 +17,7 @@ mod model;
 mod store;
 mod subscription;
 pub mod testing;
+pub mod tokens;
 mod verify;
 mod writer;
 

@@ -85,6 +85,11 @@ impl Store {
         })
     }
 
+    /// The database behind the store (for the crate's other tables, e.g. API tokens).
+    pub(crate) fn backend(&self) -> &Backend {
+        &self.inner.backend
+    }
+
     /// `sqlite` or `postgres`.
     pub fn backend_name(&self) -> &'static str {
         self.inner.backend.name()
