@@ -14,6 +14,7 @@ mod error;
 pub mod esrs_adapter;
 pub mod hash;
 mod model;
+pub mod relay_offsets;
 mod store;
 mod subscription;
 pub mod testing;
