@@ -13,6 +13,24 @@ pub trait DomainEvent: Serialize + DeserializeOwned + Send + Sync {
     const SCHEMA_VERSION: i32 = 1;
     /// The event's name, a fact in the past tense (e.g. `SubsidyGranted`).
     fn event_type(&self) -> &'static str;
+
+    /// Rewrites a payload recorded under `schema_version` into the shape of `schema_version + 1`.
+    ///
+    /// The log is never rewritten: an event keeps the bytes (and the hash) it was recorded with,
+    /// and is brought up to date each time it is read ([`crate::RecordedEvent::decode`] calls
+    /// this once per version step). An event type that bumps [`DomainEvent::SCHEMA_VERSION`]
+    /// overrides this; the default knows no older version.
+    fn upcast(
+        event_type: &str,
+        schema_version: i32,
+        payload: serde_json::Value,
+    ) -> Result<serde_json::Value, String> {
+        let _ = payload;
+        Err(format!(
+            "no upcaster from version {schema_version} of {event_type} to version {}",
+            schema_version + 1
+        ))
+    }
 }
 
 /// Names the variants of an internally tagged event enum, for [`DomainEvent::event_type`].

@@ -5,6 +5,7 @@
 //! `apply_event` folds an event into the state.
 
 pub mod command;
+pub mod commitment;
 pub mod dossier;
 pub mod event;
 pub mod ids;

@@ -37,12 +37,29 @@ pub struct DecodeError {
 }
 
 impl RecordedEvent {
-    /// Deserialises the payload into a domain event.
+    /// Deserialises the payload into a domain event, upcasting it first when it was recorded
+    /// under an older schema version (see [`DomainEvent::upcast`]).
     pub fn decode<E: DomainEvent>(&self) -> Result<E, DecodeError> {
-        serde_json::from_str(&self.payload).map_err(|e| DecodeError {
+        let error = |reason: String| DecodeError {
             position: self.position,
             event_type: self.event_type.clone(),
-            reason: e.to_string(),
-        })
+            reason,
+        };
+        if self.schema_version == E::SCHEMA_VERSION {
+            return serde_json::from_str(&self.payload).map_err(|e| error(e.to_string()));
+        }
+        if self.schema_version > E::SCHEMA_VERSION || self.schema_version < 1 {
+            return Err(error(format!(
+                "recorded with schema version {}, this program reads versions 1 to {}: upgrade it",
+                self.schema_version,
+                E::SCHEMA_VERSION
+            )));
+        }
+        let mut value: serde_json::Value =
+            serde_json::from_str(&self.payload).map_err(|e| error(e.to_string()))?;
+        for version in self.schema_version..E::SCHEMA_VERSION {
+            value = E::upcast(&self.event_type, version, value).map_err(error)?;
+        }
+        serde_json::from_value(value).map_err(|e| error(e.to_string()))
     }
 }

@@ -5,11 +5,15 @@
 //! then; nothing here does I/O.
 
 pub mod asof;
+pub mod commitments;
 pub mod porteurs;
 pub mod subsidy;
 pub mod table;
 
 use chrono::{DateTime, Utc};
+use engagements_domain::commitment::contribution::ContributionEvent;
+use engagements_domain::commitment::indicator::IndicatorEvent;
+use engagements_domain::commitment::CommitmentEvent;
 use engagements_domain::dossier::DossierEvent;
 use engagements_domain::porteur::PorteurEvent;
 use engagements_domain::{DecodeError, DomainEvent, RecordedEvent};
@@ -26,6 +30,8 @@ pub struct Projections {
     pub recorded_at: Option<DateTime<Utc>>,
     pub porteurs: porteurs::PorteursView,
     pub subsidy: subsidy::SubsidyView,
+    /// Droit-commun commitments, pending contributions and indicators.
+    pub commitments: commitments::CommitmentsView,
 }
 
 /// Why an event could not be folded.
@@ -51,6 +57,15 @@ impl Projections {
         match event.stream_type.as_str() {
             PorteurEvent::STREAM_TYPE => self.porteurs.apply(event, &event.decode()?),
             DossierEvent::STREAM_TYPE => self.subsidy.apply(event, &event.decode()?),
+            CommitmentEvent::STREAM_TYPE => self
+                .commitments
+                .apply_commitment(event, &event.decode()?),
+            ContributionEvent::STREAM_TYPE => self
+                .commitments
+                .apply_contribution(event, &event.decode()?),
+            IndicatorEvent::STREAM_TYPE => self
+                .commitments
+                .apply_indicator(event, &event.decode()?),
             // Streams of kinds this version does not fold are kept in the log untouched.
             _ => {}
         }

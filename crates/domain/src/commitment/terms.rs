@@ -1,0 +1,586 @@
+//! What a signatory promises: the terms of a droit-commun commitment (contract l.1028-1038,
+//! Annex 3 l.3733-5259), checked before they are recorded.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::money::Amount;
+
+/// Longest title the ledger accepts.
+pub const TITLE_MAX_CHARS: usize = 300;
+/// Longest commitment text (Annex 3's longest is about 1,400 characters).
+pub const TEXT_MAX_CHARS: usize = 6_000;
+/// Longest short label (service, scope reference, staff unit, programme, evidence reference).
+pub const LABEL_MAX_CHARS: usize = 400;
+/// Longest free comment or reason.
+pub const COMMENT_MAX_CHARS: usize = 2_000;
+/// Most links of one kind (enjeux, ambitions, objectifs, quartiers) on one commitment.
+pub const LINKS_MAX: usize = 200;
+/// Most source line ranges cited by one record.
+pub const SOURCE_RANGES_MAX: usize = 32;
+/// Most staff (posts, advisers) one commitment may state.
+pub const STAFF_COUNT_MAX: u32 = 100_000;
+/// First and last year a commitment period may name.
+pub const YEAR_MIN: i32 = 2000;
+pub const YEAR_MAX: i32 = 2100;
+/// Longest slug identifier (commitment or indicator).
+pub const SLUG_MAX_CHARS: usize = 90;
+
+/// Why terms, ids or reports are refused. Every variant names the bad value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TermsError {
+    #[error("'{0}' is not a valid identifier: use lower-case letters, digits and single dashes (e.g. caf-03), at most {SLUG_MAX_CHARS} characters")]
+    BadSlug(String),
+    #[error("{field} is empty")]
+    Empty { field: &'static str },
+    #[error("{field} has {chars} characters, above the limit of {max}")]
+    TooLong {
+        field: &'static str,
+        chars: usize,
+        max: usize,
+    },
+    #[error("{field} has {count} entries, above the limit of {max}")]
+    TooMany {
+        field: &'static str,
+        count: usize,
+        max: usize,
+    },
+    #[error("{field} lists '{value}' twice")]
+    Duplicate { field: &'static str, value: String },
+    #[error("'{0}' is not an enjeu: write E followed by its number, e.g. E2")]
+    BadEnjeu(String),
+    #[error("'{0}' is not an ambition: write A followed by its number, e.g. A5")]
+    BadAmbition(String),
+    #[error("objectif {0} is not a valid number (1-999)")]
+    BadObjectif(u16),
+    #[error("year {0} is outside {YEAR_MIN}-{YEAR_MAX}")]
+    YearOutOfRange(i32),
+    #[error("period {start}-{end} ends before it starts")]
+    ReversedPeriod { start: i32, end: i32 },
+    #[error("source line range [{0}, {1}] is invalid: lines start at 1 and a range must not be reversed")]
+    BadLineRange(u32, u32),
+    #[error("a commitment must cite at least one source line (where the text is), or a source such as a later deliberation")]
+    NoSource,
+    #[error("scope {scope} needs scope_ref naming the {scope} (e.g. a commune's name or a quartier's code)")]
+    ScopeRefMissing { scope: Scope },
+    #[error("scope {scope} covers the whole {scope}: scope_ref '{scope_ref}' is not allowed (use scope commune or quartier for a local commitment)")]
+    ScopeRefNotAllowed { scope: Scope, scope_ref: String },
+    #[error("a programme commitment must name its programme (dispositif)")]
+    ProgrammeMissing,
+    #[error("staff count {0} is above the limit of {STAFF_COUNT_MAX}")]
+    StaffCountTooLarge(u32),
+}
+
+macro_rules! slug_id {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            /// The id as written.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+            /// The id of the event stream that holds this thing's history.
+            pub fn stream_id(&self) -> String {
+                format!(concat!($prefix, "-{}"), self.0)
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = TermsError;
+            fn try_from(text: String) -> Result<Self, TermsError> {
+                if is_slug(&text) {
+                    Ok($name(text))
+                } else {
+                    Err(TermsError::BadSlug(text))
+                }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = TermsError;
+            fn from_str(text: &str) -> Result<Self, TermsError> {
+                $name::try_from(text.to_string())
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+slug_id!(
+    /// A commitment, by a readable slug such as `france-travail-08` (Annex 3's ids), so that the
+    /// same promise has the same id in the data file, the ledger and every report.
+    CommitmentId,
+    "commitment"
+);
+slug_id!(
+    /// A user-defined indicator, e.g. `ft-jeunes-qpv-accompagnes`.
+    IndicatorId,
+    "indicator"
+);
+
+/// Lower-case ASCII letters and digits in groups joined by single dashes.
+fn is_slug(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= SLUG_MAX_CHARS
+        && text.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+}
+
+/// The territory a commitment's figure or pledge covers.
+///
+/// Only `cabbalr`, `commune` and `quartier` are *local*: a figure stated for the département,
+/// the région or the whole country is never added to local figures as if it were spent in the
+/// contract's quartiers (it is reported beside them, under its own scope).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// The contract's EPCI as a whole.
+    Cabbalr,
+    Commune,
+    Quartier,
+    Departement,
+    Region,
+    National,
+}
+
+impl Scope {
+    /// Whether a figure of this scope is a figure of the contract's own territory.
+    pub fn is_local(self) -> bool {
+        matches!(self, Scope::Cabbalr | Scope::Commune | Scope::Quartier)
+    }
+
+    /// Whether the scope names one place (a commune, a quartier) that `scope_ref` must give.
+    pub fn needs_ref(self) -> bool {
+        matches!(self, Scope::Commune | Scope::Quartier)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Cabbalr => "cabbalr",
+            Scope::Commune => "commune",
+            Scope::Quartier => "quartier",
+            Scope::Departement => "departement",
+            Scope::Region => "region",
+            Scope::National => "national",
+        }
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whether a financial figure is yearly or for the whole period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AmountPeriod {
+    PerYear,
+    Total,
+}
+
+impl AmountPeriod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AmountPeriod::PerYear => "per_year",
+            AmountPeriod::Total => "total",
+        }
+    }
+}
+
+/// What kind of promise a commitment is, with the fields that kind needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum CommitmentKind {
+    /// Euros: an amount, yearly or in total (None when the text does not say).
+    Financial {
+        amount_eur: Amount,
+        #[serde(default)]
+        amount_period: Option<AmountPeriod>,
+    },
+    /// Posts, advisers, people: how many (when stated) of what.
+    Staffing {
+        #[serde(default)]
+        staff_count: Option<u32>,
+        staff_unit: String,
+    },
+    /// Participation in a named dispositif or programme (the commitment's `programme`).
+    Programme,
+    /// A pledge without a quantity.
+    Qualitative,
+    /// Participation in bodies, comités, pilotage or evaluation.
+    Governance,
+    /// A condition or an exclusion on the signatory's participation (e.g. the DRAC does not
+    /// co-finance contract projects, l.3917-3925).
+    Condition,
+}
+
+impl CommitmentKind {
+    /// The kind's name, as in the data file.
+    pub fn name(&self) -> &'static str {
+        match self {
+            CommitmentKind::Financial { .. } => "financial",
+            CommitmentKind::Staffing { .. } => "staffing",
+            CommitmentKind::Programme => "programme",
+            CommitmentKind::Qualitative => "qualitative",
+            CommitmentKind::Governance => "governance",
+            CommitmentKind::Condition => "condition",
+        }
+    }
+
+    /// Whether the commitment states a figure (euros or a staff count).
+    pub fn is_quantified(&self) -> bool {
+        match self {
+            CommitmentKind::Financial { .. } => true,
+            CommitmentKind::Staffing { staff_count, .. } => staff_count.is_some(),
+            _ => false,
+        }
+    }
+}
+
+/// Years a commitment covers; either end may be unknown (the annex often gives none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct YearPeriod {
+    #[serde(default)]
+    pub start_year: Option<i32>,
+    #[serde(default)]
+    pub end_year: Option<i32>,
+}
+
+impl YearPeriod {
+    pub fn check(&self) -> Result<(), TermsError> {
+        for year in [self.start_year, self.end_year].into_iter().flatten() {
+            if !(YEAR_MIN..=YEAR_MAX).contains(&year) {
+                return Err(TermsError::YearOutOfRange(year));
+            }
+        }
+        if let (Some(start), Some(end)) = (self.start_year, self.end_year) {
+            if start > end {
+                return Err(TermsError::ReversedPeriod { start, end });
+            }
+        }
+        Ok(())
+    }
+
+    /// `2024-2027`, `2024-`, `-2027` or empty.
+    pub fn label(&self) -> String {
+        match (self.start_year, self.end_year) {
+            (None, None) => String::new(),
+            (start, end) => format!(
+                "{}-{}",
+                start.map(|y| y.to_string()).unwrap_or_default(),
+                end.map(|y| y.to_string()).unwrap_or_default()
+            ),
+        }
+    }
+}
+
+/// Lines `[from, to]` (inclusive, 1-based) of the contract document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct LineRange(pub u32, pub u32);
+
+impl LineRange {
+    pub fn check(self) -> Result<(), TermsError> {
+        if self.0 == 0 || self.0 > self.1 {
+            return Err(TermsError::BadLineRange(self.0, self.1));
+        }
+        Ok(())
+    }
+}
+
+/// `l.3756` or `l.3756-3760; l.3801`.
+pub fn lines_label(ranges: &[LineRange]) -> String {
+    ranges
+        .iter()
+        .map(|r| {
+            if r.0 == r.1 {
+                format!("l.{}", r.0)
+            } else {
+                format!("l.{}-{}", r.0, r.1)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Everything a signatory states in one commitment. A revision replaces the terms as a whole.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommitmentTerms {
+    /// The service within the signatory that states it (e.g. DDETS, DRAC for the State).
+    #[serde(default)]
+    pub service: Option<String>,
+    pub title: String,
+    /// The commitment as written (French), verbatim where it comes from the contract.
+    pub text: String,
+    pub kind: CommitmentKind,
+    /// The dispositif or programme the commitment mobilises, if it names one.
+    #[serde(default)]
+    pub programme: Option<String>,
+    #[serde(default)]
+    pub period: YearPeriod,
+    pub scope: Scope,
+    /// The commune or quartier for scopes `commune` and `quartier`; nothing for wider scopes.
+    #[serde(default)]
+    pub scope_ref: Option<String>,
+    #[serde(default)]
+    pub enjeux: Vec<String>,
+    #[serde(default)]
+    pub ambitions: Vec<String>,
+    #[serde(default)]
+    pub objectifs: Vec<u16>,
+    /// Quartier ids (QPV codes such as QN06208, or QIC ids) when the commitment names them.
+    #[serde(default)]
+    pub quartiers: Vec<String>,
+    /// Where the commitment is written in the contract document.
+    #[serde(default)]
+    pub source_lines: Vec<LineRange>,
+}
+
+impl CommitmentTerms {
+    /// Checks the terms and returns them with their texts trimmed.
+    pub fn checked(mut self) -> Result<CommitmentTerms, TermsError> {
+        self.service = optional_label(self.service, "service")?;
+        self.title = required_text(&self.title, "title", TITLE_MAX_CHARS)?;
+        self.text = required_text(&self.text, "text", TEXT_MAX_CHARS)?;
+        self.programme = optional_label(self.programme, "programme")?;
+        self.scope_ref = optional_label(self.scope_ref, "scope_ref")?;
+        self.kind = checked_kind(self.kind)?;
+        if matches!(self.kind, CommitmentKind::Programme) && self.programme.is_none() {
+            return Err(TermsError::ProgrammeMissing);
+        }
+        self.period.check()?;
+        check_scope(self.scope, self.scope_ref.as_deref())?;
+        check_links(&self)?;
+        check_sources(&self.source_lines)?;
+        Ok(self)
+    }
+
+    /// Whether the commitment states a figure for the contract's own territory.
+    pub fn is_quantified_and_local(&self) -> bool {
+        self.kind.is_quantified() && self.scope.is_local()
+    }
+}
+
+fn checked_kind(kind: CommitmentKind) -> Result<CommitmentKind, TermsError> {
+    Ok(match kind {
+        CommitmentKind::Staffing {
+            staff_count,
+            staff_unit,
+        } => {
+            if let Some(count) = staff_count.filter(|c| *c > STAFF_COUNT_MAX) {
+                return Err(TermsError::StaffCountTooLarge(count));
+            }
+            CommitmentKind::Staffing {
+                staff_count,
+                staff_unit: required_text(&staff_unit, "staff_unit", LABEL_MAX_CHARS)?,
+            }
+        }
+        other => other,
+    })
+}
+
+fn check_scope(scope: Scope, scope_ref: Option<&str>) -> Result<(), TermsError> {
+    match (scope.needs_ref(), scope_ref) {
+        (true, None) => Err(TermsError::ScopeRefMissing { scope }),
+        (false, Some(scope_ref)) => Err(TermsError::ScopeRefNotAllowed {
+            scope,
+            scope_ref: scope_ref.to_string(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn check_links(terms: &CommitmentTerms) -> Result<(), TermsError> {
+    check_list("enjeux", &terms.enjeux)?;
+    check_list("ambitions", &terms.ambitions)?;
+    check_list("objectifs", &terms.objectifs)?;
+    check_list("quartiers", &terms.quartiers)?;
+    if let Some(bad) = terms.enjeux.iter().find(|e| !is_numbered(e, 'E')) {
+        return Err(TermsError::BadEnjeu(bad.clone()));
+    }
+    if let Some(bad) = terms.ambitions.iter().find(|a| !is_numbered(a, 'A')) {
+        return Err(TermsError::BadAmbition(bad.clone()));
+    }
+    if let Some(bad) = terms.objectifs.iter().find(|o| !(1..=999).contains(*o)) {
+        return Err(TermsError::BadObjectif(*bad));
+    }
+    for quartier in &terms.quartiers {
+        required_text(quartier, "quartiers", SLUG_MAX_CHARS)?;
+    }
+    Ok(())
+}
+
+fn check_sources(ranges: &[LineRange]) -> Result<(), TermsError> {
+    if ranges.is_empty() {
+        return Err(TermsError::NoSource);
+    }
+    if ranges.len() > SOURCE_RANGES_MAX {
+        return Err(TermsError::TooMany {
+            field: "source_lines",
+            count: ranges.len(),
+            max: SOURCE_RANGES_MAX,
+        });
+    }
+    ranges.iter().try_for_each(|r| r.check())
+}
+
+/// `E2`, `A10`: a letter then a number from 1 to 99.
+fn is_numbered(text: &str, letter: char) -> bool {
+    text.strip_prefix(letter)
+        .and_then(|n| n.parse::<u8>().ok())
+        .is_some_and(|n| (1..=99).contains(&n) && !text[1..].starts_with('0'))
+}
+
+/// Refuses lists that are too long or name something twice.
+pub(crate) fn check_list<T: PartialEq + fmt::Display>(
+    field: &'static str,
+    items: &[T],
+) -> Result<(), TermsError> {
+    if items.len() > LINKS_MAX {
+        return Err(TermsError::TooMany {
+            field,
+            count: items.len(),
+            max: LINKS_MAX,
+        });
+    }
+    for (index, item) in items.iter().enumerate() {
+        if items[..index].contains(item) {
+            return Err(TermsError::Duplicate {
+                field,
+                value: item.to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A trimmed, non-empty text of at most `max` characters.
+pub(crate) fn required_text(
+    text: &str,
+    field: &'static str,
+    max: usize,
+) -> Result<String, TermsError> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Err(TermsError::Empty { field });
+    }
+    let chars = trimmed.chars().count();
+    if chars > max {
+        return Err(TermsError::TooLong { field, chars, max });
+    }
+    Ok(trimmed.to_string())
+}
+
+/// An optional label: trimmed, empty means none, at most [`LABEL_MAX_CHARS`].
+pub(crate) fn optional_label(
+    text: Option<String>,
+    field: &'static str,
+) -> Result<Option<String>, TermsError> {
+    optional_text(text, field, LABEL_MAX_CHARS)
+}
+
+/// An optional text: trimmed, empty means none, at most `max` characters.
+pub(crate) fn optional_text(
+    text: Option<String>,
+    field: &'static str,
+    max: usize,
+) -> Result<Option<String>, TermsError> {
+    match text.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(text) => required_text(text, field, max).map(Some),
+    }
+}
+
+/// Largest absolute value of a reported figure (realised value, indicator value).
+pub const VALUE_ABS_MAX: i64 = 1_000_000_000_000;
+/// Most decimals of a reported figure.
+pub const VALUE_SCALE_MAX: u32 = 6;
+
+/// The dates a progress report or an indicator value covers (inclusive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportingPeriod {
+    pub from: chrono::NaiveDate,
+    pub to: chrono::NaiveDate,
+}
+
+/// Why a report is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReportError {
+    #[error("reporting period {from} to {to} ends before it starts")]
+    ReversedPeriod {
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    },
+    #[error("reporting period {from} to {to} is outside the years {YEAR_MIN}-{YEAR_MAX}")]
+    PeriodOutOfRange {
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    },
+    #[error("value {0} is out of bounds: at most {VALUE_SCALE_MAX} decimals and at most 1,000,000,000,000 in absolute value")]
+    ValueOutOfBounds(rust_decimal::Decimal),
+}
+
+impl ReportingPeriod {
+    pub fn check(&self) -> Result<(), ReportError> {
+        use chrono::Datelike;
+        if self.from > self.to {
+            return Err(ReportError::ReversedPeriod {
+                from: self.from,
+                to: self.to,
+            });
+        }
+        if self.from.year() < YEAR_MIN || self.to.year() > YEAR_MAX {
+            return Err(ReportError::PeriodOutOfRange {
+                from: self.from,
+                to: self.to,
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether the period shares at least one year with `years` (unknown ends are open).
+    pub fn overlaps(&self, years: &YearPeriod) -> bool {
+        use chrono::Datelike;
+        years.start_year.is_none_or(|start| self.to.year() >= start)
+            && years.end_year.is_none_or(|end| self.from.year() <= end)
+    }
+
+    /// `2025-01-01..2025-12-31`.
+    pub fn label(&self) -> String {
+        format!("{}..{}", self.from, self.to)
+    }
+}
+
+/// Checks a reported figure's bounds.
+pub fn check_value(value: rust_decimal::Decimal) -> Result<(), ReportError> {
+    let bound = rust_decimal::Decimal::from(VALUE_ABS_MAX);
+    if value.normalize().scale() > VALUE_SCALE_MAX || value.abs() > bound {
+        return Err(ReportError::ValueOutOfBounds(value));
+    }
+    Ok(())
+}
