@@ -11,6 +11,7 @@ mod handlers;
 mod ledger;
 mod meta;
 mod read_model;
+pub mod referential;
 mod states;
 
 pub use error::CommandError;

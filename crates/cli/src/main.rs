@@ -50,6 +50,8 @@ pub enum Command {
     Apply(commands::apply::ApplyArgs),
     /// Print a report (a view of the ledger).
     Report(commands::report::ReportArgs),
+    /// Print the contract's referential (quartiers, organisations, objectifs…), now or as it stood.
+    Referential(commands::referential::ReferentialArgs),
 }
 
 fn main() -> std::process::ExitCode {

@@ -8,6 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::dossier::DossierCommand;
 use crate::porteur::PorteurCommand;
+use crate::referential::ContractCommand;
 
 /// A command of any family.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -15,6 +16,7 @@ use crate::porteur::PorteurCommand;
 pub enum LedgerCommand {
     Porteur(PorteurCommand),
     Dossier(DossierCommand),
+    Contract(ContractCommand),
 }
 
 impl LedgerCommand {
@@ -66,6 +68,7 @@ impl<'de> Deserialize<'de> for LedgerCommand {
         }
         family!(Porteur, PorteurCommand);
         family!(Dossier, DossierCommand);
+        family!(Contract, ContractCommand);
         Err(D::Error::custom(format!(
             "unknown command \"{name}\": see schemas/commands.schema.json for the list"
         )))

@@ -13,6 +13,7 @@ pub mod metadata;
 pub mod money;
 pub mod porteur;
 pub mod recorded;
+pub mod referential;
 
 pub use command::LedgerCommand;
 pub use event::DomainEvent;

@@ -7,6 +7,7 @@
 pub mod asof;
 pub mod commitments;
 pub mod porteurs;
+pub mod referential;
 pub mod subsidy;
 pub mod table;
 
@@ -16,6 +17,7 @@ use engagements_domain::commitment::indicator::IndicatorEvent;
 use engagements_domain::commitment::CommitmentEvent;
 use engagements_domain::dossier::DossierEvent;
 use engagements_domain::porteur::PorteurEvent;
+use engagements_domain::referential::ContractEvent;
 use engagements_domain::{DecodeError, DomainEvent, RecordedEvent};
 
 pub use asof::AsOf;
@@ -30,6 +32,8 @@ pub struct Projections {
     pub recorded_at: Option<DateTime<Utc>>,
     pub porteurs: porteurs::PorteursView,
     pub subsidy: subsidy::SubsidyView,
+    /// The contract's referential (quartiers, organisations, objectifs…), with its avenants.
+    pub referential: referential::ReferentialView,
     /// Droit-commun commitments, pending contributions and indicators.
     pub commitments: commitments::CommitmentsView,
 }
@@ -57,6 +61,7 @@ impl Projections {
         match event.stream_type.as_str() {
             PorteurEvent::STREAM_TYPE => self.porteurs.apply(event, &event.decode()?),
             DossierEvent::STREAM_TYPE => self.subsidy.apply(event, &event.decode()?),
+            ContractEvent::STREAM_TYPE => self.referential.apply(event, &event.decode()?),
             CommitmentEvent::STREAM_TYPE => self
                 .commitments
                 .apply_commitment(event, &event.decode()?),

@@ -1,8 +1,10 @@
 //! One module per command family: each checks the command's references against the read model,
 //! then lets its aggregate decide. Nothing here writes: handlers return a [`Plan`].
 
+mod contract;
 mod dossier;
 mod porteur;
+pub(crate) mod refs;
 
 use engagements_domain::LedgerCommand;
 use engagements_projections::Projections;
@@ -24,5 +26,6 @@ pub(crate) async fn plan(
     match command {
         LedgerCommand::Porteur(command) => porteur::plan(ctx, command).await,
         LedgerCommand::Dossier(command) => dossier::plan(ctx, command).await,
+        LedgerCommand::Contract(command) => contract::plan(ctx, command).await,
     }
 }
