@@ -5,6 +5,7 @@
 mod asof;
 mod commands;
 mod output;
+mod xlsx;
 
 use clap::{Parser, Subcommand};
 
@@ -50,6 +51,8 @@ pub enum Command {
     Apply(commands::apply::ApplyArgs),
     /// Print a report (a view of the ledger).
     Report(commands::report::ReportArgs),
+    /// Publish every event of the log, in order and at least once, to a RabbitMQ exchange.
+    Relay(commands::relay::RelayArgs),
     /// Print the contract's referential (quartiers, organisations, objectifs…), now or as it stood.
     Referential(commands::referential::ReferentialArgs),
 }

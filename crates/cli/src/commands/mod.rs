@@ -3,6 +3,7 @@
 pub mod apply;
 pub mod init;
 pub mod referential;
+pub mod relay;
 pub mod report;
 pub mod verify;
 
@@ -25,6 +26,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify(args) => verify::run(&cli.db, args).await,
         Command::Apply(args) => apply::run(&cli.db, args, &defaults).await,
         Command::Report(args) => report::run(&cli.db, args).await,
+        Command::Relay(args) => relay::run(&cli.db, args).await,
         Command::Referential(args) => referential::run(&cli.db, args).await,
     }
 }

@@ -6,7 +6,7 @@ use clap::{Args, ValueEnum};
 use engagements_app::Ledger;
 
 use crate::asof::AsOfArgs;
-use crate::output::{print_table, Format};
+use crate::output::{write_tables, Format};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum View {
@@ -24,6 +24,9 @@ pub struct ReportArgs {
     pub when: AsOfArgs,
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+    /// Write to this file instead of standard output (required for xlsx on a terminal).
+    #[arg(long)]
+    pub out: Option<std::path::PathBuf>,
 }
 
 pub async fn run(db: &str, args: ReportArgs) -> anyhow::Result<ExitCode> {
@@ -32,7 +35,7 @@ pub async fn run(db: &str, args: ReportArgs) -> anyhow::Result<ExitCode> {
     let table = match args.view {
         View::Dossiers => projections.subsidy.dossiers_table(args.year),
     };
-    print_table(&table, args.format)?;
+    write_tables(&[&table], args.format, args.out.as_deref())?;
     ledger.store().shutdown().await;
     Ok(ExitCode::SUCCESS)
 }

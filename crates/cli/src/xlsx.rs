@@ -1,0 +1,227 @@
+//! Report tables as an Excel workbook (XLSX): one sheet per table, French headers, euros with a
+//! euro number format, dates as dates.
+//!
+//! Amounts are written as numbers so that a spreadsheet can sum them; every amount of the ledger
+//! (at most 10^12 €, two decimals) has at most 15 significant digits, which a spreadsheet's
+//! double holds exactly to the cent.
+
+use engagements_projections::{Cell, Table};
+use rust_xlsxwriter::{ExcelDateTime, Format, FormatAlign, Workbook, Worksheet, XlsxError};
+
+/// Rows per sheet allowed by the format (including the header).
+const SHEET_ROWS_MAX: usize = 1_048_576;
+/// Longest sheet name the format allows.
+const SHEET_NAME_CHARS_MAX: usize = 31;
+/// Widest column set on open (characters).
+const COLUMN_WIDTH_MAX: usize = 60;
+
+/// Why a workbook could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum XlsxWriteError {
+    #[error("report '{table}' has {rows} rows; a sheet holds at most {} (filter it, e.g. with --year)", SHEET_ROWS_MAX - 1)]
+    TooManyRows { table: String, rows: usize },
+    #[error("writing the workbook: {0}")]
+    Xlsx(#[from] XlsxError),
+}
+
+/// The French label of a report column, for headers. Unknown keys are turned into words, with
+/// `_eur` shown as `(€)`, so a new report is readable before it gets its own labels.
+pub fn french_header(column: &str) -> String {
+    let known = match column {
+        "dossier_id" => "Dossier",
+        "exercice" | "year" => "Exercice",
+        "porteur_id" => "Porteur (identifiant)",
+        "porteur" => "Porteur",
+        "title" => "Intitulé de l'action",
+        "financeur" => "Financeur",
+        "dispositif" => "Dispositif",
+        "requested_eur" => "Montant demandé (€)",
+        "proposed_eur" => "Montant proposé (€)",
+        "granted_eur" => "Montant attribué (€)",
+        "paid_eur" => "Montant versé (€)",
+        "envelope_eur" => "Enveloppe (€)",
+        "remaining_eur" => "Reste disponible (€)",
+        "total_budget_eur" | "budget_eur" => "Budget total de l'action (€)",
+        "quartier" => "Quartier",
+        "quartier_code" => "Code QPV",
+        "commune" => "Commune",
+        "objectif" => "Objectif",
+        "ambition" => "Ambition",
+        "enjeu" => "Enjeu",
+        "name" => "Nom",
+        "kind" => "Nature",
+        "siret" => "SIRET",
+        "rna" => "RNA",
+        "position" => "Position dans le journal",
+        "recorded_at" => "Enregistré le",
+        "effective_date" => "Date d'effet",
+        "actor" => "Acteur",
+        "organisation" => "Organisation",
+        "event_type" => "Événement",
+        "act" => "Acte",
+        "finding" => "Constat",
+        "severity" => "Gravité",
+        "detail" => "Détail",
+        "bailleur" => "Bailleur",
+        "axe" => "Axe",
+        "signataire" => "Signataire",
+        "status" => "Statut",
+        _ => "",
+    };
+    if !known.is_empty() {
+        return known.to_string();
+    }
+    let (stem, euros) = match column.strip_suffix("_eur") {
+        Some(stem) => (stem, true),
+        None => (column, false),
+    };
+    let mut words = stem.replace('_', " ");
+    if let Some(first) = words.get(..1) {
+        words = first.to_uppercase() + &words[1..];
+    }
+    if euros {
+        words.push_str(" (€)");
+    }
+    words
+}
+
+/// A sheet name the format accepts: no `[]:*?/\`, at most 31 characters, unique in the workbook.
+fn sheet_name(table: &str, taken: &[String]) -> String {
+    let clean: String = table
+        .chars()
+        .map(|c| if "[]:*?/\\".contains(c) { '_' } else { c })
+        .take(SHEET_NAME_CHARS_MAX)
+        .collect();
+    let base = if clean.trim().is_empty() {
+        "rapport".to_string()
+    } else {
+        clean
+    };
+    let mut name = base.clone();
+    let mut n = 2;
+    while taken.iter().any(|t| t.eq_ignore_ascii_case(&name)) {
+        let suffix = format!(" ({n})");
+        let keep = SHEET_NAME_CHARS_MAX - suffix.chars().count();
+        name = base.chars().take(keep).collect::<String>() + &suffix;
+        n += 1;
+    }
+    name
+}
+
+/// The workbook of `tables`, one sheet each, as XLSX bytes.
+pub fn workbook_bytes(tables: &[&Table]) -> Result<Vec<u8>, XlsxWriteError> {
+    let mut workbook = Workbook::new();
+    let mut taken = Vec::new();
+    for table in tables {
+        if table.rows.len() >= SHEET_ROWS_MAX {
+            return Err(XlsxWriteError::TooManyRows {
+                table: table.name.clone(),
+                rows: table.rows.len(),
+            });
+        }
+        let name = sheet_name(&table.name, &taken);
+        let sheet = workbook.add_worksheet();
+        sheet.set_name(&name)?;
+        taken.push(name);
+        write_sheet(sheet, table)?;
+    }
+    if tables.is_empty() {
+        workbook.add_worksheet().set_name("rapport")?;
+    }
+    Ok(workbook.save_to_buffer()?)
+}
+
+fn write_sheet(sheet: &mut Worksheet, table: &Table) -> Result<(), XlsxWriteError> {
+    let header = Format::new().set_bold().set_align(FormatAlign::Center);
+    let euros = Format::new().set_num_format("#,##0.00\\ \"€\"");
+    let date = Format::new().set_num_format("dd/mm/yyyy");
+    let mut widths: Vec<usize> = Vec::with_capacity(table.columns.len());
+    for (index, column) in table.columns.iter().enumerate() {
+        let label = french_header(column);
+        widths.push(label.chars().count());
+        sheet.write_string_with_format(0, column_index(index), &label, &header)?;
+    }
+    for (row_index, row) in table.rows.iter().enumerate() {
+        let row_number = u32::try_from(row_index + 1).unwrap_or(u32::MAX);
+        for (index, cell) in row.iter().enumerate() {
+            let column = column_index(index);
+            match cell {
+                Cell::Empty => {}
+                Cell::Text(text) => {
+                    sheet.write_string(row_number, column, text)?;
+                }
+                Cell::Int(n) => {
+                    // Whole numbers up to 2^53 are exact in a spreadsheet's double.
+                    sheet.write_number(row_number, column, *n as f64)?;
+                }
+                Cell::Amount(amount) => {
+                    let value: f64 = amount.to_string().parse().unwrap_or(f64::NAN);
+                    sheet.write_number_with_format(row_number, column, value, &euros)?;
+                }
+                Cell::Date(day) => {
+                    let excel = ExcelDateTime::parse_from_str(&day.to_string())?;
+                    sheet.write_datetime_with_format(row_number, column, &excel, &date)?;
+                }
+            }
+            if let Some(width) = widths.get_mut(index) {
+                *width = (*width).max(cell.to_text().chars().count());
+            }
+        }
+    }
+    for (index, width) in widths.into_iter().enumerate() {
+        sheet.set_column_width(
+            column_index(index),
+            (width.min(COLUMN_WIDTH_MAX) + 2) as f64,
+        )?;
+    }
+    if !table.columns.is_empty() {
+        sheet.set_freeze_panes(1, 0)?;
+        sheet.autofilter(
+            0,
+            0,
+            u32::try_from(table.rows.len()).unwrap_or(u32::MAX),
+            column_index(table.columns.len() - 1),
+        )?;
+    }
+    Ok(())
+}
+
+fn column_index(index: usize) -> u16 {
+    u16::try_from(index).unwrap_or(u16::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use engagements_domain::Amount;
+
+    #[test]
+    fn headers_are_french_and_unknown_keys_stay_readable() {
+        assert_eq!(french_header("granted_eur"), "Montant attribué (€)");
+        assert_eq!(french_header("droit_commun_eur"), "Droit commun (€)");
+        assert_eq!(french_header("x"), "X");
+    }
+
+    #[test]
+    fn sheet_names_are_legal_and_unique() {
+        let taken = vec!["dossiers".to_string()];
+        assert_eq!(sheet_name("dossiers", &taken), "dossiers (2)");
+        assert_eq!(sheet_name("a/b", &[]), "a_b");
+        assert_eq!(sheet_name(&"x".repeat(40), &[]).chars().count(), 31);
+    }
+
+    #[test]
+    fn a_workbook_is_a_zip_with_one_sheet_per_table() {
+        let mut table = Table::new("dossiers", &["title", "granted_eur", "exercice"]);
+        table.push(vec![
+            "Atelier (fictif)".into(),
+            Amount::from_cents(123_456).unwrap().into(),
+            2025.into(),
+        ]);
+        let other = Table::new("dossiers", &["title"]);
+        let bytes = workbook_bytes(&[&table, &other]).unwrap();
+        assert_eq!(&bytes[..2], b"PK");
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.is_empty());
+    }
+}
