@@ -14,6 +14,7 @@ pub mod money;
 pub mod porteur;
 pub mod recorded;
 pub mod referential;
+pub mod tfpb;
 
 pub use command::LedgerCommand;
 pub use event::DomainEvent;

@@ -10,6 +10,7 @@ pub mod porteurs;
 pub mod referential;
 pub mod subsidy;
 pub mod table;
+pub mod tfpb;
 
 use chrono::{DateTime, Utc};
 use engagements_domain::commitment::contribution::ContributionEvent;
@@ -18,6 +19,7 @@ use engagements_domain::commitment::CommitmentEvent;
 use engagements_domain::dossier::DossierEvent;
 use engagements_domain::porteur::PorteurEvent;
 use engagements_domain::referential::ContractEvent;
+use engagements_domain::tfpb::{TfpbConventionEvent, TfpbProgrammeEvent};
 use engagements_domain::{DecodeError, DomainEvent, RecordedEvent};
 
 pub use asof::AsOf;
@@ -36,6 +38,8 @@ pub struct Projections {
     pub referential: referential::ReferentialView,
     /// Droit-commun commitments, pending contributions and indicators.
     pub commitments: commitments::CommitmentsView,
+    /// TFPB conventions, abatements, programmes, spending and bilans.
+    pub tfpb: tfpb::TfpbView,
 }
 
 /// Why an event could not be folded.
@@ -62,6 +66,10 @@ impl Projections {
             PorteurEvent::STREAM_TYPE => self.porteurs.apply(event, &event.decode()?),
             DossierEvent::STREAM_TYPE => self.subsidy.apply(event, &event.decode()?),
             ContractEvent::STREAM_TYPE => self.referential.apply(event, &event.decode()?),
+            TfpbConventionEvent::STREAM_TYPE => {
+                self.tfpb.apply_convention(event, &event.decode()?)
+            }
+            TfpbProgrammeEvent::STREAM_TYPE => self.tfpb.apply_programme(event, &event.decode()?),
             CommitmentEvent::STREAM_TYPE => self
                 .commitments
                 .apply_commitment(event, &event.decode()?),

@@ -16,8 +16,11 @@ use crate::error::StoreError;
 use crate::model::{ChainHead, EventRow};
 use crate::writer::{plan_batch, GroupOutcome, Pending};
 
-/// Advisory lock key that serialises writers of several processes on one PostgreSQL.
-pub(crate) const CHAIN_LOCK_KEY: i64 = 0x656e_6761_6765; // "engage"
+/// First half of the advisory lock that serialises the writers of one chain, in every process;
+/// the second half is the hash of the ledger's schema (`current_schema()`), so that ledgers kept
+/// in different schemas of one database (one per contract, see `docs/adr/0002-scaling-writes.md`)
+/// are different chains whose writers never wait for each other.
+pub(crate) const CHAIN_LOCK_CLASS: i32 = 0x656e_6761; // "enga"
 /// Channel notified after each committed batch, for followers in other processes.
 pub(crate) const NOTIFY_CHANNEL: &str = "engagements_events";
 /// Rows per INSERT statement: far below both drivers' bind-parameter limits (13 columns).
@@ -167,7 +170,7 @@ macro_rules! backend_ops {
                 let mut tx = pool.begin_with($begin).await?;
                 if let Some(sql) = $serialise {
                     sqlx::query(sql)
-                        .bind(CHAIN_LOCK_KEY)
+                        .bind(CHAIN_LOCK_CLASS)
                         .execute(&mut *tx)
                         .await?;
                 }
@@ -368,9 +371,10 @@ backend_ops!(sqlite_ops, sqlx::Sqlite, SqlitePool,
     serialise_writers: None::<&'static str>,
     after_insert: None::<&'static str>);
 
-// PostgreSQL: a transaction-scoped advisory lock serialises the writers of every process on the
-// chain head; NOTIFY wakes followers in other processes once the batch commits.
+// PostgreSQL: a transaction-scoped advisory lock, keyed by the ledger's schema, serialises the
+// writers of every process on the chain head; NOTIFY wakes followers in other processes once the
+// batch commits.
 backend_ops!(postgres_ops, sqlx::Postgres, PgPool,
     begin: "BEGIN ISOLATION LEVEL READ COMMITTED",
-    serialise_writers: Some("SELECT pg_advisory_xact_lock($1)"),
+    serialise_writers: Some("SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))"),
     after_insert: Some("SELECT pg_notify($1, $2)"));

@@ -1,0 +1,175 @@
+//! `engagements-bench`: measures the ledger against its baselines in the same run and prints a
+//! table (Markdown) and a JSON file of results.
+//!
+//! ```sh
+//! cargo run --release -p engagements-bench -- append --seconds 5
+//! ```
+
+mod append;
+mod databases;
+mod decider;
+mod report;
+mod stats;
+mod workload;
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use sqlx::Connection;
+
+use crate::databases::{BackendKind, Databases};
+use crate::report::{Machine, Results};
+
+/// Benchmarks of the ledger, each figure beside its baselines.
+#[derive(Debug, Parser)]
+#[command(name = "engagements-bench", about, long_about = None)]
+struct Cli {
+    /// PostgreSQL database in which a fresh schema is made for every measured system.
+    #[arg(
+        long,
+        global = true,
+        env = "ENGAGEMENTS_BENCH_POSTGRES",
+        default_value = "postgres://postgres@127.0.0.1:5432/test"
+    )]
+    postgres: String,
+    /// Directory for the SQLite files (on the disk to measure).
+    #[arg(long, global = true, default_value = "target/bench")]
+    sqlite_dir: PathBuf,
+    /// Where to write the JSON results (default: target/bench/<bench>-<UTC time>.json).
+    #[arg(long, global = true)]
+    out: Option<PathBuf>,
+    /// Seed of the workload generator: the same seed records the same commands.
+    #[arg(long, global = true, default_value_t = 2024)]
+    seed: u64,
+    /// Keep the benchmark's databases instead of removing them.
+    #[arg(long, global = true)]
+    keep: bool,
+    #[command(subcommand)]
+    bench: Bench,
+}
+
+#[derive(Debug, Subcommand)]
+enum Bench {
+    /// Commands/s and p50/p99 latency with concurrent clients: the ledger, esrs's PgStore and
+    /// the raw multi-row INSERT, side by side.
+    Append {
+        /// Concurrent clients, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "1,16,64")]
+        clients: Vec<usize>,
+        #[arg(long, value_delimiter = ',', default_value = "sqlite,postgres")]
+        backends: Vec<BackendKind>,
+        /// Seconds each system runs under each load.
+        #[arg(long, default_value_t = 5.0)]
+        seconds: f64,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the runtime: {error}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(run(Cli::parse())) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&cli.sqlite_dir)
+        .with_context(|| format!("create {}", cli.sqlite_dir.display()))?;
+    let databases = Databases {
+        postgres: cli.postgres.clone(),
+        sqlite_dir: cli.sqlite_dir.clone(),
+        keep: cli.keep,
+    };
+    let started_at = chrono::Utc::now();
+    let spinner = spinner();
+    let progress = |message: &str| {
+        spinner.set_message(message.to_string());
+        if spinner.is_hidden() {
+            eprintln!("{message}");
+        }
+    };
+    let (name, uses_postgres, figures) = match &cli.bench {
+        Bench::Append {
+            clients,
+            backends,
+            seconds,
+        } => {
+            let settings = append::AppendSettings {
+                clients: clients.clone(),
+                backends: backends.clone(),
+                seconds: *seconds,
+                seed: cli.seed,
+            };
+            let figures = append::run(&settings, &databases, &progress).await?;
+            ("append", backends.contains(&BackendKind::Postgres), figures)
+        }
+    };
+    spinner.finish_and_clear();
+    let postgres = if uses_postgres {
+        postgres_version(&cli.postgres).await
+    } else {
+        None
+    };
+    let mut machine = Machine::probe(postgres);
+    machine.load_average_end = report::load_average();
+    let results = Results {
+        command: std::env::args().collect::<Vec<_>>().join(" "),
+        started_at: started_at.to_rfc3339(),
+        seed: cli.seed,
+        machine,
+        figures,
+    };
+    print!("{}", results.table());
+    let out = cli.out.clone().unwrap_or_else(|| {
+        PathBuf::from(format!(
+            "target/bench/{name}-{}.json",
+            started_at.format("%Y%m%dT%H%M%SZ")
+        ))
+    });
+    results.write_json(&out)?;
+    eprintln!("results written to {}", out.display());
+    Ok(())
+}
+
+/// A spinner on a terminal; hidden (messages go to stderr lines) otherwise.
+fn spinner() -> ProgressBar {
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {elapsed} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
+}
+
+async fn postgres_version(url: &str) -> Option<String> {
+    let mut connection = sqlx::PgConnection::connect(&databases::with_sslmode(url))
+        .await
+        .ok()?;
+    let (version,): (String,) = sqlx::query_as("SHOW server_version")
+        .fetch_one(&mut connection)
+        .await
+        .ok()?;
+    Some(version)
+}
