@@ -32,6 +32,41 @@ impl Role {
     pub fn can_audit(self) -> bool {
         matches!(self, Role::Admin | Role::Auditeur)
     }
+
+    /// Every role, from the most to the least powerful.
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::Instructeur,
+        Role::Bailleur,
+        Role::Auditeur,
+        Role::Lecteur,
+    ];
+
+    /// The role's name as stored with API tokens and written on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Instructeur => "instructeur",
+            Role::Bailleur => "bailleur",
+            Role::Auditeur => "auditeur",
+            Role::Lecteur => "lecteur",
+        }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Role, String> {
+        Role::ALL
+            .into_iter()
+            .find(|role| role.as_str() == text)
+            .ok_or_else(|| {
+                format!(
+                    "unknown role '{text}': use admin, instructeur, bailleur, auditeur or lecteur"
+                )
+            })
+    }
 }
 
 /// The person acting, the organisation they act for (an organisation id of the referential),
@@ -81,9 +116,30 @@ pub fn authorize(
                 principal.organisation
             )))
         }
+        (Role::Instructeur, LedgerCommand::Dossier(command)) => {
+            instructeur_may_decide(principal, command)
+        }
         // Families a bailleur may write (TFPB) are checked by their own rules.
         #[allow(unreachable_patterns)]
         (Role::Instructeur, _) | (Role::Bailleur, _) => Ok(()),
         (Role::Auditeur | Role::Lecteur, _) => unreachable!("refused above"),
+    }
+}
+
+/// An instructeur records decisions, conventions and payments only in the name of its own
+/// organisation: a financeur's staff cannot act for another financeur. Every dossier command
+/// that names a financeur (decision, convention, payment, reversement, opinion) is covered.
+fn instructeur_may_decide(
+    principal: &Principal,
+    command: &engagements_domain::dossier::DossierCommand,
+) -> Result<(), CommandError> {
+    match command.financeur() {
+        Some(financeur) if financeur != principal.organisation => {
+            Err(CommandError::Forbidden(format!(
+                "an instructeur of '{}' cannot act for financeur '{financeur}'",
+                principal.organisation
+            )))
+        }
+        _ => Ok(()),
     }
 }

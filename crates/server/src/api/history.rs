@@ -1,0 +1,142 @@
+//! The raw log for those who check it: a stream's events with their metadata and hashes, and the
+//! verification of the whole chain.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use chrono::{DateTime, Utc};
+use engagements_domain::{Metadata, RecordedEvent};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::{Caller, ReadScope};
+use crate::error::{ApiError, ErrorBody};
+use crate::state::AppState;
+
+/// Longest stream id accepted in a URL.
+const STREAM_ID_CHARS_MAX: usize = 200;
+
+/// One event as recorded.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryEvent {
+    pub position: i64,
+    pub stream_id: String,
+    pub version: i64,
+    pub event_type: String,
+    /// The payload as recorded (canonical JSON).
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+    /// Actor, command id, source, effective date, act.
+    #[schema(value_type = Object)]
+    pub metadata: Metadata,
+    pub recorded_at: DateTime<Utc>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl From<&RecordedEvent> for HistoryEvent {
+    fn from(event: &RecordedEvent) -> Self {
+        HistoryEvent {
+            position: event.position,
+            stream_id: event.stream_id.clone(),
+            version: event.version,
+            event_type: event.event_type.clone(),
+            payload: serde_json::from_str(&event.payload)
+                .unwrap_or(serde_json::Value::String(event.payload.clone())),
+            metadata: event.metadata.clone(),
+            recorded_at: event.recorded_at,
+            prev_hash: event.prev_hash.clone(),
+            hash: event.hash.clone(),
+        }
+    }
+}
+
+/// Bounds of a history.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryParams {
+    /// Only events at or before this position.
+    #[serde(default)]
+    pub at_position: Option<i64>,
+}
+
+/// Every event of one stream (e.g. `dossier-<uuid>`), oldest first.
+#[utoipa::path(get, path = "/history/{stream_id}", tag = "audit",
+    params(("stream_id" = String, Path, description = "e.g. dossier-0190f2a0-…"), HistoryParams),
+    responses((status = 200, body = Vec<HistoryEvent>), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get_history(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(stream_id): Path<String>,
+    params: Result<Query<HistoryParams>, QueryRejection>,
+) -> Result<Json<Vec<HistoryEvent>>, ApiError> {
+    caller.may_read(ReadScope::History)?;
+    let Query(params) = params.map_err(|e| ApiError::invalid(e.body_text()))?;
+    if stream_id.chars().count() > STREAM_ID_CHARS_MAX {
+        return Err(ApiError::invalid(format!(
+            "stream id longer than {STREAM_ID_CHARS_MAX} characters"
+        )));
+    }
+    let events = state
+        .ledger
+        .store()
+        .read_stream(&stream_id, None)
+        .await
+        .map_err(ApiError::internal)?;
+    let events: Vec<HistoryEvent> = events
+        .iter()
+        .filter(|e| params.at_position.is_none_or(|p| e.position <= p))
+        .map(HistoryEvent::from)
+        .collect();
+    if events.is_empty() {
+        return Err(ApiError::not_found(format!(
+            "stream '{stream_id}' has no event"
+        )));
+    }
+    Ok(Json(events))
+}
+
+/// The result of walking the whole chain.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Verification {
+    pub ok: bool,
+    pub events: i64,
+    pub position_last: i64,
+    pub head_hash: String,
+    /// The first problem found: its position and what is wrong.
+    pub problem_position: Option<i64>,
+    pub problem: Option<String>,
+}
+
+/// Recomputes every hash of the log and checks positions, versions and times.
+pub async fn verification(state: &AppState) -> Result<Verification, ApiError> {
+    let report = state
+        .ledger
+        .store()
+        .verify(|_| {})
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Verification {
+        ok: report.is_ok(),
+        events: report.events,
+        position_last: report.position_last,
+        head_hash: report.head_hash.clone(),
+        problem_position: report.problem.as_ref().map(|p| p.position),
+        problem: report.problem.map(|p| p.what),
+    })
+}
+
+/// Verifies the hash chain now (auditeur, admin).
+#[utoipa::path(get, path = "/verify", tag = "audit",
+    responses((status = 200, body = Verification), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get_verify(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Verification>, ApiError> {
+    caller.may_read(ReadScope::Audit)?;
+    Ok(Json(verification(&state).await?))
+}

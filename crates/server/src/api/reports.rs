@@ -1,0 +1,133 @@
+//! `GET /api/v1/reports/{view}`: a view as JSON rows or CSV, now or as of a past moment.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::asof::AsOfParams;
+use crate::auth::{Caller, ReadScope};
+use crate::error::{ApiError, ErrorBody};
+use crate::state::AppState;
+use crate::views::{self, Audience};
+
+/// Header carrying the log position a view was folded up to.
+pub const POSITION_HEADER: &str = "x-ledger-position";
+
+/// How a report is sent.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// An array of flat objects keyed by column; amounts are strings with two decimals.
+    #[default]
+    Json,
+    /// Comma-separated values with a header line (UTF-8).
+    Csv,
+}
+
+/// Parameters of a report.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReportParams {
+    /// Only this exercice.
+    #[serde(default)]
+    pub year: Option<i32>,
+    #[serde(default)]
+    #[param(inline)]
+    pub format: Format,
+    /// What the ledger said at this record time: RFC 3339, `YYYY-MM-DD HH:MM:SS` (UTC), or a
+    /// date meaning the end of that day (UTC).
+    #[serde(default)]
+    pub as_of: Option<String>,
+    /// What the ledger said just after the event at this position.
+    #[serde(default)]
+    pub at_position: Option<i64>,
+    /// Only facts in force on this business date (YYYY-MM-DD).
+    #[serde(default)]
+    pub effective_on: Option<String>,
+}
+
+impl ReportParams {
+    /// The as-of part (a flattened struct would lose `deny_unknown_fields` and typed numbers).
+    pub fn when(&self) -> AsOfParams {
+        AsOfParams {
+            as_of: self.as_of.clone(),
+            at_position: self.at_position,
+            effective_on: self.effective_on.clone(),
+        }
+    }
+}
+
+/// The list of views.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ViewInfo {
+    pub name: String,
+    pub title: String,
+}
+
+/// Lists the report views.
+#[utoipa::path(get, path = "/reports", tag = "reports",
+    responses((status = 200, body = Vec<ViewInfo>), (status = 401, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list_reports(_caller: Caller) -> Json<Vec<ViewInfo>> {
+    Json(
+        views::VIEWS
+            .iter()
+            .map(|v| ViewInfo {
+                name: v.name.to_string(),
+                title: v.title.to_string(),
+            })
+            .collect(),
+    )
+}
+
+/// A report view, now or as of a past moment.
+#[utoipa::path(get, path = "/reports/{view}", tag = "reports",
+    params(("view" = String, Path, description = "A view name from GET /reports"), ReportParams),
+    responses(
+        (status = 200, description = "Rows (JSON) or CSV", body = Vec<Object>),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get_report(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(view): Path<String>,
+    params: Result<Query<ReportParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(params) = params.map_err(|e| ApiError::invalid(e.body_text()))?;
+    let spec = views::spec(&view).ok_or_else(|| {
+        ApiError::not_found(format!("no view named '{view}': see GET /api/v1/reports"))
+    })?;
+    caller.may_read(match spec.audience {
+        Audience::Published => ReadScope::Published,
+        Audience::Audit => ReadScope::Audit,
+    })?;
+    let as_of = params.when().as_of()?;
+    let projections = state.ledger.projections_as_of(&as_of).await?;
+    let table = views::report(&projections, spec.name, params.year)
+        .ok_or_else(|| ApiError::not_found(format!("no view named '{view}'")))?;
+    let position = projections.position.to_string();
+    Ok(match params.format {
+        Format::Json => ([(POSITION_HEADER, position)], Json(table.to_json_rows())).into_response(),
+        Format::Csv => (
+            [
+                (
+                    header::CONTENT_TYPE.as_str(),
+                    "text/csv; charset=utf-8".to_string(),
+                ),
+                (
+                    header::CONTENT_DISPOSITION.as_str(),
+                    format!("attachment; filename=\"{}.csv\"", spec.name),
+                ),
+                (POSITION_HEADER, position),
+            ],
+            views::to_csv(&table).map_err(ApiError::internal)?,
+        )
+            .into_response(),
+    })
+}

@@ -1,0 +1,145 @@
+//! Who is calling: an API token (`Authorization: Bearer …`), or for pages and downloads the
+//! session cookie set by the login page, or — when the server publishes its views — an
+//! anonymous *lecteur*. Cookies never authorise a write: a write needs the header, so a page of
+//! another site cannot make a browser record anything.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, Method};
+use engagements_app::auth::{Principal, Role};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Name of the cookie holding a token for the web pages.
+pub const SESSION_COOKIE: &str = "engagements_jeton";
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone)]
+pub struct Caller(pub Principal);
+
+/// What a caller wants to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadScope<'a> {
+    /// Published views: dashboards, envelopes, dossiers, views by signatory, quartier, objective.
+    Published,
+    /// The raw log of a stream with its metadata and hashes.
+    History,
+    /// Findings, checkpoints, verification of the chain.
+    Audit,
+    /// The TFPB figures of one bailleur (an organisation id).
+    Tfpb(&'a str),
+}
+
+impl Caller {
+    /// Refuses (403) what this caller's role may not read.
+    pub fn may_read(&self, scope: ReadScope<'_>) -> Result<(), ApiError> {
+        let principal = &self.0;
+        let allowed = match scope {
+            ReadScope::Published => true,
+            ReadScope::History => matches!(
+                principal.role,
+                Role::Admin | Role::Auditeur | Role::Instructeur
+            ),
+            ReadScope::Audit => principal.role.can_audit(),
+            ReadScope::Tfpb(bailleur) => {
+                principal.role.can_audit()
+                    || (principal.role == Role::Bailleur && principal.organisation == bailleur)
+            }
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!(
+                "role {} of {} may not read this",
+                principal.role.as_str(),
+                principal.organisation
+            )))
+        }
+    }
+
+    /// The TFPB bailleurs this caller may see: `None` for all of them.
+    pub fn tfpb_restriction(&self) -> Option<&str> {
+        match self.0.role {
+            Role::Admin | Role::Auditeur => None,
+            _ => Some(self.0.organisation.as_str()),
+        }
+    }
+}
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .map(str::trim)
+}
+
+fn cookie(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.trim())
+}
+
+/// Finds the principal of a secret; 401 if it is unknown or revoked.
+pub async fn principal_of(state: &AppState, secret: &str) -> Result<Principal, ApiError> {
+    let record = state
+        .ledger
+        .store()
+        .find_token(secret)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::unauthenticated("unknown token"))?;
+    if !record.is_active() {
+        return Err(ApiError::unauthenticated(format!(
+            "token {} was revoked",
+            record.token_id
+        )));
+    }
+    let role: Role = record
+        .role
+        .parse()
+        .map_err(|_| ApiError::unauthenticated("the token's role is not known to this server"))?;
+    Ok(Principal {
+        person: record.person,
+        organisation: record.organisation,
+        role,
+    })
+}
+
+/// The anonymous visitor of a server that publishes its views.
+fn anonymous_lecteur() -> Principal {
+    Principal {
+        person: "visiteur".to_string(),
+        organisation: "public".to_string(),
+        role: Role::Lecteur,
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(secret) = bearer(parts) {
+            return principal_of(state, secret).await.map(Caller);
+        }
+        let safe_method = parts.method == Method::GET || parts.method == Method::HEAD;
+        if safe_method {
+            if let Some(secret) = cookie(parts) {
+                return principal_of(state, secret).await.map(Caller);
+            }
+            if state.config.public_views {
+                return Ok(Caller(anonymous_lecteur()));
+            }
+        }
+        Err(ApiError::unauthenticated(
+            "send an API token: Authorization: Bearer <token>",
+        ))
+    }
+}

@@ -1,0 +1,179 @@
+//! The report views served by `/api/v1/reports/{view}` and the pages: one table each, the same
+//! tables as `engagements report`. Adding a view is one entry in [`VIEWS`] and one arm in
+//! [`report`].
+
+use std::collections::BTreeMap;
+
+use engagements_domain::Amount;
+use engagements_projections::{Projections, Table};
+
+/// Who may read a view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// Every role, and anonymous visitors of a public server.
+    Published,
+    /// Roles that may audit.
+    Audit,
+}
+
+/// One view: its name in URLs, its French title, who may read it.
+#[derive(Debug, Clone, Copy)]
+pub struct ViewSpec {
+    pub name: &'static str,
+    pub title: &'static str,
+    pub audience: Audience,
+}
+
+/// Every view, in the order the pages list them.
+pub const VIEWS: &[ViewSpec] = &[
+    ViewSpec {
+        name: "signataires",
+        title: "Par signataire / financeur : enveloppes, accordé, payé",
+        audience: Audience::Published,
+    },
+    ViewSpec {
+        name: "quartiers",
+        title: "Par quartier",
+        audience: Audience::Published,
+    },
+    ViewSpec {
+        name: "objectifs",
+        title: "Par objectif du contrat",
+        audience: Audience::Published,
+    },
+    ViewSpec {
+        name: "communes",
+        title: "Par commune",
+        audience: Audience::Published,
+    },
+    ViewSpec {
+        name: "par-porteur",
+        title: "Par porteur",
+        audience: Audience::Published,
+    },
+    ViewSpec {
+        name: "dossiers",
+        title: "Dossiers (une ligne par financeur sollicité)",
+        audience: Audience::Published,
+    },
+    ViewSpec {
+        name: "porteurs",
+        title: "Porteurs de projets connus",
+        audience: Audience::Published,
+    },
+];
+
+/// The spec of a view by name.
+pub fn spec(name: &str) -> Option<&'static ViewSpec> {
+    VIEWS.iter().find(|v| v.name == name)
+}
+
+/// The table of view `name`, `None` if there is no such view.
+pub fn report(projections: &Projections, name: &str, year: Option<i32>) -> Option<Table> {
+    let subsidy = &projections.subsidy;
+    let referential = &projections.referential;
+    let table = match name {
+        "signataires" => subsidy.signatory_table(year, referential),
+        "quartiers" => subsidy.quartier_table(year, referential),
+        "objectifs" => subsidy.objective_table(year, referential),
+        "communes" => subsidy.commune_table(year, referential),
+        "par-porteur" => subsidy.porteur_table(year, &projections.porteurs),
+        "dossiers" => subsidy.dossiers_table(year),
+        "porteurs" => porteurs_table(projections),
+        _ => return None,
+    };
+    Some(table)
+}
+
+/// Granted amounts by exercice and financeur, over every exercice (for the bar chart).
+pub fn granted_by_year_and_financeur(
+    projections: &Projections,
+) -> BTreeMap<i32, BTreeMap<String, Amount>> {
+    let mut out: BTreeMap<i32, BTreeMap<String, Amount>> = BTreeMap::new();
+    for dossier in projections.subsidy.filed(None) {
+        let Some(filing) = dossier.filed.as_ref() else {
+            continue;
+        };
+        for ((financeur, _), line) in &dossier.lines {
+            if line.granted.is_zero() {
+                continue;
+            }
+            let slot = out
+                .entry(filing.exercice)
+                .or_default()
+                .entry(financeur.clone())
+                .or_insert(Amount::ZERO);
+            *slot = slot.checked_add(line.granted).unwrap_or(*slot);
+        }
+    }
+    out
+}
+
+/// (label, amount) pairs of a table: the text of `label_column` and the amount of
+/// `amount_column`, added up per label, largest first.
+pub fn column_breakdown(
+    table: &Table,
+    label_column: &str,
+    amount_column: &str,
+) -> Vec<(String, Amount)> {
+    let (Some(label), Some(amount)) = (
+        table.columns.iter().position(|c| c == label_column),
+        table.columns.iter().position(|c| c == amount_column),
+    ) else {
+        return Vec::new();
+    };
+    let mut sums: BTreeMap<String, Amount> = BTreeMap::new();
+    for row in &table.rows {
+        if let (Some(text), Some(engagements_projections::Cell::Amount(value))) =
+            (row.get(label), row.get(amount))
+        {
+            let slot = sums.entry(text.to_text()).or_insert(Amount::ZERO);
+            *slot = slot.checked_add(*value).unwrap_or(*slot);
+        }
+    }
+    let mut out: Vec<(String, Amount)> = sums.into_iter().filter(|(_, a)| !a.is_zero()).collect();
+    out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    out
+}
+
+fn porteurs_table(projections: &Projections) -> Table {
+    let mut table = Table::new(
+        "porteurs",
+        &[
+            "porteur_id",
+            "name",
+            "kind",
+            "siret",
+            "rna",
+            "cer_signed_on",
+        ],
+    );
+    for porteur in projections.porteurs.by_id.values() {
+        let kind = serde_json::to_value(porteur.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        table.push(vec![
+            porteur.porteur_id.to_string().into(),
+            porteur.name.as_str().into(),
+            kind.into(),
+            porteur.siret.clone().into(),
+            porteur.rna.clone().into(),
+            porteur.cer_signed_on.into(),
+        ]);
+    }
+    table
+}
+
+/// A table as CSV text (UTF-8, header line, amounts with two decimals).
+pub fn to_csv(table: &Table) -> Result<String, csv::Error> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(&table.columns)?;
+    for row in &table.rows {
+        writer.write_record(row.iter().map(|c| c.to_text()))?;
+    }
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| csv::Error::from(e.into_error()))?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}

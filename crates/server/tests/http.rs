@@ -1,0 +1,598 @@
+//! The HTTP API and pages, on both backends: what each role can and cannot do, bad input, the
+//! OpenAPI document, health and metrics.
+
+use std::collections::HashMap;
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use axum::Router;
+use chrono::NaiveDate;
+use engagements_app::referential::LoadedContract;
+use engagements_app::{Ledger, MetaDefaults};
+use engagements_domain::{Actor, Source};
+use engagements_server::{router, AppState, ServerConfig};
+use engagements_store::testing::{self, TestDb};
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+const BODY_BYTES_MAX: usize = 64 * 1024;
+
+struct Harness {
+    app: Router,
+    ledger: Ledger,
+    tokens: HashMap<&'static str, String>,
+    db: TestDb,
+}
+
+async fn harness(db: TestDb) -> Harness {
+    let ledger = Ledger::open(&db.url).await.unwrap();
+    let defaults = MetaDefaults {
+        actor: Actor::system(),
+        source: Source::System,
+        today: NaiveDate::from_ymd_opt(2025, 1, 15).unwrap(),
+    };
+    LoadedContract::embedded()
+        .unwrap()
+        .publish(&ledger, &defaults)
+        .await
+        .unwrap();
+    let mut tokens = HashMap::new();
+    for (key, person, organisation, role) in [
+        ("admin", "Équipe CABBALR", "cabbalr", "admin"),
+        ("instructeur", "Agent DDETS", "etat", "instructeur"),
+        (
+            "bailleur_a",
+            "Chargée TFPB",
+            "pas-de-calais-habitat",
+            "bailleur",
+        ),
+        ("bailleur_b", "Chargé TFPB", "sia-habitat", "bailleur"),
+        (
+            "auditeur",
+            "Magistrat CRC",
+            "crc-hauts-de-france",
+            "auditeur",
+        ),
+        ("lecteur", "Habitant", "public", "lecteur"),
+    ] {
+        let created = ledger
+            .store()
+            .create_token(person, organisation, role)
+            .await
+            .unwrap();
+        tokens.insert(key, created.secret);
+    }
+    let config = ServerConfig {
+        body_bytes_max: BODY_BYTES_MAX,
+        public_views: false,
+    };
+    let app = router(AppState::new(ledger.clone(), config));
+    Harness {
+        app,
+        ledger,
+        tokens,
+        db,
+    }
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    text: String,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("{e}: {}", self.text))
+    }
+    fn code(&self) -> String {
+        self.json()["error"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+}
+
+impl Harness {
+    async fn call(
+        &self,
+        method: Method,
+        uri: &str,
+        token: Option<&str>,
+        body: Option<String>,
+    ) -> Answer {
+        let mut request = Request::builder().method(method).uri(uri);
+        if let Some(token) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        if body.is_some() {
+            request = request.header(header::CONTENT_TYPE, "application/json");
+        }
+        let request = request
+            .body(body.map(Body::from).unwrap_or_default())
+            .unwrap();
+        let response = self.app.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        assert!(
+            !text.contains("sqlx") && !text.contains("panicked") && !text.contains("SELECT "),
+            "{text}"
+        );
+        Answer {
+            status,
+            headers,
+            text,
+        }
+    }
+
+    async fn post(&self, role: &str, command: Value) -> Answer {
+        let token = self.tokens[role].clone();
+        self.call(
+            Method::POST,
+            "/api/v1/commands",
+            Some(&token),
+            Some(command.to_string()),
+        )
+        .await
+    }
+
+    async fn get(&self, role: &str, uri: &str) -> Answer {
+        let token = self.tokens[role].clone();
+        self.call(Method::GET, uri, Some(&token), None).await
+    }
+
+    async fn page(&self, role: &str, uri: &str) -> Answer {
+        let request = Request::builder()
+            .uri(uri)
+            .header(
+                header::COOKIE,
+                format!("engagements_jeton={}", self.tokens[role]),
+            )
+            .body(Body::empty())
+            .unwrap();
+        let response = self.app.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        Answer {
+            status,
+            headers,
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    async fn head(&self) -> i64 {
+        self.ledger
+            .store()
+            .head()
+            .await
+            .unwrap()
+            .map(|h| h.position)
+            .unwrap_or(0)
+    }
+}
+
+fn register_porteur(id: &str, name: &str) -> Value {
+    json!({"command": "register_porteur", "porteur_id": id, "name": name, "kind": "association"})
+}
+
+fn abatement(bailleur: &str) -> Value {
+    json!({
+        "command": "declare_tfpb_abatement",
+        "programme": {"bailleur": bailleur, "quartier": "QN06204", "year": 2025},
+        "dwellings": 120,
+        "abatement_eur": "45000.00"
+    })
+}
+
+const PORTEUR: &str = "0190f2a0-0000-7000-8000-0000000000a1";
+
+#[tokio::test]
+async fn each_role_can_do_what_it_may_and_nothing_else() {
+    for db in testing::all().await {
+        let h = harness(db).await;
+        let backend = h.db.backend;
+
+        // No token, a wrong token: 401, JSON error.
+        let none = h
+            .call(
+                Method::POST,
+                "/api/v1/commands",
+                None,
+                Some(register_porteur(PORTEUR, "A").to_string()),
+            )
+            .await;
+        assert_eq!(none.status, StatusCode::UNAUTHORIZED, "{backend}");
+        assert_eq!(none.code(), "unauthenticated");
+        let wrong = h
+            .call(
+                Method::GET,
+                "/api/v1/reports/dossiers",
+                Some("eng_not_a_token"),
+                None,
+            )
+            .await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+
+        // The auditeur and the lecteur write nothing.
+        let before = h.head().await;
+        for role in ["auditeur", "lecteur"] {
+            let refused = h.post(role, register_porteur(PORTEUR, "A")).await;
+            assert_eq!(refused.status, StatusCode::FORBIDDEN, "{role} on {backend}");
+            assert_eq!(refused.code(), "forbidden");
+        }
+        assert_eq!(h.head().await, before, "{backend}: nothing recorded");
+
+        // The admin writes, and the token's person and organisation are the event's actor.
+        let created = h
+            .post(
+                "admin",
+                register_porteur(PORTEUR, "Association des Jardins"),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+        let position = created.json()["position_last"].as_i64().unwrap();
+        let event = h
+            .ledger
+            .store()
+            .read_all(position, 1)
+            .await
+            .unwrap()
+            .pop()
+            .unwrap();
+        assert_eq!(event.metadata.actor.person, "Équipe CABBALR");
+        assert_eq!(event.metadata.actor.organisation, "cabbalr");
+        assert_eq!(event.metadata.source, Source::Api);
+
+        // Nobody may write as someone else.
+        let mut disguised = register_porteur("0190f2a0-0000-7000-8000-0000000000a2", "B");
+        disguised["meta"] = json!({"actor": {"person": "Préfet", "organisation": "etat"}});
+        let before = h.head().await;
+        assert_eq!(
+            h.post("admin", disguised).await.status,
+            StatusCode::FORBIDDEN
+        );
+
+        // A bailleur writes no porteur, and never another bailleur's TFPB.
+        assert_eq!(
+            h.post(
+                "bailleur_a",
+                register_porteur("0190f2a0-0000-7000-8000-0000000000a3", "C")
+            )
+            .await
+            .status,
+            StatusCode::FORBIDDEN
+        );
+        let other = h.post("bailleur_a", abatement("sia-habitat")).await;
+        assert_eq!(
+            other.status,
+            StatusCode::FORBIDDEN,
+            "{backend}: {}",
+            other.text
+        );
+        assert_eq!(h.head().await, before, "{backend}: nothing recorded");
+        let own = h
+            .post("bailleur_a", abatement("pas-de-calais-habitat"))
+            .await;
+        assert_ne!(own.status, StatusCode::FORBIDDEN, "{backend}: {}", own.text);
+
+        // An instructeur does not decide for another financeur.
+        let before = h.head().await;
+        let decision = json!({"command": "decide_subsidy", "dossier_id": "0190f2a0-0000-7000-8000-0000000000d1",
+            "financeur": "cabbalr", "decision": {"outcome": "refused"},
+            "comite": "CF-2025-01", "decided_on": "2025-03-12"});
+        let decided = h.post("instructeur", decision).await;
+        assert_eq!(decided.status, StatusCode::FORBIDDEN, "{}", decided.text);
+        assert_eq!(h.head().await, before);
+
+        // Reads: the auditeur verifies the chain, the lecteur reads published views only.
+        let verify = h.get("auditeur", "/api/v1/verify").await;
+        assert_eq!(verify.status, StatusCode::OK, "{}", verify.text);
+        assert_eq!(verify.json()["ok"], json!(true));
+        assert_eq!(
+            h.get("lecteur", "/api/v1/verify").await.status,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            h.get("lecteur", "/api/v1/reports/dossiers").await.status,
+            StatusCode::OK
+        );
+        let history = format!("/api/v1/history/porteur-{PORTEUR}");
+        assert_eq!(
+            h.get("bailleur_a", &history).await.status,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(h.get("auditeur", &history).await.status, StatusCode::OK);
+        assert_eq!(
+            h.page("lecteur", "/audit").await.status,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(h.page("auditeur", "/audit").await.status, StatusCode::OK);
+
+        // A revoked token is refused at once.
+        let records = h.ledger.store().list_tokens().await.unwrap();
+        let bailleur_b = records
+            .iter()
+            .find(|t| t.organisation == "sia-habitat")
+            .unwrap();
+        assert!(h
+            .ledger
+            .store()
+            .revoke_token(bailleur_b.token_id)
+            .await
+            .unwrap());
+        let revoked = h.post("bailleur_b", abatement("sia-habitat")).await;
+        assert_eq!(revoked.status, StatusCode::UNAUTHORIZED, "{backend}");
+        assert!(revoked.text.contains("revoked"));
+
+        // Cookies never authorise a write.
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri("/api/v1/commands")
+            .header(
+                header::COOKIE,
+                format!("engagements_jeton={}", h.tokens["admin"]),
+            )
+            .body(Body::from(
+                register_porteur("0190f2a0-0000-7000-8000-0000000000a4", "D").to_string(),
+            ))
+            .unwrap();
+        let response = h.app.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        h.ledger.store().shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_with_a_clear_error_and_records_nothing() {
+    for db in testing::all().await {
+        let h = harness(db).await;
+        let admin = h.tokens["admin"].clone();
+        let before = h.head().await;
+        let send = |body: String| {
+            let admin = admin.clone();
+            let h = &h;
+            async move {
+                h.call(Method::POST, "/api/v1/commands", Some(&admin), Some(body))
+                    .await
+            }
+        };
+
+        let malformed = send("{\"command\": \"register_porteur\",".to_string()).await;
+        assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
+        assert_eq!(malformed.code(), "malformed_json");
+
+        let mut unknown = register_porteur(PORTEUR, "A");
+        unknown["colour"] = json!("red");
+        let unknown = send(unknown.to_string()).await;
+        assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+        assert!(unknown.text.contains("colour"), "{}", unknown.text);
+
+        let huge =
+            send(register_porteur(PORTEUR, &"x".repeat(BODY_BYTES_MAX * 2)).to_string()).await;
+        assert_eq!(huge.status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(huge.code(), "payload_too_large");
+
+        let wrong_type = send(json!({"command": "register_porteur", "porteur_id": PORTEUR, "name": 42, "kind": "association"}).to_string()).await;
+        assert_eq!(
+            wrong_type.status,
+            StatusCode::BAD_REQUEST,
+            "{}",
+            wrong_type.text
+        );
+
+        let negative = send(
+            json!({"command": "declare_tfpb_abatement",
+            "programme": {"bailleur": "pas-de-calais-habitat", "quartier": "QN06204", "year": 2025},
+            "dwellings": 10, "abatement_eur": "-5.00"})
+            .to_string(),
+        )
+        .await;
+        assert_eq!(
+            negative.status,
+            StatusCode::BAD_REQUEST,
+            "{}",
+            negative.text
+        );
+        assert!(negative.text.contains("-5"), "{}", negative.text);
+
+        let not_a_command = send("[1, 2]".to_string()).await;
+        assert_eq!(not_a_command.status, StatusCode::BAD_REQUEST);
+        assert_eq!(h.head().await, before, "nothing recorded");
+
+        // A script in a name is stored as text and rendered escaped.
+        let script = "<script>alert('x')</script> & Cie";
+        let stored = send(register_porteur(PORTEUR, script).to_string()).await;
+        assert_eq!(stored.status, StatusCode::CREATED, "{}", stored.text);
+        let rows = h.get("lecteur", "/api/v1/reports/porteurs").await.json();
+        assert_eq!(rows[0]["name"], json!(script));
+        let page = h.page("lecteur", "/vues/porteurs").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(!page.text.contains("<script>"), "{}", page.text);
+        assert!(
+            page.text
+                .contains("&lt;script&gt;alert('x')&lt;/script&gt; &amp; Cie"),
+            "{}",
+            page.text
+        );
+        assert!(page.headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'"));
+
+        // Bad query parameters name the bad value.
+        let bad_date = h
+            .get("lecteur", "/api/v1/reports/dossiers?as_of=hier")
+            .await;
+        assert_eq!(bad_date.status, StatusCode::BAD_REQUEST);
+        assert!(bad_date.text.contains("hier"));
+        let extra = h
+            .get("lecteur", "/api/v1/reports/dossiers?colour=red")
+            .await;
+        assert_eq!(extra.status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            h.get("lecteur", "/api/v1/reports/nothing").await.code(),
+            "not_found"
+        );
+        h.ledger.store().shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn reports_pages_and_csv_follow_the_as_of_parameters() {
+    let h = harness(testing::sqlite()).await;
+    let first = h.post("admin", register_porteur(PORTEUR, "Première")).await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    let position = first.json()["position_last"].as_i64().unwrap();
+    let second = h
+        .post(
+            "admin",
+            register_porteur("0190f2a0-0000-7000-8000-0000000000a2", "Seconde"),
+        )
+        .await;
+    assert_eq!(second.status, StatusCode::CREATED);
+
+    let now = h.get("lecteur", "/api/v1/reports/porteurs").await;
+    assert_eq!(now.json().as_array().unwrap().len(), 2);
+    let then = h
+        .get(
+            "lecteur",
+            &format!("/api/v1/reports/porteurs?at_position={position}"),
+        )
+        .await;
+    assert_eq!(then.json().as_array().unwrap().len(), 1);
+    assert_eq!(
+        then.headers["x-ledger-position"],
+        position.to_string().as_str()
+    );
+    let csv = h
+        .get("lecteur", "/api/v1/reports/porteurs?format=csv")
+        .await;
+    assert!(csv.headers[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    assert!(csv.text.starts_with("porteur_id,name,"), "{}", csv.text);
+    assert_eq!(csv.text.lines().count(), 3);
+
+    for uri in [
+        "/tableau-de-bord",
+        "/dossiers",
+        "/vues/signataires",
+        "/vues/quartiers",
+        "/vues/objectifs",
+        "/vues/porteurs",
+    ] {
+        let page = h.page("lecteur", uri).await;
+        assert_eq!(page.status, StatusCode::OK, "{uri}: {}", page.text);
+        assert!(page.text.contains("<html lang=\"fr\">"), "{uri}");
+    }
+    let past = h
+        .page("lecteur", &format!("/vues/porteurs?at_position={position}"))
+        .await;
+    assert!(past.text.contains("Première") && !past.text.contains("Seconde"));
+    assert!(past.text.contains("Vue du passé"));
+    // Without a token, the pages send to the login page.
+    let anonymous = h.call(Method::GET, "/tableau-de-bord", None, None).await;
+    assert_eq!(anonymous.status, StatusCode::SEE_OTHER);
+    h.ledger.store().shutdown().await;
+}
+
+#[tokio::test]
+async fn health_readiness_and_metrics_answer() {
+    let h = harness(testing::sqlite()).await;
+    assert_eq!(
+        h.call(Method::GET, "/healthz", None, None).await.status,
+        StatusCode::OK
+    );
+    let ready = h.call(Method::GET, "/readyz", None, None).await;
+    assert_eq!(ready.json()["ready"], json!(true));
+    h.post("admin", register_porteur(PORTEUR, "A")).await;
+    h.post("lecteur", register_porteur(PORTEUR, "A")).await;
+    let metrics = h.call(Method::GET, "/metrics", None, None).await.text;
+    assert!(
+        metrics.contains("engagements_commands_total{outcome=\"accepted\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("engagements_commands_total{outcome=\"refused\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("engagements_projection_lag_events 0"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(&format!("engagements_log_position {}", h.head().await)),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("engagements_command_duration_seconds_count 2"),
+        "{metrics}"
+    );
+    h.ledger.store().shutdown().await;
+}
+
+#[tokio::test]
+async fn the_openapi_document_validates_and_lists_every_route() {
+    let h = harness(testing::sqlite()).await;
+    let answer = h
+        .call(Method::GET, "/api/v1/openapi.json", None, None)
+        .await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let spec = oas3::from_json(&answer.text).expect("a valid OpenAPI 3.1 document");
+    let paths: Vec<String> = spec.paths.as_ref().unwrap().keys().cloned().collect();
+    for route in [
+        "/api/v1/commands",
+        "/api/v1/reports",
+        "/api/v1/reports/{view}",
+        "/api/v1/history/{stream_id}",
+        "/api/v1/verify",
+        "/api/v1/openapi.json",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/",
+        "/tableau-de-bord",
+        "/dossiers",
+        "/dossiers/{dossier_id}",
+        "/vues/{view}",
+        "/audit",
+        "/connexion",
+        "/deconnexion",
+        "/style.css",
+    ] {
+        assert!(
+            paths.iter().any(|p| p == route),
+            "{route} missing from {paths:?}"
+        );
+    }
+    // Every reference resolves.
+    let document: Value = serde_json::from_str(&answer.text).unwrap();
+    let mut refs = Vec::new();
+    collect_refs(&document, &mut refs);
+    assert!(!refs.is_empty());
+    for reference in refs {
+        let pointer = reference.trim_start_matches('#');
+        assert!(document.pointer(pointer).is_some(), "dangling {reference}");
+    }
+    h.ledger.store().shutdown().await;
+}
+
+fn collect_refs(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                match (key.as_str(), inner) {
+                    ("$ref", Value::String(r)) => out.push(r.clone()),
+                    _ => collect_refs(inner, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| collect_refs(i, out)),
+        _ => {}
+    }
+}
