@@ -5,6 +5,7 @@
 //! `apply_event`) over states cached in memory, then appended with the streams' expected
 //! versions; a conflict (another writer got there first) reloads the states and retries.
 
+pub mod audit;
 pub mod auth;
 mod error;
 mod handlers;

@@ -29,6 +29,6 @@ pub use model::{
 };
 pub use store::{Limits, Store};
 pub use subscription::Subscription;
-pub use verify::{VerifyProblem, VerifyReport};
+pub use verify::{ChainChecker, VerifyProblem, VerifyReport};
 
 pub use engagements_domain::RecordedEvent;

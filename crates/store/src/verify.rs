@@ -123,3 +123,20 @@ impl Checker {
         }
     }
 }
+
+/// The checks of [`Store::verify`], row by row, for logs outside the database (an exported audit
+/// bundle): feed rows in position order; the first `Err` names what is wrong with that row.
+#[derive(Default)]
+pub struct ChainChecker(Checker);
+
+impl ChainChecker {
+    /// Checks the next row against the rows seen so far.
+    pub fn check(&mut self, row: &EventRow) -> Result<(), String> {
+        self.0.check(row)
+    }
+
+    /// What the rows seen so far amount to, with the problem found if any.
+    pub fn report(&self, problem: Option<VerifyProblem>) -> VerifyReport {
+        self.0.report(problem)
+    }
+}

@@ -1,0 +1,413 @@
+//! Signed checkpoints: an Ed25519 signature over (position, head hash) that an auditor keeps, so
+//! that later they can prove the log still extends what they saw, however it is stored.
+//!
+//! The hash chain alone proves that rows agree with each other; someone able to rewrite the whole
+//! table could recompute every hash. A checkpoint kept outside the ledger closes that door: the
+//! row at the checkpoint's position must still carry the signed hash, and the chain up to it must
+//! still be intact.
+//!
+//! The signed message is the ASCII tag `engagements/checkpoint/v1` followed by the position
+//! (decimal), the head hash (hex) and the signing time (RFC 3339, as written in the checkpoint),
+//! each preceded by its length in bytes (8 bytes, big-endian), as in the event hash.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use chrono::{SecondsFormat, Utc};
+use ed25519_dalek::{Signature, Signer, Verifier};
+use engagements_domain::event::DomainEvent;
+use engagements_domain::Metadata;
+use engagements_store::{AppendRequest, ExpectedVersion, NewEvent, Store};
+use serde::{Deserialize, Serialize};
+
+use super::AuditError;
+
+pub use ed25519_dalek::{SigningKey, VerifyingKey};
+
+/// The version tag of checkpoints and of their signed message.
+pub const CHECKPOINT_FORMAT: &str = "engagements/checkpoint/v1";
+/// The stream where recorded checkpoints are kept in the log itself.
+pub const CHECKPOINT_STREAM_ID: &str = "checkpoints";
+/// Largest checkpoint file read (a checkpoint is a few hundred bytes).
+const CHECKPOINT_FILE_BYTES_MAX: u64 = 64 * 1024;
+
+/// A signed statement: "the log's event at `position` has hash `head_hash`".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Checkpoint {
+    /// Always [`CHECKPOINT_FORMAT`].
+    pub format: String,
+    pub position: i64,
+    pub head_hash: String,
+    /// When it was signed (RFC 3339, UTC); part of the signed message.
+    pub signed_at: String,
+    /// The signer's Ed25519 public key, hex.
+    pub public_key: String,
+    /// Ed25519 signature of the message described in the module docs, hex.
+    pub signature: String,
+}
+
+/// The checkpoint event recorded in the log (stream [`CHECKPOINT_STREAM_ID`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum CheckpointEvent {
+    CheckpointSigned { checkpoint: Checkpoint },
+}
+
+impl DomainEvent for CheckpointEvent {
+    const STREAM_TYPE: &'static str = "checkpoint";
+    engagements_domain::event_names!(CheckpointEvent { CheckpointSigned });
+}
+
+/// The message a checkpoint's signature covers.
+pub fn signed_message(position: i64, head_hash: &str, signed_at: &str) -> Vec<u8> {
+    let mut message = CHECKPOINT_FORMAT.as_bytes().to_vec();
+    for field in [
+        position.to_string().as_bytes(),
+        head_hash.as_bytes(),
+        signed_at.as_bytes(),
+    ] {
+        message.extend_from_slice(&(field.len() as u64).to_be_bytes());
+        message.extend_from_slice(field);
+    }
+    message
+}
+
+impl Checkpoint {
+    /// Signs (position, head hash) now.
+    pub fn sign(key: &SigningKey, position: i64, head_hash: &str) -> Checkpoint {
+        let signed_at = Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true);
+        let signature = key.sign(&signed_message(position, head_hash, &signed_at));
+        Checkpoint {
+            format: CHECKPOINT_FORMAT.to_string(),
+            position,
+            head_hash: head_hash.to_string(),
+            signed_at,
+            public_key: hex::encode(key.verifying_key().as_bytes()),
+            signature: hex::encode(signature.to_bytes()),
+        }
+    }
+
+    /// Checks the signature with the embedded key, and that this key is `trusted` when given
+    /// (an auditor passes the public key they obtained separately). Returns what is wrong.
+    pub fn check_signature(&self, trusted: Option<&VerifyingKey>) -> Result<(), String> {
+        if self.format != CHECKPOINT_FORMAT {
+            return Err(format!("unknown checkpoint format '{}'", self.format));
+        }
+        let key = parse_public_key(&self.public_key).map_err(|e| e.to_string())?;
+        if let Some(trusted) = trusted {
+            if trusted != &key {
+                return Err(format!(
+                    "signed by key {}, not by the trusted key {}",
+                    self.public_key,
+                    hex::encode(trusted.as_bytes())
+                ));
+            }
+        }
+        let bytes: [u8; 64] = hex::decode(&self.signature)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| "the signature is not 128 hexadecimal characters".to_string())?;
+        let message = signed_message(self.position, &self.head_hash, &self.signed_at);
+        key.verify(&message, &Signature::from_bytes(&bytes))
+            .map_err(|_| "the signature does not match: the checkpoint was altered".to_string())
+    }
+
+    /// Reads a checkpoint file (JSON).
+    pub fn read(path: &Path) -> Result<Checkpoint, AuditError> {
+        let text = read_small(path, CHECKPOINT_FILE_BYTES_MAX)?;
+        serde_json::from_str(&text).map_err(|e| AuditError::BadCheckpoint {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// Writes the checkpoint as pretty JSON; refuses to overwrite an existing file.
+    pub fn write(&self, path: &Path) -> Result<(), AuditError> {
+        let text = serde_json::to_string_pretty(self)? + "\n";
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .map_err(|e| AuditError::io(path, e))?;
+        file.write_all(text.as_bytes())
+            .map_err(|e| AuditError::io(path, e))
+    }
+}
+
+/// Reads a text file, refusing one larger than `bytes_max`.
+pub(crate) fn read_small(path: &Path, bytes_max: u64) -> Result<String, AuditError> {
+    let size = std::fs::metadata(path)
+        .map_err(|e| AuditError::io(path, e))?
+        .len();
+    if size > bytes_max {
+        return Err(AuditError::LimitExceeded(format!(
+            "{} has {size} bytes, at most {bytes_max} expected",
+            path.display()
+        )));
+    }
+    std::fs::read_to_string(path).map_err(|e| AuditError::io(path, e))
+}
+
+/// Parses a hex Ed25519 public key.
+pub fn parse_public_key(text: &str) -> Result<VerifyingKey, AuditError> {
+    let bytes: [u8; 32] = hex::decode(text.trim())
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| AuditError::BadPublicKey(text.trim().to_string()))?;
+    VerifyingKey::from_bytes(&bytes).map_err(|_| AuditError::BadPublicKey(text.trim().to_string()))
+}
+
+/// Reads a public key file (hex, as written by `engagements keys public`).
+pub fn read_public_key(path: &Path) -> Result<VerifyingKey, AuditError> {
+    parse_public_key(&read_small(path, 1024)?)
+}
+
+/// Creates a new signing key at `path`, readable by its owner only (0600), and returns it.
+/// Refuses to overwrite an existing key: losing a key orphans every checkpoint signed with it.
+pub fn init_key(path: &Path) -> Result<SigningKey, AuditError> {
+    let mut seed = [0u8; 32];
+    getrandom::getrandom(&mut seed).map_err(|e| AuditError::BadKey {
+        path: path.to_path_buf(),
+        reason: format!("no randomness from the system: {e}"),
+    })?;
+    let key = SigningKey::from_bytes(&seed);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            AuditError::KeyExists(path.to_path_buf())
+        } else {
+            AuditError::io(path, e)
+        }
+    })?;
+    let text = format!("{}\n", hex::encode(seed));
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| AuditError::io(path, e))?;
+    Ok(key)
+}
+
+/// Reads the signing key at `path`. On Unix, refuses a key that others can read.
+pub fn read_key(path: &Path) -> Result<SigningKey, AuditError> {
+    let bad = |reason: String| AuditError::BadKey {
+        path: path.to_path_buf(),
+        reason,
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .map_err(|e| AuditError::io(path, e))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            return Err(bad(format!(
+                "its permissions are {:o}; run `chmod 600 {}`",
+                mode & 0o777,
+                path.display()
+            )));
+        }
+    }
+    let text = read_small(path, 1024)?;
+    let seed: [u8; 32] = hex::decode(text.trim())
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| bad("expected 64 hexadecimal characters".into()))?;
+    Ok(SigningKey::from_bytes(&seed))
+}
+
+/// The default place of the signing key: `$ENGAGEMENTS_KEY`, else `engagements.key`.
+pub fn default_key_path() -> PathBuf {
+    std::env::var_os("ENGAGEMENTS_KEY")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("engagements.key"))
+}
+
+/// Verifies the whole chain, signs its head, and records the checkpoint in the log (stream
+/// [`CHECKPOINT_STREAM_ID`]). Refuses to sign a broken chain.
+pub async fn record_checkpoint(
+    store: &Store,
+    key: &SigningKey,
+    metadata: Metadata,
+) -> Result<Checkpoint, AuditError> {
+    let report = store.verify(|_| {}).await?;
+    if let Some(problem) = report.problem {
+        return Err(AuditError::BrokenLog {
+            position: problem.position,
+            what: problem.what,
+        });
+    }
+    if report.position_last == 0 {
+        return Err(AuditError::EmptyLedger);
+    }
+    let checkpoint = Checkpoint::sign(key, report.position_last, &report.head_hash);
+    let event = CheckpointEvent::CheckpointSigned {
+        checkpoint: checkpoint.clone(),
+    };
+    store
+        .append(AppendRequest::single(
+            metadata,
+            CheckpointEvent::STREAM_TYPE,
+            CHECKPOINT_STREAM_ID,
+            ExpectedVersion::Any,
+            vec![NewEvent::from_event(&event)?],
+        ))
+        .await?;
+    Ok(checkpoint)
+}
+
+/// Every checkpoint recorded in the log, oldest first.
+pub async fn recorded_checkpoints(store: &Store) -> Result<Vec<Checkpoint>, AuditError> {
+    let events = store.read_stream(CHECKPOINT_STREAM_ID, None).await?;
+    let mut checkpoints = Vec::with_capacity(events.len());
+    for event in events {
+        let CheckpointEvent::CheckpointSigned { checkpoint } = event.decode()?;
+        checkpoints.push(checkpoint);
+    }
+    Ok(checkpoints)
+}
+
+/// What is wrong between the log and a checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckpointProblem {
+    /// The checkpoint itself does not hold (altered, or signed by another key).
+    Signature(String),
+    /// The log ends before the checkpoint's position: events were removed.
+    Truncated { position_last: i64, checkpoint: i64 },
+    /// The chain is broken at or before the checkpoint: history it covers was changed.
+    ChangedBefore { position: i64, what: String },
+    /// The chain is intact but the event at the checkpoint's position has another hash: the
+    /// history was rewritten and every hash recomputed.
+    Rewritten { stored: String, signed: String },
+    /// The chain is broken after the checkpoint (what the checkpoint covers is intact).
+    BrokenAfter { position: i64, what: String },
+}
+
+impl std::fmt::Display for CheckpointProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CheckpointProblem::Signature(what) => write!(f, "checkpoint not valid: {what}"),
+            CheckpointProblem::Truncated {
+                position_last,
+                checkpoint,
+            } => write!(
+                f,
+                "the log ends at position {position_last} but the checkpoint covers up to {checkpoint}: events were removed"
+            ),
+            CheckpointProblem::ChangedBefore { position, what } => write!(
+                f,
+                "history covered by the checkpoint was changed at position {position}: {what}"
+            ),
+            CheckpointProblem::Rewritten { stored, signed } => write!(
+                f,
+                "the event at the checkpoint's position now has hash {stored}, the checkpoint signed {signed}: history was rewritten"
+            ),
+            CheckpointProblem::BrokenAfter { position, what } => write!(
+                f,
+                "the log is broken after the checkpoint, at position {position}: {what}"
+            ),
+        }
+    }
+}
+
+/// Proves that the log extends `checkpoint`: signature valid (by `trusted` when given), chain
+/// intact, and the event at the checkpoint's position carrying the signed hash.
+pub async fn verify_checkpoint(
+    store: &Store,
+    checkpoint: &Checkpoint,
+    trusted: Option<&VerifyingKey>,
+) -> Result<Option<CheckpointProblem>, AuditError> {
+    if let Err(what) = checkpoint.check_signature(trusted) {
+        return Ok(Some(CheckpointProblem::Signature(what)));
+    }
+    let report = store.verify(|_| {}).await?;
+    if let Some(problem) = report.problem {
+        return Ok(Some(if problem.position <= checkpoint.position {
+            CheckpointProblem::ChangedBefore {
+                position: problem.position,
+                what: problem.what,
+            }
+        } else {
+            CheckpointProblem::BrokenAfter {
+                position: problem.position,
+                what: problem.what,
+            }
+        }));
+    }
+    if report.position_last < checkpoint.position {
+        return Ok(Some(CheckpointProblem::Truncated {
+            position_last: report.position_last,
+            checkpoint: checkpoint.position,
+        }));
+    }
+    let rows = store.read_rows(checkpoint.position, 1).await?;
+    let stored = rows.first().map(|r| r.hash.clone()).unwrap_or_default();
+    if stored != checkpoint.head_hash {
+        return Ok(Some(CheckpointProblem::Rewritten {
+            stored,
+            signed: checkpoint.head_hash.clone(),
+        }));
+    }
+    Ok(None)
+}
+
+/// The rows from `position` to the checkpoint's position: with them, anyone can recompute the
+/// chain from that event to the signed hash, proving the event is covered by the checkpoint.
+pub async fn inclusion_proof(
+    store: &Store,
+    position: i64,
+    checkpoint: &Checkpoint,
+) -> Result<Vec<engagements_store::EventRow>, AuditError> {
+    if position < 1 || position > checkpoint.position {
+        return Err(AuditError::BadInput {
+            what: "position",
+            value: position.to_string(),
+            reason: format!(
+                "the checkpoint covers positions 1 to {}",
+                checkpoint.position
+            ),
+        });
+    }
+    Ok(store
+        .read_rows(position, checkpoint.position - position + 1)
+        .await?)
+}
+
+/// Checks an inclusion proof: each row hashes to its stored hash, links to the one before, and
+/// the last one is the checkpoint's signed head.
+pub fn check_inclusion(
+    rows: &[engagements_store::EventRow],
+    checkpoint: &Checkpoint,
+) -> Result<(), String> {
+    checkpoint.check_signature(None)?;
+    let mut previous: Option<&engagements_store::EventRow> = None;
+    for row in rows {
+        if engagements_store::hash::event_hash(row) != row.hash {
+            return Err(format!(
+                "row at position {} does not hash to its hash",
+                row.position
+            ));
+        }
+        if let Some(previous) = previous {
+            if row.prev_hash != previous.hash || row.position != previous.position + 1 {
+                return Err(format!(
+                    "row at position {} does not follow the previous one",
+                    row.position
+                ));
+            }
+        }
+        previous = Some(row);
+    }
+    match previous {
+        Some(last) if last.position == checkpoint.position && last.hash == checkpoint.head_hash => {
+            Ok(())
+        }
+        _ => Err("the proof does not end at the checkpoint's signed head".into()),
+    }
+}

@@ -1,0 +1,487 @@
+//! The trail of one thing (dossier, CPO, envelope, convention, commitment…): every event of its
+//! stream and every event elsewhere that names it, in log order, each with who, when (record time
+//! and effective date), on which act, and a readable description of what changed.
+//!
+//! A thing is found by its stream id (`dossier-…`), its uuid, or a reference that appears as a
+//! value in payloads or as the act reference of the metadata (a convention number, a comité
+//! reference…). A reference pulls in the whole streams where it appears, since a convention or a
+//! comité is about the dossiers that carry it.
+//!
+//! Descriptions are built from the payload's JSON, so events of every family get one: known event
+//! types get a sentence with old → new amounts and statuses, the others list their fields.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::str::FromStr;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use engagements_domain::RecordedEvent;
+use engagements_projections::{AsOf, Table};
+use engagements_store::Store;
+use rust_decimal::Decimal;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::AuditError;
+
+/// Most events one trail may list; a bigger trail is an error (narrow the query).
+pub const TRAIL_EVENTS_MAX: usize = 100_000;
+/// Longest description of one event.
+const DESCRIPTION_CHARS_MAX: usize = 500;
+/// Longest query accepted.
+const QUERY_CHARS_MAX: usize = 300;
+/// Events read per page while scanning the log.
+const SCAN_PAGE: i64 = 10_000;
+
+/// One line of a trail.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrailEntry {
+    pub position: i64,
+    pub recorded_at: DateTime<Utc>,
+    pub effective_date: NaiveDate,
+    pub actor: String,
+    pub organisation: String,
+    /// The act referenced (kind, reference, date), if any.
+    pub act: Option<String>,
+    pub stream_id: String,
+    pub event_type: String,
+    pub description: String,
+    pub hash: String,
+}
+
+/// The trail of one thing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trail {
+    /// What was asked for.
+    pub query: String,
+    pub entries: Vec<TrailEntry>,
+}
+
+impl Trail {
+    /// The trail as a report table.
+    pub fn to_table(&self) -> Table {
+        let mut table = Table::new(
+            "history",
+            &[
+                "position",
+                "recorded_at",
+                "effective_date",
+                "actor",
+                "organisation",
+                "act",
+                "stream_id",
+                "event_type",
+                "description",
+            ],
+        );
+        for e in &self.entries {
+            table.push(vec![
+                e.position.into(),
+                e.recorded_at.to_rfc3339().into(),
+                e.effective_date.into(),
+                e.actor.as_str().into(),
+                e.organisation.as_str().into(),
+                e.act.clone().into(),
+                e.stream_id.as_str().into(),
+                e.event_type.as_str().into(),
+                e.description.as_str().into(),
+            ]);
+        }
+        table
+    }
+}
+
+/// How a query selects events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Needle {
+    /// A uuid: the streams whose id contains it, and events whose payload names it.
+    Id(String),
+    /// A stream id or a reference: the streams where it appears.
+    Reference(String),
+}
+
+impl Needle {
+    fn parse(query: &str) -> Needle {
+        let without_prefix = query
+            .split_once('-')
+            .filter(|(prefix, _)| prefix.chars().all(|c| c.is_ascii_lowercase()))
+            .map(|(_, rest)| rest);
+        let uuid = Uuid::from_str(query)
+            .ok()
+            .or_else(|| without_prefix.and_then(|rest| Uuid::from_str(rest).ok()));
+        match uuid {
+            Some(uuid) => Needle::Id(uuid.to_string()),
+            None => Needle::Reference(query.to_string()),
+        }
+    }
+
+    /// Whether the event belongs to the trail directly.
+    fn matches(&self, event: &RecordedEvent) -> bool {
+        match self {
+            Needle::Id(uuid) => {
+                event.stream_id.contains(uuid.as_str())
+                    || event.payload.contains(&format!("\"{uuid}\""))
+            }
+            Needle::Reference(reference) => {
+                event.stream_id == *reference
+                    || payload_has_value(&event.payload, reference)
+                    || event
+                        .metadata
+                        .act
+                        .as_ref()
+                        .is_some_and(|act| act.reference == *reference)
+            }
+        }
+    }
+}
+
+/// Whether `value` appears as a JSON string value in the payload (cheap text test first).
+fn payload_has_value(payload: &str, value: &str) -> bool {
+    let quoted = Value::String(value.to_string()).to_string();
+    payload.contains(&quoted)
+}
+
+/// The trail of `query` as the ledger says it `as_of` (record-time bounds and effective date).
+pub async fn history(store: &Store, query: &str, as_of: &AsOf) -> Result<Trail, AuditError> {
+    let query = query.trim();
+    if query.is_empty() || query.chars().count() > QUERY_CHARS_MAX {
+        return Err(AuditError::BadInput {
+            what: "history query",
+            value: query.chars().take(40).collect(),
+            reason: format!("give 1 to {QUERY_CHARS_MAX} characters"),
+        });
+    }
+    let needle = Needle::parse(query);
+    let events = scan(store, &needle, as_of).await?;
+    if events.is_empty() {
+        return Err(AuditError::NotFound(query.to_string()));
+    }
+    Ok(Trail {
+        query: query.to_string(),
+        entries: describe_all(&events),
+    })
+}
+
+/// Scans the log within the record-time bound: the events that match, plus for a reference the
+/// other events of the streams where it appears.
+async fn scan(
+    store: &Store,
+    needle: &Needle,
+    as_of: &AsOf,
+) -> Result<Vec<RecordedEvent>, AuditError> {
+    let mut matched: BTreeMap<i64, RecordedEvent> = BTreeMap::new();
+    let mut streams: BTreeSet<String> = BTreeSet::new();
+    let mut from = 1;
+    'pages: loop {
+        let page = store.read_all(from, SCAN_PAGE).await?;
+        let Some(last) = page.last() else { break };
+        from = last.position + 1;
+        for event in page {
+            if as_of.is_past_record_bound(&event) {
+                break 'pages;
+            }
+            if needle.matches(&event) {
+                if matches!(needle, Needle::Reference(_)) {
+                    streams.insert(event.stream_id.clone());
+                }
+                matched.insert(event.position, event);
+                if matched.len() > TRAIL_EVENTS_MAX {
+                    return Err(too_many());
+                }
+            }
+        }
+    }
+    for stream_id in streams {
+        for event in store.read_stream(&stream_id, None).await? {
+            if !as_of.is_past_record_bound(&event) {
+                matched.insert(event.position, event);
+            }
+        }
+        if matched.len() > TRAIL_EVENTS_MAX {
+            return Err(too_many());
+        }
+    }
+    Ok(matched
+        .into_values()
+        .filter(|event| as_of.is_in_force(event))
+        .collect())
+}
+
+fn too_many() -> AuditError {
+    AuditError::LimitExceeded(format!(
+        "the trail has more than {TRAIL_EVENTS_MAX} events: ask for a narrower thing or an earlier --at-position"
+    ))
+}
+
+/// Describes each event in order, remembering amounts so that changes read old → new.
+fn describe_all(events: &[RecordedEvent]) -> Vec<TrailEntry> {
+    let mut memory = Memory::default();
+    events
+        .iter()
+        .map(|event| {
+            let payload: Value = serde_json::from_str(&event.payload).unwrap_or(Value::Null);
+            let mut description = memory.describe(event, &payload);
+            if description.chars().count() > DESCRIPTION_CHARS_MAX {
+                description = description
+                    .chars()
+                    .take(DESCRIPTION_CHARS_MAX)
+                    .collect::<String>()
+                    + "…";
+            }
+            TrailEntry {
+                position: event.position,
+                recorded_at: event.recorded_at,
+                effective_date: event.metadata.effective_date,
+                actor: event.metadata.actor.person.clone(),
+                organisation: event.metadata.actor.organisation.clone(),
+                act: event.metadata.act.as_ref().map(|act| {
+                    let kind = serde_json::to_value(act.kind)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default();
+                    match act.date {
+                        Some(date) => format!("{kind} {} ({date})", act.reference),
+                        None => format!("{kind} {}", act.reference),
+                    }
+                }),
+                stream_id: event.stream_id.clone(),
+                event_type: event.event_type.clone(),
+                description,
+                hash: event.hash.clone(),
+            }
+        })
+        .collect()
+}
+
+/// Amounts seen so far in the trail, per stream and financeur line.
+#[derive(Default)]
+struct Memory {
+    granted: BTreeMap<String, Decimal>,
+    paid: BTreeMap<String, Decimal>,
+    budget: BTreeMap<String, Decimal>,
+}
+
+fn text<'a>(payload: &'a Value, field: &str) -> &'a str {
+    payload.get(field).and_then(Value::as_str).unwrap_or("")
+}
+
+fn amount(payload: &Value, field: &str) -> Option<Decimal> {
+    match payload.get(field)? {
+        Value::String(s) => Decimal::from_str(s).ok(),
+        Value::Number(n) => Decimal::from_str(&n.to_string()).ok(),
+        _ => None,
+    }
+}
+
+fn eur(value: Decimal) -> String {
+    format!("{:.2} €", value)
+}
+
+impl Memory {
+    fn describe(&mut self, event: &RecordedEvent, p: &Value) -> String {
+        let line_key = format!(
+            "{}/{}/{}",
+            event.stream_id,
+            text(p, "financeur"),
+            text(p, "dispositif")
+        );
+        let line = format!("{}/{}", text(p, "financeur"), text(p, "dispositif"));
+        let granted_before = self.granted.get(&line_key).copied().unwrap_or_default();
+        let paid_before = self.paid.get(&line_key).copied().unwrap_or_default();
+        let amt = amount(p, "amount").unwrap_or_default();
+        let reason = match text(p, "reason") {
+            "" => String::new(),
+            r => format!(": {r}"),
+        };
+        match event.event_type.as_str() {
+            "DossierFiled" => {
+                if let Some(b) = amount(p, "total_budget") {
+                    self.budget.insert(event.stream_id.clone(), b);
+                }
+                format!(
+                    "dossier filed: '{}', exercice {}, budget {}; asks {}",
+                    text(p, "title"),
+                    p.get("exercice").map(Value::to_string).unwrap_or_default(),
+                    amount(p, "total_budget").map(eur).unwrap_or_default(),
+                    requests_text(p)
+                )
+            }
+            "DossierAmended" => {
+                let after = amount(p, "total_budget").unwrap_or_default();
+                let before = self.budget.insert(event.stream_id.clone(), after);
+                let budget = match before {
+                    Some(b) if b != after => format!("budget {} → {}", eur(b), eur(after)),
+                    _ => format!("budget {}", eur(after)),
+                };
+                format!(
+                    "dossier amended: {budget}; asks {}{reason}",
+                    requests_text(p)
+                )
+            }
+            "DossierWithdrawn" => format!("status → withdrawn{reason}"),
+            "OpinionGiven" => format!(
+                "{line}: opinion {}, proposed {}",
+                text(p, "opinion"),
+                amount(p, "proposed_amount").map(eur).unwrap_or_default()
+            ),
+            "SubsidyGranted" => {
+                self.granted.insert(line_key, amt);
+                format!(
+                    "{line}: granted {} → {} (comité {})",
+                    eur(granted_before),
+                    eur(amt),
+                    text(p, "comite")
+                )
+            }
+            "SubsidyRefused" => format!("{line}: status → refused (comité {})", text(p, "comite")),
+            "DecisionAdjourned" => {
+                format!("{line}: status → adjourned (comité {})", text(p, "comite"))
+            }
+            "SubsidyIncreased" | "SubsidyReduced" => {
+                let after = amount(p, "granted_after").unwrap_or(granted_before);
+                let before = if self.granted.contains_key(&line_key) {
+                    granted_before
+                } else if event.event_type == "SubsidyIncreased" {
+                    after - amt
+                } else {
+                    after + amt
+                };
+                self.granted.insert(line_key, after);
+                let verb = if event.event_type == "SubsidyIncreased" {
+                    "increased"
+                } else {
+                    "reduced"
+                };
+                format!(
+                    "{line}: grant {verb}, {} → {}{reason}",
+                    eur(before),
+                    eur(after)
+                )
+            }
+            "SubsidyCancelled" => {
+                self.granted.insert(line_key, Decimal::ZERO);
+                format!(
+                    "{line}: grant cancelled, {} → {}, status → cancelled{reason}",
+                    eur(amt),
+                    eur(Decimal::ZERO)
+                )
+            }
+            "ConventionSigned" => format!(
+                "{}: {} n° {} signed on {}",
+                text(p, "financeur"),
+                text(p, "kind"),
+                text(p, "number"),
+                text(p, "signed_on")
+            ),
+            "PaymentRecorded" => {
+                let after = paid_before + amt;
+                self.paid.insert(line_key, after);
+                format!(
+                    "{line}: {} of {} paid on {} (mandat {}); paid {} → {} of {} granted",
+                    text(p, "kind"),
+                    eur(amt),
+                    text(p, "paid_on"),
+                    text(p, "mandate_reference"),
+                    eur(paid_before),
+                    eur(after),
+                    eur(granted_before)
+                )
+            }
+            "CrfReceived" => format!("CRF received on {}", text(p, "received_on")),
+            "ReversementOrdered" => format!(
+                "{line}: reversement of {} ordered on {}{reason}",
+                eur(amt),
+                text(p, "ordered_on")
+            ),
+            "ReversementReceived" => {
+                let after = paid_before - amt;
+                self.paid.insert(line_key, after);
+                format!(
+                    "{line}: reversement of {} received on {}; net paid {} → {}",
+                    eur(amt),
+                    text(p, "received_on"),
+                    eur(paid_before),
+                    eur(after)
+                )
+            }
+            "CheckpointSigned" => {
+                let cp = p.get("checkpoint").unwrap_or(&Value::Null);
+                format!(
+                    "checkpoint signed over position {} (head {})",
+                    cp.get("position").map(Value::to_string).unwrap_or_default(),
+                    cp.get("head_hash").and_then(Value::as_str).unwrap_or("")
+                )
+            }
+            _ => generic(p),
+        }
+    }
+}
+
+fn requests_text(p: &Value) -> String {
+    let Some(requests) = p.get("requests").and_then(Value::as_array) else {
+        return String::new();
+    };
+    requests
+        .iter()
+        .map(|r| {
+            format!(
+                "{}/{} {}",
+                text(r, "financeur"),
+                text(r, "dispositif"),
+                amount(r, "amount").map(eur).unwrap_or_default()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The fields of any payload, ids left out: `field: value; …`.
+fn generic(p: &Value) -> String {
+    let Some(object) = p.as_object() else {
+        return String::new();
+    };
+    object
+        .iter()
+        .filter(|(k, _)| k.as_str() != "type" && !k.ends_with("_id"))
+        .map(|(k, v)| match v {
+            Value::String(s) => format!("{k}: {s}"),
+            Value::Array(items) => format!("{k}: {} item(s)", items.len()),
+            Value::Object(_) => format!("{k}: {{…}}"),
+            other => format!("{k}: {other}"),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queries_are_ids_or_references() {
+        let uuid = "0190f2a0-0000-7000-8000-000000000001";
+        assert_eq!(Needle::parse(uuid), Needle::Id(uuid.into()));
+        assert_eq!(
+            Needle::parse(&format!("dossier-{uuid}")),
+            Needle::Id(uuid.into())
+        );
+        assert_eq!(
+            Needle::parse("CONV-2025-001"),
+            Needle::Reference("CONV-2025-001".into())
+        );
+    }
+
+    #[test]
+    fn references_match_whole_values_only() {
+        let payload = r#"{"number":"CONV-2025-0012","type":"ConventionSigned"}"#;
+        assert!(payload_has_value(payload, "CONV-2025-0012"));
+        assert!(!payload_has_value(payload, "CONV-2025-001"));
+    }
+
+    #[test]
+    fn generic_descriptions_list_fields_without_ids() {
+        let p: Value =
+            serde_json::from_str(r#"{"type":"X","dossier_id":"u","amount":"10.00","n":3}"#)
+                .unwrap();
+        assert_eq!(generic(&p), "amount: 10.00; n: 3");
+    }
+}
