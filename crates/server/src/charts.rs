@@ -68,7 +68,11 @@ pub fn grouped_bars(title: &str, data: &BTreeMap<i32, BTreeMap<String, Amount>>)
                 (title)
                 ul.legend {
                     @for (index, name) in series.iter().enumerate() {
-                        li { span.swatch style=(format!("background:{}", PALETTE[index % PALETTE.len()])) {} (name) }
+                        li {
+                            // An SVG square, not a styled span: the pages' CSP forbids inline styles.
+                            svg.swatch xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10" { rect width="10" height="10" fill=(PALETTE[index % PALETTE.len()]) {} }
+                            (name)
+                        }
                     }
                 }
             }
