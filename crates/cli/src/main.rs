@@ -51,6 +51,10 @@ pub enum Command {
     Apply(commands::apply::ApplyArgs),
     /// Print a report (a view of the ledger).
     Report(commands::report::ReportArgs),
+    /// Serve the HTTP API and the web pages.
+    Serve(commands::serve::ServeArgs),
+    /// Manage the API tokens of the server (create, list, revoke).
+    Tokens(commands::tokens::TokensArgs),
     /// Publish every event of the log, in order and at least once, to a RabbitMQ exchange.
     Relay(commands::relay::RelayArgs),
     /// Print the contract's referential (quartiers, organisations, objectifs…), now or as it stood.

@@ -5,6 +5,8 @@ pub mod init;
 pub mod referential;
 pub mod relay;
 pub mod report;
+pub mod serve;
+pub mod tokens;
 pub mod verify;
 
 use std::process::ExitCode;
@@ -26,6 +28,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify(args) => verify::run(&cli.db, args).await,
         Command::Apply(args) => apply::run(&cli.db, args, &defaults).await,
         Command::Report(args) => report::run(&cli.db, args).await,
+        Command::Serve(args) => serve::run(&cli.db, args).await,
+        Command::Tokens(args) => tokens::run(&cli.db, args).await,
         Command::Relay(args) => relay::run(&cli.db, args).await,
         Command::Referential(args) => referential::run(&cli.db, args).await,
     }
