@@ -119,6 +119,20 @@ pub fn authorize(
         (Role::Instructeur, LedgerCommand::Dossier(command)) => {
             instructeur_may_decide(principal, command)
         }
+        // An envelope and a CPO's planned amounts are the financeur's own budget.
+        (Role::Instructeur, LedgerCommand::Envelope(command)) => {
+            instructeur_acts_for(principal, &command.key().financeur)
+        }
+        (Role::Instructeur, LedgerCommand::Cpo(command)) => {
+            use engagements_domain::cpo::CpoCommand;
+            match command {
+                CpoCommand::Sign { schedule, .. } => schedule
+                    .iter()
+                    .try_for_each(|line| instructeur_acts_for(principal, &line.financeur)),
+                CpoCommand::Revise { line, .. } => instructeur_acts_for(principal, &line.financeur),
+                CpoCommand::ConfirmYear { .. } | CpoCommand::Terminate { .. } => Ok(()),
+            }
+        }
         // Families a bailleur may write (TFPB) are checked by their own rules.
         #[allow(unreachable_patterns)]
         (Role::Instructeur, _) | (Role::Bailleur, _) => Ok(()),
@@ -142,4 +156,15 @@ fn instructeur_may_decide(
         }
         _ => Ok(()),
     }
+}
+
+/// Refuses an instructeur acting for a financeur other than its own organisation.
+fn instructeur_acts_for(principal: &Principal, financeur: &str) -> Result<(), CommandError> {
+    if financeur == principal.organisation {
+        return Ok(());
+    }
+    Err(CommandError::Forbidden(format!(
+        "an instructeur of '{}' cannot act for financeur '{financeur}'",
+        principal.organisation
+    )))
 }

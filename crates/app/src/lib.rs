@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod demo;
 mod error;
 mod handlers;
 mod ledger;

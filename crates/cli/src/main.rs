@@ -51,6 +51,8 @@ pub enum Command {
     Apply(commands::apply::ApplyArgs),
     /// Print a report (a view of the ledger).
     Report(commands::report::ReportArgs),
+    /// Record the referential and a fictitious programmation 2024-2026 (deterministic; twice is harmless).
+    Demo(commands::demo::DemoArgs),
     /// Serve the HTTP API and the web pages.
     Serve(commands::serve::ServeArgs),
     /// Manage the API tokens of the server (create, list, revoke).

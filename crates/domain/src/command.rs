@@ -6,7 +6,9 @@
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::cpo::CpoCommand;
 use crate::dossier::DossierCommand;
+use crate::envelope::EnvelopeCommand;
 use crate::porteur::PorteurCommand;
 use crate::referential::ContractCommand;
 
@@ -16,6 +18,8 @@ use crate::referential::ContractCommand;
 pub enum LedgerCommand {
     Porteur(PorteurCommand),
     Dossier(DossierCommand),
+    Envelope(EnvelopeCommand),
+    Cpo(CpoCommand),
     Contract(ContractCommand),
 }
 
@@ -68,6 +72,8 @@ impl<'de> Deserialize<'de> for LedgerCommand {
         }
         family!(Porteur, PorteurCommand);
         family!(Dossier, DossierCommand);
+        family!(Envelope, EnvelopeCommand);
+        family!(Cpo, CpoCommand);
         family!(Contract, ContractCommand);
         Err(D::Error::custom(format!(
             "unknown command \"{name}\": see schemas/commands.schema.json for the list"

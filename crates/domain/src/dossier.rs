@@ -1,17 +1,45 @@
-//! Subsidy dossiers: one action of one porteur for one exercice, asked of one or more financeurs.
+//! Subsidy dossiers: one action of one porteur for one exercice, asked of one or more financeurs,
+//! from filing to reversement.
+//!
+//! The life of a dossier: filed (title, budget, quartiers, objectifs, co-financing plan), possibly
+//! amended or withdrawn; each financeur's service gives an opinion and a proposed amount; the
+//! comité des financeurs decides per financeur and dispositif (granted, refused, adjourned), a grant
+//! is later reduced, increased or cancelled (never edited); a convention or arrêté is signed; the
+//! financeur pays (avance, acompte, solde); the porteur sends its CRF; a reversement may be ordered
+//! and received.
+//!
+//! Rules enforced here, on the dossier's own history: payments ≤ amount granted; a reversement ≤
+//! net paid; no decision on a withdrawn dossier; above [`CONVENTION_THRESHOLD_EUR`] per porteur,
+//! financeur and exercice, a convention before any payment ([`check_convention_for_payment`]).
+//! The envelope rule spans dossiers and lives in [`crate::envelope`].
 
-use std::collections::BTreeMap;
+mod rules;
+mod state;
 
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::event::DomainEvent;
 use crate::ids::{DossierId, PorteurId};
 use crate::money::Amount;
-use crate::porteur::NAME_MAX_CHARS;
+
+pub use rules::{check_convention_for_payment, CONVENTION_THRESHOLD_EUR};
+pub use state::{ConventionRecord, DossierFiling, DossierState, FundingLine, LineStatus};
 
 /// First and last exercice the ledger accepts (a contract runs 6 years; older or later years are typos).
 pub const EXERCICE_MIN: i32 = 2000;
 pub const EXERCICE_MAX: i32 = 2100;
+/// Longest description of an action.
+pub const DESCRIPTION_MAX_CHARS: usize = 10_000;
+/// Longest free text (reason, comment, reference, number).
+pub const TEXT_MAX_CHARS: usize = 1_000;
+/// Most quartiers, objectifs and funding requests one dossier may name.
+pub const QUARTIERS_PER_DOSSIER_MAX: usize = 50;
+pub const OBJECTIFS_PER_DOSSIER_MAX: usize = 50;
+pub const REQUESTS_PER_DOSSIER_MAX: usize = 30;
+/// Largest weight of an objectif (weights are relative; a bigger one is a typo).
+pub const OBJECTIF_WEIGHT_MAX: Decimal = Decimal::from_parts(1_000_000, 0, 0, false, 0);
 
 /// An amount asked of one financeur under one dispositif.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,7 +52,32 @@ pub struct FundingRequest {
     pub amount: Amount,
 }
 
-/// What the comité decided for one financeur.
+/// A quartier an action reaches, with its optional share of the money in percent.
+///
+/// Either every quartier of a dossier has a share (summing to exactly 100) or none has, and the
+/// money is then split in proportion to the quartiers' populations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuartierShare {
+    /// Quartier id from the referential (QPV code such as `QN06209`, or a QIC id).
+    pub quartier: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub share_pct: Option<Decimal>,
+}
+
+/// An objectif of the contract's strategy an action serves, with an optional relative weight.
+///
+/// Either every objectif of a dossier has a weight or none has (equal weights).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectifWeight {
+    /// Objectif number in the contract's strategy (1 to 35 for CABBALR).
+    pub objectif: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<Decimal>,
+}
+
+/// What the comité decided for one financeur and dispositif.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Decision {
@@ -33,7 +86,46 @@ pub enum Decision {
     Adjourned,
 }
 
-/// Commands on a dossier.
+/// An instructing service's opinion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Opinion {
+    Favourable,
+    Reserved,
+    Unfavourable,
+}
+
+/// The written act of a subsidy: a convention, or an arrêté attributif (below the threshold).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActOfGrant {
+    Convention,
+    Arrete,
+}
+
+/// Which payment of a grant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentKind {
+    /// Advance paid at signature.
+    Avance,
+    /// Intermediate payment.
+    Acompte,
+    /// Balance, after the report; it closes the grant's payments.
+    Solde,
+}
+
+/// A change to an existing grant, decided later (never an edit of the grant).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantChange {
+    Reduce,
+    Increase,
+    Cancel,
+}
+
+/// Commands on a dossier. Where `dispositif` is optional, it may be left out when the financeur
+/// is asked under a single dispositif in the dossier.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "command", deny_unknown_fields)]
 pub enum DossierCommand {
@@ -43,15 +135,147 @@ pub enum DossierCommand {
         porteur_id: PorteurId,
         exercice: i32,
         title: String,
+        #[serde(default)]
+        description: String,
         total_budget: Amount,
+        quartiers: Vec<QuartierShare>,
+        objectifs: Vec<ObjectifWeight>,
         requests: Vec<FundingRequest>,
+    },
+    /// Replaces the fields given; the others stay as they are.
+    #[serde(rename = "amend_dossier")]
+    Amend {
+        dossier_id: DossierId,
+        #[serde(default)]
+        title: Option<String>,
+        #[serde(default)]
+        description: Option<String>,
+        #[serde(default)]
+        total_budget: Option<Amount>,
+        #[serde(default)]
+        quartiers: Option<Vec<QuartierShare>>,
+        #[serde(default)]
+        objectifs: Option<Vec<ObjectifWeight>>,
+        #[serde(default)]
+        requests: Option<Vec<FundingRequest>>,
+        reason: String,
+    },
+    #[serde(rename = "withdraw_dossier")]
+    Withdraw {
+        dossier_id: DossierId,
+        reason: String,
+    },
+    #[serde(rename = "give_opinion")]
+    GiveOpinion {
+        dossier_id: DossierId,
+        financeur: String,
+        #[serde(default)]
+        dispositif: Option<String>,
+        opinion: Opinion,
+        proposed_amount: Amount,
+        #[serde(default)]
+        comment: String,
     },
     #[serde(rename = "decide_subsidy")]
     Decide {
         dossier_id: DossierId,
         financeur: String,
+        #[serde(default)]
+        dispositif: Option<String>,
         decision: Decision,
+        /// Reference of the comité des financeurs (e.g. `CF-2025-01`).
+        comite: String,
+        decided_on: NaiveDate,
     },
+    #[serde(rename = "change_subsidy")]
+    ChangeGrant {
+        dossier_id: DossierId,
+        financeur: String,
+        #[serde(default)]
+        dispositif: Option<String>,
+        change: GrantChange,
+        /// By how much (reduce, increase); ignored and may be left out for a cancellation.
+        #[serde(default)]
+        amount: Option<Amount>,
+        reason: String,
+        decided_on: NaiveDate,
+    },
+    #[serde(rename = "sign_convention")]
+    SignConvention {
+        dossier_id: DossierId,
+        financeur: String,
+        kind: ActOfGrant,
+        number: String,
+        signed_on: NaiveDate,
+    },
+    #[serde(rename = "record_payment")]
+    RecordPayment {
+        dossier_id: DossierId,
+        financeur: String,
+        #[serde(default)]
+        dispositif: Option<String>,
+        kind: PaymentKind,
+        amount: Amount,
+        paid_on: NaiveDate,
+        mandate_reference: String,
+    },
+    #[serde(rename = "receive_crf")]
+    ReceiveCrf {
+        dossier_id: DossierId,
+        received_on: NaiveDate,
+    },
+    #[serde(rename = "order_reversement")]
+    OrderReversement {
+        dossier_id: DossierId,
+        financeur: String,
+        #[serde(default)]
+        dispositif: Option<String>,
+        amount: Amount,
+        reason: String,
+        ordered_on: NaiveDate,
+    },
+    #[serde(rename = "receive_reversement")]
+    ReceiveReversement {
+        dossier_id: DossierId,
+        financeur: String,
+        #[serde(default)]
+        dispositif: Option<String>,
+        amount: Amount,
+        received_on: NaiveDate,
+    },
+}
+
+impl DossierCommand {
+    /// The dossier the command is about.
+    pub fn dossier_id(&self) -> DossierId {
+        match self {
+            DossierCommand::File { dossier_id, .. }
+            | DossierCommand::Amend { dossier_id, .. }
+            | DossierCommand::Withdraw { dossier_id, .. }
+            | DossierCommand::GiveOpinion { dossier_id, .. }
+            | DossierCommand::Decide { dossier_id, .. }
+            | DossierCommand::ChangeGrant { dossier_id, .. }
+            | DossierCommand::SignConvention { dossier_id, .. }
+            | DossierCommand::RecordPayment { dossier_id, .. }
+            | DossierCommand::ReceiveCrf { dossier_id, .. }
+            | DossierCommand::OrderReversement { dossier_id, .. }
+            | DossierCommand::ReceiveReversement { dossier_id, .. } => *dossier_id,
+        }
+    }
+
+    /// The financeur the command acts for, if it is a financeur's act.
+    pub fn financeur(&self) -> Option<&str> {
+        match self {
+            DossierCommand::GiveOpinion { financeur, .. }
+            | DossierCommand::Decide { financeur, .. }
+            | DossierCommand::ChangeGrant { financeur, .. }
+            | DossierCommand::SignConvention { financeur, .. }
+            | DossierCommand::RecordPayment { financeur, .. }
+            | DossierCommand::OrderReversement { financeur, .. }
+            | DossierCommand::ReceiveReversement { financeur, .. } => Some(financeur),
+            _ => None,
+        }
+    }
 }
 
 /// Facts about a dossier.
@@ -63,21 +287,118 @@ pub enum DossierEvent {
         porteur_id: PorteurId,
         exercice: i32,
         title: String,
+        description: String,
         total_budget: Amount,
+        quartiers: Vec<QuartierShare>,
+        objectifs: Vec<ObjectifWeight>,
         requests: Vec<FundingRequest>,
+    },
+    /// The dossier's content after the amendment (every field, amended or not).
+    DossierAmended {
+        dossier_id: DossierId,
+        title: String,
+        description: String,
+        total_budget: Amount,
+        quartiers: Vec<QuartierShare>,
+        objectifs: Vec<ObjectifWeight>,
+        requests: Vec<FundingRequest>,
+        reason: String,
+    },
+    DossierWithdrawn {
+        dossier_id: DossierId,
+        reason: String,
+    },
+    OpinionGiven {
+        dossier_id: DossierId,
+        financeur: String,
+        dispositif: String,
+        opinion: Opinion,
+        proposed_amount: Amount,
+        comment: String,
     },
     SubsidyGranted {
         dossier_id: DossierId,
         financeur: String,
+        dispositif: String,
         amount: Amount,
+        comite: String,
+        decided_on: NaiveDate,
     },
     SubsidyRefused {
         dossier_id: DossierId,
         financeur: String,
+        dispositif: String,
+        comite: String,
+        decided_on: NaiveDate,
     },
     DecisionAdjourned {
         dossier_id: DossierId,
         financeur: String,
+        dispositif: String,
+        comite: String,
+        decided_on: NaiveDate,
+    },
+    SubsidyReduced {
+        dossier_id: DossierId,
+        financeur: String,
+        dispositif: String,
+        amount: Amount,
+        granted_after: Amount,
+        reason: String,
+        decided_on: NaiveDate,
+    },
+    SubsidyIncreased {
+        dossier_id: DossierId,
+        financeur: String,
+        dispositif: String,
+        amount: Amount,
+        granted_after: Amount,
+        reason: String,
+        decided_on: NaiveDate,
+    },
+    /// The whole grant is cancelled; `amount` is what it was.
+    SubsidyCancelled {
+        dossier_id: DossierId,
+        financeur: String,
+        dispositif: String,
+        amount: Amount,
+        reason: String,
+        decided_on: NaiveDate,
+    },
+    ConventionSigned {
+        dossier_id: DossierId,
+        financeur: String,
+        kind: ActOfGrant,
+        number: String,
+        signed_on: NaiveDate,
+    },
+    PaymentRecorded {
+        dossier_id: DossierId,
+        financeur: String,
+        dispositif: String,
+        kind: PaymentKind,
+        amount: Amount,
+        paid_on: NaiveDate,
+        mandate_reference: String,
+    },
+    CrfReceived {
+        dossier_id: DossierId,
+        received_on: NaiveDate,
+    },
+    ReversementOrdered {
+        dossier_id: DossierId,
+        financeur: String,
+        dispositif: String,
+        amount: Amount,
+        reason: String,
+        ordered_on: NaiveDate,
+    },
+    ReversementReceived {
+        dossier_id: DossierId,
+        financeur: String,
+        dispositif: String,
+        amount: Amount,
+        received_on: NaiveDate,
     },
 }
 
@@ -85,9 +406,20 @@ impl DomainEvent for DossierEvent {
     const STREAM_TYPE: &'static str = "dossier";
     crate::event_names!(DossierEvent {
         DossierFiled,
+        DossierAmended,
+        DossierWithdrawn,
+        OpinionGiven,
         SubsidyGranted,
         SubsidyRefused,
-        DecisionAdjourned
+        DecisionAdjourned,
+        SubsidyReduced,
+        SubsidyIncreased,
+        SubsidyCancelled,
+        ConventionSigned,
+        PaymentRecorded,
+        CrfReceived,
+        ReversementOrdered,
+        ReversementReceived
     });
 }
 
@@ -98,43 +430,128 @@ pub enum DossierError {
     AlreadyFiled(DossierId),
     #[error("dossier {0} does not exist: file it first")]
     NotFiled(DossierId),
+    #[error("dossier {0} is withdrawn: nothing more can be decided, paid or amended on it")]
+    Withdrawn(DossierId),
     #[error("exercice {0} is outside {EXERCICE_MIN}-{EXERCICE_MAX}")]
     ExerciceOutOfRange(i32),
-    #[error("the dossier's title is empty or longer than {NAME_MAX_CHARS} characters")]
-    BadTitle,
+    #[error("{field} is empty or longer than {max} characters")]
+    BadText { field: &'static str, max: usize },
     #[error("the dossier asks nothing of any financeur: add at least one request")]
     NoRequest,
     #[error("financeur '{0}' is asked twice under dispositif '{1}': merge the two requests")]
     DuplicateRequest(String, String),
-    #[error("financeur '{financeur}' was not asked for anything in dossier {dossier_id}")]
+    #[error("the dossier names no quartier: name at least one (with shares in % or none)")]
+    NoQuartier,
+    #[error("the dossier names no objectif of the contract: name at least one")]
+    NoObjectif,
+    #[error("{what} '{id}' is named twice in the dossier")]
+    Duplicate { what: &'static str, id: String },
+    #[error("too many {what}: {count}, at most {max}")]
+    TooMany {
+        what: &'static str,
+        count: usize,
+        max: usize,
+    },
+    #[error("quartier shares: {0}")]
+    BadShares(String),
+    #[error("objectif weights: {0}")]
+    BadWeights(String),
+    #[error("financeur '{financeur}' was not asked for anything{under} in dossier {dossier_id}")]
     FinanceurNotAsked {
         dossier_id: DossierId,
         financeur: String,
+        under: String,
     },
-    #[error("financeur '{financeur}' has already granted {amount} € on dossier {dossier_id}: record an increase or a reduction instead")]
-    AlreadyGranted {
+    #[error("financeur '{financeur}' is asked under several dispositifs ({dispositifs}) in dossier {dossier_id}: name the dispositif")]
+    DispositifAmbiguous {
         dossier_id: DossierId,
         financeur: String,
-        amount: Amount,
+        dispositifs: String,
     },
-}
-
-/// What the ledger knows of a dossier.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct DossierState {
-    pub filed: Option<DossierFiling>,
-    /// Granted amount per financeur.
-    pub granted: BTreeMap<String, Amount>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct DossierFiling {
-    pub dossier_id: DossierId,
-    pub porteur_id: PorteurId,
-    pub exercice: i32,
-    pub title: String,
-    pub total_budget: Amount,
-    pub requests: Vec<FundingRequest>,
+    #[error("financeur '{financeur}' has already decided on dossier {dossier_id} under '{dispositif}' ({status}): record a change (reduce, increase, cancel) instead")]
+    AlreadyDecided {
+        dossier_id: DossierId,
+        financeur: String,
+        dispositif: String,
+        status: &'static str,
+    },
+    #[error(
+        "financeur '{financeur}' has granted nothing under '{dispositif}' on dossier {dossier_id}"
+    )]
+    NotGranted {
+        dossier_id: DossierId,
+        financeur: String,
+        dispositif: String,
+    },
+    #[error("a change of {0} € changes nothing: give a positive amount")]
+    ZeroAmount(Amount),
+    #[error("reducing by {by} € leaves {after} € granted, below the {net_paid} € already paid (net of reversements): order a reversement first")]
+    ReductionBelowPaid {
+        by: Amount,
+        after: Amount,
+        net_paid: Amount,
+    },
+    #[error("cancelling the grant is impossible while {net_paid} € are paid (net of reversements): order and receive a reversement first")]
+    CancelWhilePaid { net_paid: Amount },
+    #[error("payment of {amount} € would bring payments to {paid_after} € (net of reversements), above the {granted} € granted by '{financeur}' under '{dispositif}'")]
+    PaymentAboveGrant {
+        financeur: String,
+        dispositif: String,
+        amount: Amount,
+        paid_after: Amount,
+        granted: Amount,
+    },
+    #[error("the solde of '{financeur}' under '{dispositif}' is already paid: no further payment on this grant")]
+    SoldePaid {
+        financeur: String,
+        dispositif: String,
+    },
+    #[error("the porteur receives {total} € from '{financeur}' in {exercice}, above {threshold} €: a signed convention is required before any payment (loi 2000-321 art. 10){have}")]
+    ConventionRequired {
+        financeur: String,
+        exercice: i32,
+        total: Amount,
+        threshold: Amount,
+        have: String,
+    },
+    #[error("'{financeur}' has already signed a {kind:?} on dossier {dossier_id} (n° {number})")]
+    ConventionAlreadySigned {
+        dossier_id: DossierId,
+        financeur: String,
+        kind: ActOfGrant,
+        number: String,
+    },
+    #[error("a reversement of {amount} € would bring reversements ordered to {ordered_after} €, above the {paid} € paid")]
+    ReversementAbovePaid {
+        amount: Amount,
+        ordered_after: Amount,
+        paid: Amount,
+    },
+    #[error("receiving {amount} € would bring reversements received to {received_after} €, above the {ordered} € ordered")]
+    ReversementAboveOrdered {
+        amount: Amount,
+        received_after: Amount,
+        ordered: Amount,
+    },
+    #[error("the amendment removes financeur '{financeur}' under '{dispositif}', which has already decided: change or cancel the decision instead")]
+    AmendRemovesDecided {
+        financeur: String,
+        dispositif: String,
+    },
+    #[error("dossier {dossier_id} still has {granted} € granted: cancel the grants before withdrawing it")]
+    WithdrawWithGrant {
+        dossier_id: DossierId,
+        granted: Amount,
+    },
+    #[error("the amendment changes nothing")]
+    EmptyAmendment,
+    #[error("the CRF of dossier {dossier_id} was already received on {on}")]
+    CrfAlreadyReceived {
+        dossier_id: DossierId,
+        on: NaiveDate,
+    },
+    #[error("amount overflow: {0}")]
+    Overflow(String),
 }
 
 /// The dossier aggregate.
@@ -151,185 +568,13 @@ impl esrs::Aggregate for Dossier {
         state: &DossierState,
         command: DossierCommand,
     ) -> Result<Vec<DossierEvent>, DossierError> {
-        match command {
-            DossierCommand::File {
-                dossier_id,
-                porteur_id,
-                exercice,
-                title,
-                total_budget,
-                requests,
-            } => {
-                if state.filed.is_some() {
-                    return Err(DossierError::AlreadyFiled(dossier_id));
-                }
-                if !(EXERCICE_MIN..=EXERCICE_MAX).contains(&exercice) {
-                    return Err(DossierError::ExerciceOutOfRange(exercice));
-                }
-                let title = title.trim().to_string();
-                if title.is_empty() || title.chars().count() > NAME_MAX_CHARS {
-                    return Err(DossierError::BadTitle);
-                }
-                check_requests(&requests)?;
-                Ok(vec![DossierEvent::DossierFiled {
-                    dossier_id,
-                    porteur_id,
-                    exercice,
-                    title,
-                    total_budget,
-                    requests,
-                }])
-            }
-            DossierCommand::Decide {
-                dossier_id,
-                financeur,
-                decision,
-            } => {
-                let filing = state
-                    .filed
-                    .as_ref()
-                    .ok_or(DossierError::NotFiled(dossier_id))?;
-                if !filing.requests.iter().any(|r| r.financeur == financeur) {
-                    return Err(DossierError::FinanceurNotAsked {
-                        dossier_id,
-                        financeur,
-                    });
-                }
-                if let Some(&amount) = state.granted.get(&financeur) {
-                    return Err(DossierError::AlreadyGranted {
-                        dossier_id,
-                        financeur,
-                        amount,
-                    });
-                }
-                Ok(vec![match decision {
-                    Decision::Granted { amount } => DossierEvent::SubsidyGranted {
-                        dossier_id,
-                        financeur,
-                        amount,
-                    },
-                    Decision::Refused => DossierEvent::SubsidyRefused {
-                        dossier_id,
-                        financeur,
-                    },
-                    Decision::Adjourned => DossierEvent::DecisionAdjourned {
-                        dossier_id,
-                        financeur,
-                    },
-                }])
-            }
-        }
+        rules::handle(state, command).map(|event| vec![event])
     }
 
-    fn apply_event(mut state: DossierState, event: DossierEvent) -> DossierState {
-        match event {
-            DossierEvent::DossierFiled {
-                dossier_id,
-                porteur_id,
-                exercice,
-                title,
-                total_budget,
-                requests,
-            } => {
-                state.filed = Some(DossierFiling {
-                    dossier_id,
-                    porteur_id,
-                    exercice,
-                    title,
-                    total_budget,
-                    requests,
-                })
-            }
-            DossierEvent::SubsidyGranted {
-                financeur, amount, ..
-            } => {
-                state.granted.insert(financeur, amount);
-            }
-            DossierEvent::SubsidyRefused { .. } | DossierEvent::DecisionAdjourned { .. } => {}
-        }
-        state
+    fn apply_event(state: DossierState, event: DossierEvent) -> DossierState {
+        state.apply(event)
     }
-}
-
-fn check_requests(requests: &[FundingRequest]) -> Result<(), DossierError> {
-    if requests.is_empty() {
-        return Err(DossierError::NoRequest);
-    }
-    let mut seen = std::collections::BTreeSet::new();
-    for request in requests {
-        if !seen.insert((&request.financeur, &request.dispositif)) {
-            return Err(DossierError::DuplicateRequest(
-                request.financeur.clone(),
-                request.dispositif.clone(),
-            ));
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use esrs::Aggregate;
-
-    fn filed() -> (DossierId, DossierState) {
-        let dossier_id = DossierId::new();
-        let events = Dossier::handle_command(
-            &DossierState::default(),
-            DossierCommand::File {
-                dossier_id,
-                porteur_id: PorteurId::new(),
-                exercice: 2025,
-                title: "Atelier d'écriture (fictif)".into(),
-                total_budget: Amount::euros(12_000),
-                requests: vec![FundingRequest {
-                    financeur: "etat".into(),
-                    dispositif: "bop147-aap".into(),
-                    amount: Amount::euros(5_000),
-                }],
-            },
-        )
-        .unwrap();
-        (
-            dossier_id,
-            events
-                .into_iter()
-                .fold(DossierState::default(), Dossier::apply_event),
-        )
-    }
-
-    #[test]
-    fn a_financeur_not_asked_cannot_decide() {
-        let (dossier_id, state) = filed();
-        let err = Dossier::handle_command(
-            &state,
-            DossierCommand::Decide {
-                dossier_id,
-                financeur: "caf".into(),
-                decision: Decision::Granted {
-                    amount: Amount::euros(1),
-                },
-            },
-        );
-        assert!(matches!(err, Err(DossierError::FinanceurNotAsked { .. })));
-    }
-
-    #[test]
-    fn grant_then_second_grant_is_refused() {
-        let (dossier_id, state) = filed();
-        let decide = DossierCommand::Decide {
-            dossier_id,
-            financeur: "etat".into(),
-            decision: Decision::Granted {
-                amount: Amount::euros(4_000),
-            },
-        };
-        let events = Dossier::handle_command(&state, decide.clone()).unwrap();
-        let state = events.into_iter().fold(state, Dossier::apply_event);
-        assert_eq!(state.granted["etat"], Amount::euros(4_000));
-        assert!(matches!(
-            Dossier::handle_command(&state, decide),
-            Err(DossierError::AlreadyGranted { .. })
-        ));
-    }
-}
+mod tests;

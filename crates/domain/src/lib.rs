@@ -6,7 +6,9 @@
 
 pub mod command;
 pub mod commitment;
+pub mod cpo;
 pub mod dossier;
+pub mod envelope;
 pub mod event;
 pub mod ids;
 pub mod metadata;

@@ -16,7 +16,9 @@ use chrono::{DateTime, Utc};
 use engagements_domain::commitment::contribution::ContributionEvent;
 use engagements_domain::commitment::indicator::IndicatorEvent;
 use engagements_domain::commitment::CommitmentEvent;
+use engagements_domain::cpo::CpoEvent;
 use engagements_domain::dossier::DossierEvent;
+use engagements_domain::envelope::EnvelopeEvent;
 use engagements_domain::porteur::PorteurEvent;
 use engagements_domain::referential::ContractEvent;
 use engagements_domain::tfpb::{TfpbConventionEvent, TfpbProgrammeEvent};
@@ -65,6 +67,8 @@ impl Projections {
         match event.stream_type.as_str() {
             PorteurEvent::STREAM_TYPE => self.porteurs.apply(event, &event.decode()?),
             DossierEvent::STREAM_TYPE => self.subsidy.apply(event, &event.decode()?),
+            EnvelopeEvent::STREAM_TYPE => self.subsidy.apply_envelope(event, &event.decode()?),
+            CpoEvent::STREAM_TYPE => self.subsidy.apply_cpo(event, &event.decode()?),
             ContractEvent::STREAM_TYPE => self.referential.apply(event, &event.decode()?),
             TfpbConventionEvent::STREAM_TYPE => {
                 self.tfpb.apply_convention(event, &event.decode()?)

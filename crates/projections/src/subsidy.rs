@@ -1,109 +1,145 @@
-//! Subsidy dossiers and what each financeur decided.
+//! Subsidies: dossiers with every financeur's part (asked, proposed, granted, paid, reversed),
+//! envelopes and CPO, and the funding views the comité des financeurs works from.
+//!
+//! The dossier and envelope states are the domain's own (`DossierState`, `EnvelopeState`), folded
+//! by the domain's own `apply`: the views cannot disagree with the rules that accepted the events.
+//! The report tables are in [`reports`]; money spread over quartiers or objectifs is split by
+//! [`split::split_cents`].
+
+pub mod reports;
+pub mod split;
 
 use std::collections::BTreeMap;
 
-use engagements_domain::dossier::{DossierEvent, FundingRequest};
-use engagements_domain::{Amount, DossierId, PorteurId, RecordedEvent};
+use engagements_domain::cpo::{CpoEvent, CpoId, CpoState, CpoYearStatus};
+use engagements_domain::dossier::{DossierEvent, DossierState};
+use engagements_domain::envelope::{EnvelopeEvent, EnvelopeKey, EnvelopeState};
+use engagements_domain::{Amount, DossierId, RecordedEvent};
 
-use crate::table::{Cell, Table};
-
-/// One dossier with its requests and decisions.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DossierRow {
-    pub dossier_id: DossierId,
-    pub porteur_id: PorteurId,
-    pub exercice: i32,
+/// A CPO with the facts the views show besides its state.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CpoRow {
     pub title: String,
-    pub total_budget: Amount,
-    pub requests: Vec<FundingRequest>,
-    pub granted: BTreeMap<String, Amount>,
-    pub refused: Vec<String>,
+    pub number: String,
+    pub state: CpoState,
 }
 
-/// All dossiers, by id.
+/// Every dossier, envelope and CPO.
 #[derive(Debug, Clone, Default)]
 pub struct SubsidyView {
-    pub dossiers: BTreeMap<DossierId, DossierRow>,
+    pub dossiers: BTreeMap<DossierId, DossierState>,
+    pub envelopes: BTreeMap<EnvelopeKey, EnvelopeState>,
+    pub cpos: BTreeMap<CpoId, CpoRow>,
 }
 
 impl SubsidyView {
+    /// Folds one dossier event.
     pub fn apply(&mut self, _recorded: &RecordedEvent, event: &DossierEvent) {
-        match event {
-            DossierEvent::DossierFiled {
-                dossier_id,
-                porteur_id,
-                exercice,
-                title,
-                total_budget,
-                requests,
-            } => {
-                self.dossiers.insert(
-                    *dossier_id,
-                    DossierRow {
-                        dossier_id: *dossier_id,
-                        porteur_id: *porteur_id,
-                        exercice: *exercice,
-                        title: title.clone(),
-                        total_budget: *total_budget,
-                        requests: requests.clone(),
-                        granted: BTreeMap::new(),
-                        refused: Vec::new(),
-                    },
-                );
-            }
-            DossierEvent::SubsidyGranted {
-                dossier_id,
-                financeur,
-                amount,
-            } => {
-                if let Some(row) = self.dossiers.get_mut(dossier_id) {
-                    row.granted.insert(financeur.clone(), *amount);
-                }
-            }
-            DossierEvent::SubsidyRefused {
-                dossier_id,
-                financeur,
-            } => {
-                if let Some(row) = self.dossiers.get_mut(dossier_id) {
-                    row.refused.push(financeur.clone());
-                }
-            }
-            DossierEvent::DecisionAdjourned { .. } => {}
-        }
+        let dossier_id = match event {
+            DossierEvent::DossierFiled { dossier_id, .. }
+            | DossierEvent::DossierAmended { dossier_id, .. }
+            | DossierEvent::DossierWithdrawn { dossier_id, .. }
+            | DossierEvent::OpinionGiven { dossier_id, .. }
+            | DossierEvent::SubsidyGranted { dossier_id, .. }
+            | DossierEvent::SubsidyRefused { dossier_id, .. }
+            | DossierEvent::DecisionAdjourned { dossier_id, .. }
+            | DossierEvent::SubsidyReduced { dossier_id, .. }
+            | DossierEvent::SubsidyIncreased { dossier_id, .. }
+            | DossierEvent::SubsidyCancelled { dossier_id, .. }
+            | DossierEvent::ConventionSigned { dossier_id, .. }
+            | DossierEvent::PaymentRecorded { dossier_id, .. }
+            | DossierEvent::CrfReceived { dossier_id, .. }
+            | DossierEvent::ReversementOrdered { dossier_id, .. }
+            | DossierEvent::ReversementReceived { dossier_id, .. } => *dossier_id,
+        };
+        let state = self.dossiers.remove(&dossier_id).unwrap_or_default();
+        self.dossiers.insert(dossier_id, state.apply(event.clone()));
     }
 
-    /// The list of dossiers: one row per dossier and financeur asked.
-    pub fn dossiers_table(&self, year: Option<i32>) -> Table {
-        let mut table = Table::new(
-            "dossiers",
-            &[
-                "dossier_id",
-                "exercice",
-                "porteur_id",
-                "title",
-                "financeur",
-                "dispositif",
-                "requested_eur",
-                "granted_eur",
-            ],
-        );
-        for dossier in self.dossiers.values() {
-            if year.is_some_and(|y| y != dossier.exercice) {
-                continue;
-            }
-            for request in &dossier.requests {
-                table.push(vec![
-                    dossier.dossier_id.to_string().into(),
-                    dossier.exercice.into(),
-                    dossier.porteur_id.to_string().into(),
-                    dossier.title.as_str().into(),
-                    request.financeur.as_str().into(),
-                    request.dispositif.as_str().into(),
-                    request.amount.into(),
-                    Cell::from(dossier.granted.get(&request.financeur).copied()),
-                ]);
+    /// Folds one envelope event.
+    pub fn apply_envelope(&mut self, _recorded: &RecordedEvent, event: &EnvelopeEvent) {
+        let key = match event {
+            EnvelopeEvent::EnvelopeOpened { key, .. }
+            | EnvelopeEvent::EnvelopeRaised { key, .. }
+            | EnvelopeEvent::EnvelopeLowered { key, .. }
+            | EnvelopeEvent::OverCommitmentAuthorised { key, .. }
+            | EnvelopeEvent::EnvelopeCommitted { key, .. }
+            | EnvelopeEvent::EnvelopeReleased { key, .. } => key.clone(),
+        };
+        let state = self.envelopes.remove(&key).unwrap_or_default();
+        self.envelopes.insert(key, state.apply(event.clone()));
+    }
+
+    /// Folds one CPO event.
+    pub fn apply_cpo(&mut self, _recorded: &RecordedEvent, event: &CpoEvent) {
+        let cpo_id = match event {
+            CpoEvent::CpoSigned { cpo_id, .. }
+            | CpoEvent::CpoYearConfirmed { cpo_id, .. }
+            | CpoEvent::CpoRevised { cpo_id, .. }
+            | CpoEvent::CpoTerminated { cpo_id, .. } => *cpo_id,
+        };
+        let mut row = self.cpos.remove(&cpo_id).unwrap_or_default();
+        if let CpoEvent::CpoSigned { title, number, .. } = event {
+            row.title = title.clone();
+            row.number = number.clone();
+        }
+        row.state = row.state.apply(event.clone());
+        self.cpos.insert(cpo_id, row);
+    }
+
+    /// A dossier, if filed.
+    pub fn dossier(&self, dossier_id: &DossierId) -> Option<&DossierState> {
+        self.dossiers.get(dossier_id).filter(|d| d.filed.is_some())
+    }
+
+    /// What `financeur` grants to `porteur` in `exercice`, all dossiers and dispositifs together
+    /// (the base of the 23,000 € convention rule).
+    pub fn granted_to_porteur(
+        &self,
+        porteur_id: &engagements_domain::PorteurId,
+        financeur: &str,
+        exercice: i32,
+    ) -> Amount {
+        self.dossiers
+            .values()
+            .filter(|d| {
+                d.filed
+                    .as_ref()
+                    .is_some_and(|f| f.porteur_id == *porteur_id && f.exercice == exercice)
+            })
+            .flat_map(|d| d.lines.iter())
+            .filter(|((f, _), _)| f == financeur)
+            .map(|(_, line)| line.granted)
+            .sum()
+    }
+
+    /// Sum of every grant in force, optionally for one exercice: what every view reconciles to.
+    pub fn granted_total(&self, year: Option<i32>) -> Amount {
+        self.filed(year).map(|d| d.granted_total()).sum()
+    }
+
+    /// Filed dossiers, optionally of one exercice, in id order.
+    pub fn filed(&self, year: Option<i32>) -> impl Iterator<Item = &DossierState> {
+        self.dossiers.values().filter(move |d| {
+            d.filed
+                .as_ref()
+                .is_some_and(|f| year.is_none_or(|y| y == f.exercice))
+        })
+    }
+
+    /// Planned amounts of CPO years not yet confirmed (promises for later years), per
+    /// financeur × dispositif × exercice.
+    pub fn cpo_forecasts(&self) -> BTreeMap<EnvelopeKey, Amount> {
+        let mut forecasts: BTreeMap<EnvelopeKey, Amount> = BTreeMap::new();
+        for row in self.cpos.values() {
+            for line in &row.state.schedule {
+                if row.state.year_status(line.exercice) == CpoYearStatus::Forecast {
+                    let key = EnvelopeKey::new(&line.financeur, &line.dispositif, line.exercice);
+                    let entry = forecasts.entry(key).or_default();
+                    *entry = entry.checked_add(line.amount).unwrap_or(*entry);
+                }
             }
         }
-        table
+        forecasts
     }
 }

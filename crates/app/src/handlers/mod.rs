@@ -2,7 +2,9 @@
 //! then lets its aggregate decide. Nothing here writes: handlers return a [`Plan`].
 
 mod contract;
+mod cpo;
 mod dossier;
+mod envelope;
 mod porteur;
 pub(crate) mod refs;
 
@@ -26,6 +28,8 @@ pub(crate) async fn plan(
     match command {
         LedgerCommand::Porteur(command) => porteur::plan(ctx, command).await,
         LedgerCommand::Dossier(command) => dossier::plan(ctx, command).await,
+        LedgerCommand::Envelope(command) => envelope::plan(ctx, command).await,
+        LedgerCommand::Cpo(command) => cpo::plan(ctx, command).await,
         LedgerCommand::Contract(command) => contract::plan(ctx, command).await,
     }
 }

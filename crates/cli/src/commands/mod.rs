@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod apply;
+pub mod demo;
 pub mod init;
 pub mod referential;
 pub mod relay;
@@ -28,6 +29,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify(args) => verify::run(&cli.db, args).await,
         Command::Apply(args) => apply::run(&cli.db, args, &defaults).await,
         Command::Report(args) => report::run(&cli.db, args).await,
+        Command::Demo(args) => demo::run(&cli.db, args, &defaults).await,
         Command::Serve(args) => serve::run(&cli.db, args).await,
         Command::Tokens(args) => tokens::run(&cli.db, args).await,
         Command::Relay(args) => relay::run(&cli.db, args).await,

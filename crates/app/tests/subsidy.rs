@@ -1,0 +1,287 @@
+//! Subsidy invariants through the whole command path, on SQLite and PostgreSQL: each rule refuses
+//! the bad command with a clear error and leaves the log exactly as it was; two concurrent
+//! decisions cannot both pass one envelope; an instructeur acts only for its own organisation.
+
+use chrono::NaiveDate;
+use engagements_app::auth::{authorize, Principal, Role};
+use engagements_app::referential::LoadedContract;
+use engagements_app::{CommandLine, CommandMeta, Ledger, MetaDefaults};
+use engagements_domain::{Actor, LedgerCommand, Source};
+use engagements_store::testing;
+use serde_json::json;
+use uuid::Uuid;
+
+fn defaults() -> MetaDefaults {
+    MetaDefaults {
+        actor: Actor::new("Agent de test", "cabbalr"),
+        source: Source::Cli,
+        today: NaiveDate::from_ymd_opt(2025, 6, 1).unwrap(),
+    }
+}
+
+fn command(value: serde_json::Value) -> LedgerCommand {
+    CommandLine::parse(&value.to_string())
+        .unwrap_or_else(|e| panic!("{value}: {e}"))
+        .command
+}
+
+async fn run(ledger: &Ledger, value: serde_json::Value) -> Result<(), String> {
+    ledger
+        .execute(command(value), &CommandMeta::default(), &defaults())
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+async fn ok(ledger: &Ledger, value: serde_json::Value) {
+    let text = value.to_string();
+    run(ledger, value)
+        .await
+        .unwrap_or_else(|e| panic!("{text} refused: {e}"));
+}
+
+async fn head(ledger: &Ledger) -> i64 {
+    ledger
+        .store()
+        .head()
+        .await
+        .unwrap()
+        .map(|h| h.position)
+        .unwrap_or(0)
+}
+
+/// Runs `value`, expects a refusal mentioning `expected`, and checks nothing was recorded.
+async fn refused(ledger: &Ledger, value: serde_json::Value, expected: &str) {
+    let before = head(ledger).await;
+    let text = value.to_string();
+    let error = run(ledger, value)
+        .await
+        .expect_err(&format!("{text} was accepted"));
+    assert!(
+        error.contains(expected),
+        "{text}: error «{error}» does not mention «{expected}»"
+    );
+    assert_eq!(head(ledger).await, before, "{text} changed the log");
+}
+
+struct Setup {
+    ledger: Ledger,
+    porteur: Uuid,
+}
+
+async fn setup(url: &str) -> Setup {
+    let ledger = Ledger::open(url).await.unwrap();
+    LoadedContract::embedded()
+        .unwrap()
+        .publish(&ledger, &defaults())
+        .await
+        .unwrap();
+    let porteur = Uuid::now_v7();
+    ok(
+        &ledger,
+        json!({"command":"register_porteur","porteur_id":porteur,"name":"Association Test (fictive)","kind":"association"}),
+    )
+    .await;
+    ok(
+        &ledger,
+        json!({"command":"open_envelope","financeur":"etat","dispositif":"bop147-aap","exercice":2025,"amount":"50000"}),
+    )
+    .await;
+    Setup { ledger, porteur }
+}
+
+fn file(dossier: Uuid, porteur: Uuid, etat: &str) -> serde_json::Value {
+    json!({
+        "command":"file_dossier","dossier_id":dossier,"porteur_id":porteur,"exercice":2025,
+        "title":"Action test (fictive)","total_budget":"90000",
+        "quartiers":[{"quartier":"QN06209","share_pct":"70"},{"quartier":"QN06211","share_pct":"30"}],
+        "objectifs":[{"objectif":1},{"objectif":12}],
+        "requests":[
+            {"financeur":"etat","dispositif":"bop147-aap","amount":etat},
+            {"financeur":"cabbalr","dispositif":"fonds-cohesion-sociale","amount":"5000"}
+        ]
+    })
+}
+
+fn grant(dossier: Uuid, financeur: &str, amount: &str) -> serde_json::Value {
+    json!({"command":"decide_subsidy","dossier_id":dossier,"financeur":financeur,
+        "decision":{"outcome":"granted","amount":amount},"comite":"CF-2025-01","decided_on":"2025-04-15"})
+}
+
+fn pay(dossier: Uuid, amount: &str) -> serde_json::Value {
+    json!({"command":"record_payment","dossier_id":dossier,"financeur":"etat","kind":"avance",
+        "amount":amount,"paid_on":"2025-06-01","mandate_reference":"MDT-1"})
+}
+
+#[tokio::test]
+async fn each_invariant_refuses_the_bad_command_and_leaves_the_log_unchanged() {
+    for db in testing::all().await {
+        let Setup { ledger, porteur } = setup(&db.url).await;
+        let dossier = Uuid::now_v7();
+
+        // Every reference must exist.
+        let mut bad = file(dossier, Uuid::now_v7(), "40000");
+        refused(&ledger, bad.clone(), "unknown porteur").await;
+        bad = file(dossier, porteur, "40000");
+        bad["quartiers"][0]["quartier"] = json!("QN99999");
+        refused(&ledger, bad, "unknown quartier 'QN99999'").await;
+        bad = file(dossier, porteur, "40000");
+        bad["objectifs"][0]["objectif"] = json!(99);
+        refused(&ledger, bad, "unknown objectif '99'").await;
+        bad = file(dossier, porteur, "40000");
+        bad["requests"][0]["financeur"] = json!("etta");
+        refused(&ledger, bad, "unknown organisation 'etta'").await;
+        bad = file(dossier, porteur, "40000");
+        bad["requests"][0]["dispositif"] = json!("bop-148");
+        refused(&ledger, bad, "unknown dispositif 'bop-148'").await;
+        // Amounts are euros ≥ 0 with at most 2 decimals: refused when read.
+        for amount in ["-1", "10.001"] {
+            let line = file(dossier, porteur, amount).to_string();
+            assert!(CommandLine::parse(&line).is_err(), "{line} parsed");
+        }
+        ok(&ledger, file(dossier, porteur, "40000")).await;
+
+        // Decisions ≤ envelope unless an over-commitment is authorised.
+        refused(
+            &ledger,
+            grant(dossier, "etat", "50000.01"),
+            "above the envelope",
+        )
+        .await;
+        refused(
+            &ledger,
+            grant(dossier, "cabbalr", "100"),
+            "no envelope is open",
+        )
+        .await;
+        ok(&ledger, json!({"command":"authorise_over_commitment","financeur":"etat","dispositif":"bop147-aap",
+            "exercice":2025,"amount":"5000","justification":"décision du comité n°2 (test)"})).await;
+        ok(&ledger, grant(dossier, "etat", "30000")).await;
+
+        // No payment above 23,000 € without a signed convention.
+        refused(
+            &ledger,
+            pay(dossier, "1000"),
+            "a signed convention is required",
+        )
+        .await;
+        ok(
+            &ledger,
+            json!({"command":"sign_convention","dossier_id":dossier,"financeur":"etat",
+            "kind":"convention","number":"CONV-1","signed_on":"2025-05-02"}),
+        )
+        .await;
+
+        // Payments ≤ granted.
+        refused(
+            &ledger,
+            pay(dossier, "30000.01"),
+            "above the 30000.00 € granted",
+        )
+        .await;
+        ok(&ledger, pay(dossier, "20000")).await;
+
+        // Reversement ≤ paid; received ≤ ordered.
+        let order = |amount: &str| {
+            json!({"command":"order_reversement","dossier_id":dossier,"financeur":"etat",
+            "amount":amount,"reason":"trop-perçu","ordered_on":"2025-09-01"})
+        };
+        refused(&ledger, order("20000.01"), "above the 20000.00 € paid").await;
+        ok(&ledger, order("1000")).await;
+        refused(
+            &ledger,
+            json!({"command":"receive_reversement","dossier_id":dossier,"financeur":"etat",
+            "amount":"1000.01","received_on":"2025-10-01"}),
+            "above the 1000.00 € ordered",
+        )
+        .await;
+
+        // A reduction cannot go below what is paid; a grant is never edited.
+        refused(
+            &ledger,
+            json!({"command":"change_subsidy","dossier_id":dossier,"financeur":"etat",
+            "change":"reduce","amount":"10000.01","reason":"x","decided_on":"2025-09-15"}),
+            "already paid",
+        )
+        .await;
+        refused(&ledger, grant(dossier, "etat", "1"), "already decided").await;
+
+        // No decision on a withdrawn dossier.
+        let other = Uuid::now_v7();
+        ok(&ledger, file(other, porteur, "1000")).await;
+        ok(
+            &ledger,
+            json!({"command":"withdraw_dossier","dossier_id":other,"reason":"abandon"}),
+        )
+        .await;
+        refused(&ledger, grant(other, "etat", "100"), "withdrawn").await;
+
+        let projections = ledger.projections().await.unwrap();
+        let line = &projections.subsidy.dossiers[&engagements_domain::DossierId(dossier)].lines
+            [&("etat".to_string(), "bop147-aap".to_string())];
+        assert_eq!(line.granted.to_string(), "30000.00", "{}", db.backend);
+        assert_eq!(line.paid.to_string(), "20000.00");
+        ledger.store().shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn two_concurrent_decisions_cannot_both_pass_one_envelope() {
+    for db in testing::all().await {
+        let Setup { ledger, porteur } = setup(&db.url).await;
+        for round in 0..3 {
+            let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+            ok(&ledger, file(a, porteur, "40000")).await;
+            ok(&ledger, file(b, porteur, "40000")).await;
+            // A second handle on the same store: its own caches, as a second process would have.
+            let other = Ledger::from_store(ledger.store().clone()).await.unwrap();
+            let amount = if round == 0 { "30000" } else { "1" };
+            let (first, second) = tokio::join!(
+                run(&ledger, grant(a, "etat", amount)),
+                run(&other, grant(b, "etat", amount))
+            );
+            let projections = ledger.projections().await.unwrap();
+            let envelope = &projections.subsidy.envelopes
+                [&engagements_domain::envelope::EnvelopeKey::new("etat", "bop147-aap", 2025)];
+            assert!(envelope.committed <= envelope.ceiling(), "{}", db.backend);
+            let granted = projections.subsidy.granted_total(Some(2025));
+            assert_eq!(granted, envelope.committed, "{}", db.backend);
+            if round == 0 {
+                assert!(
+                    first.is_ok() != second.is_ok(),
+                    "exactly one of two 30,000 € grants on a 50,000 € envelope passes on {}: {first:?} {second:?}",
+                    db.backend
+                );
+                let error = first.err().or(second.err()).unwrap();
+                assert!(error.contains("above the envelope"), "{error}");
+            }
+        }
+        ledger.store().shutdown().await;
+    }
+}
+
+#[test]
+fn an_instructeur_acts_only_for_its_own_organisation() {
+    let projections = engagements_projections::Projections::default();
+    let instructeur = |organisation: &str| Principal {
+        person: "Instructrice (fictive)".into(),
+        organisation: organisation.into(),
+        role: Role::Instructeur,
+    };
+    let envelope = command(
+        json!({"command":"open_envelope","financeur":"etat","dispositif":"bop147-aap","exercice":2025,"amount":"1"}),
+    );
+    assert!(authorize(&instructeur("etat"), &envelope, &projections).is_ok());
+    let error = authorize(&instructeur("caf"), &envelope, &projections).unwrap_err();
+    assert!(error.to_string().contains("'caf'"), "{error}");
+    let payment = command(pay(Uuid::now_v7(), "1"));
+    assert!(authorize(&instructeur("etat"), &payment, &projections).is_ok());
+    assert!(authorize(&instructeur("cabbalr"), &payment, &projections).is_err());
+    let cpo = command(
+        json!({"command":"sign_cpo","cpo_id":Uuid::now_v7(),"porteur_id":Uuid::now_v7(),
+        "title":"CPO (fictive)","number":"CPO-1","signed_on":"2025-01-01","first_exercice":2025,
+        "schedule":[{"exercice":2025,"financeur":"etat","dispositif":"bop147-aap","amount":"1"}]}),
+    );
+    assert!(authorize(&instructeur("etat"), &cpo, &projections).is_ok());
+    assert!(authorize(&instructeur("caf"), &cpo, &projections).is_err());
+}
