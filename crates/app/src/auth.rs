@@ -100,7 +100,7 @@ impl Principal {
 pub fn authorize(
     principal: &Principal,
     command: &LedgerCommand,
-    _projections: &Projections,
+    projections: &Projections,
 ) -> Result<(), CommandError> {
     if !principal.role.can_write() {
         return Err(CommandError::Forbidden(format!(
@@ -119,6 +119,12 @@ pub fn authorize(
         (Role::Instructeur, LedgerCommand::Dossier(command)) => {
             instructeur_may_decide(principal, command)
         }
+        // A bailleur records only its own TFPB facts; an instructeur reviews for its own
+        // organisation only.
+        (
+            Role::Instructeur | Role::Bailleur,
+            LedgerCommand::TfpbConvention(_) | LedgerCommand::TfpbProgramme(_),
+        ) => crate::handlers::tfpb_authorize(principal, command, projections),
         // An envelope and a CPO's planned amounts are the financeur's own budget.
         (Role::Instructeur, LedgerCommand::Envelope(command)) => {
             instructeur_acts_for(principal, &command.key().financeur)
@@ -167,4 +173,25 @@ fn instructeur_acts_for(principal: &Principal, financeur: &str) -> Result<(), Co
         "an instructeur of '{}' cannot act for financeur '{financeur}'",
         principal.organisation
     )))
+}
+
+/// The TFPB rows `principal` may read: a bailleur reads only its own (asking for another
+/// bailleur's is refused); every other role reads what it asks for.
+pub fn tfpb_read_filter(
+    principal: &Principal,
+    requested: engagements_projections::tfpb::TfpbFilter,
+) -> Result<engagements_projections::tfpb::TfpbFilter, CommandError> {
+    if principal.role != Role::Bailleur {
+        return Ok(requested);
+    }
+    match requested.bailleur.as_deref() {
+        Some(other) if other != principal.organisation => Err(CommandError::Forbidden(format!(
+            "bailleur '{}' cannot read the TFPB figures of '{other}'",
+            principal.organisation
+        ))),
+        _ => Ok(engagements_projections::tfpb::TfpbFilter {
+            bailleur: Some(principal.organisation.clone()),
+            ..requested
+        }),
+    }
 }

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod demo;
 mod error;
 mod handlers;
+pub mod import;
 mod ledger;
 mod meta;
 mod read_model;

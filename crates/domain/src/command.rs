@@ -11,6 +11,7 @@ use crate::dossier::DossierCommand;
 use crate::envelope::EnvelopeCommand;
 use crate::porteur::PorteurCommand;
 use crate::referential::ContractCommand;
+use crate::tfpb::{TfpbConventionCommand, TfpbProgrammeCommand};
 
 /// A command of any family.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -21,6 +22,8 @@ pub enum LedgerCommand {
     Envelope(EnvelopeCommand),
     Cpo(CpoCommand),
     Contract(ContractCommand),
+    TfpbConvention(TfpbConventionCommand),
+    TfpbProgramme(TfpbProgrammeCommand),
 }
 
 impl LedgerCommand {
@@ -75,6 +78,8 @@ impl<'de> Deserialize<'de> for LedgerCommand {
         family!(Envelope, EnvelopeCommand);
         family!(Cpo, CpoCommand);
         family!(Contract, ContractCommand);
+        family!(TfpbConvention, TfpbConventionCommand);
+        family!(TfpbProgramme, TfpbProgrammeCommand);
         Err(D::Error::custom(format!(
             "unknown command \"{name}\": see schemas/commands.schema.json for the list"
         )))

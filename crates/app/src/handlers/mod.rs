@@ -7,6 +7,9 @@ mod dossier;
 mod envelope;
 mod porteur;
 pub(crate) mod refs;
+mod tfpb;
+
+pub(crate) use tfpb::authorize as tfpb_authorize;
 
 use engagements_domain::LedgerCommand;
 use engagements_projections::Projections;
@@ -31,5 +34,7 @@ pub(crate) async fn plan(
         LedgerCommand::Envelope(command) => envelope::plan(ctx, command).await,
         LedgerCommand::Cpo(command) => cpo::plan(ctx, command).await,
         LedgerCommand::Contract(command) => contract::plan(ctx, command).await,
+        LedgerCommand::TfpbConvention(command) => tfpb::plan_convention(ctx, command).await,
+        LedgerCommand::TfpbProgramme(command) => tfpb::plan_programme(ctx, command).await,
     }
 }

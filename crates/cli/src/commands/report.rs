@@ -23,6 +23,17 @@ pub enum View {
     Porteur,
     /// The dossiers, one row per dossier × financeur × dispositif, with their status.
     Dossiers,
+    /// TFPB per bailleur × QPV × year: a total row (abatement, planned, realised, ratio, gap,
+    /// carry-over, bilan, flags) then one row per axis.
+    Tfpb,
+    /// TFPB per QPV × year across bailleurs.
+    TfpbQuartiers,
+    /// TFPB per axis × year across the contract.
+    TfpbAxes,
+    /// TFPB flags: realised below abatement, bilan late, spending on a QPV without convention.
+    TfpbFlags,
+    /// TFPB actions, one row per action and bailleur sharing it.
+    TfpbActions,
 }
 
 #[derive(Debug, Args)]
@@ -31,6 +42,9 @@ pub struct ReportArgs {
     /// Only this exercice.
     #[arg(long)]
     pub year: Option<i32>,
+    /// Only this bailleur (TFPB views).
+    #[arg(long)]
+    pub bailleur: Option<String>,
     #[command(flatten)]
     pub when: AsOfArgs,
     #[arg(long, value_enum, default_value_t)]
@@ -51,8 +65,35 @@ pub async fn run(db: &str, args: ReportArgs) -> anyhow::Result<ExitCode> {
         View::Commune => subsidy.commune_table(args.year, referential),
         View::Porteur => subsidy.porteur_table(args.year, &projections.porteurs),
         View::Dossiers => subsidy.dossiers_table(args.year),
+        View::Tfpb | View::TfpbQuartiers | View::TfpbAxes | View::TfpbFlags | View::TfpbActions => {
+            tfpb_table(args.view, &projections.tfpb, &args)
+        }
     };
     write_tables(&[&table], args.format, args.out.as_deref())?;
     ledger.store().shutdown().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A TFPB view. Flags are judged on the `--effective-on` date when given, else today.
+fn tfpb_table(
+    view: View,
+    tfpb: &engagements_projections::tfpb::TfpbView,
+    args: &ReportArgs,
+) -> engagements_projections::Table {
+    let filter = engagements_projections::tfpb::TfpbFilter {
+        bailleur: args.bailleur.clone(),
+        quartier: None,
+        year: args.year,
+    };
+    let today = args
+        .when
+        .effective_on
+        .unwrap_or_else(|| chrono::Local::now().date_naive());
+    match view {
+        View::TfpbQuartiers => tfpb.quartier_table(&filter, today),
+        View::TfpbAxes => tfpb.axis_table(&filter, today),
+        View::TfpbFlags => tfpb.flags_table(&filter, today),
+        View::TfpbActions => tfpb.actions_table(&filter),
+        _ => tfpb.bailleur_table(&filter, today),
+    }
 }

@@ -1,0 +1,3 @@
+//! Imports: files users already keep, checked in one pass and recorded all or nothing.
+
+pub mod tfpb;
