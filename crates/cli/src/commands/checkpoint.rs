@@ -1,0 +1,41 @@
+//! `engagements checkpoint`: sign the log's head, record it, and write the file an auditor keeps.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use engagements_app::audit::checkpoint::{default_key_path, read_key, record_checkpoint};
+use engagements_app::{CommandMeta, MetaDefaults};
+use engagements_store::Store;
+
+#[derive(Debug, Args)]
+pub struct CheckpointArgs {
+    /// The signing key (default: $ENGAGEMENTS_KEY or ./engagements.key).
+    #[arg(long)]
+    pub key: Option<PathBuf>,
+    /// Where to write the checkpoint (default: checkpoint-POSITION.json).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+pub async fn run(
+    db: &str,
+    args: CheckpointArgs,
+    defaults: &MetaDefaults,
+) -> anyhow::Result<ExitCode> {
+    let key = read_key(&args.key.unwrap_or_else(default_key_path))?;
+    let store = Store::open(db).await?;
+    let recorded = record_checkpoint(&store, &key, CommandMeta::default().resolve(defaults)).await;
+    store.shutdown().await;
+    let checkpoint = recorded?;
+    let out = args
+        .out
+        .unwrap_or_else(|| PathBuf::from(format!("checkpoint-{}.json", checkpoint.position)));
+    checkpoint.write(&out)?;
+    println!(
+        "checkpoint over position {} (head {})",
+        checkpoint.position, checkpoint.head_hash
+    );
+    println!("recorded in the log and written to {}: give that file to whoever must be able to check the log later", out.display());
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,122 @@
+//! `engagements export …`: copies of the ledger for others. `export audit` writes the audit
+//! bundle that `engagements verify --bundle` re-verifies offline.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use engagements_app::audit::bundle::{all_reports, export_bundle, BundleContents};
+use engagements_app::audit::checkpoint::{default_key_path, read_key};
+use engagements_app::audit::findings::findings;
+use engagements_app::Ledger;
+use engagements_projections::AsOf;
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(subcommand)]
+    pub what: ExportWhat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportWhat {
+    /// The audit bundle: full log with hashes, public key, checkpoints, referential, every report.
+    Audit(AuditBundleArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuditBundleArgs {
+    /// The directory to create (new or empty).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The signing key (default: $ENGAGEMENTS_KEY or ./engagements.key if it exists).
+    #[arg(long)]
+    pub key: Option<PathBuf>,
+    /// Export without signing even if a key exists.
+    #[arg(long)]
+    pub unsigned: bool,
+    /// The contract's referential directory to include.
+    #[arg(long, default_value = "schemas/contracts/cabbalr-2024-2030")]
+    pub referential: PathBuf,
+}
+
+pub async fn run(db: &str, args: ExportArgs) -> anyhow::Result<ExitCode> {
+    match args.what {
+        ExportWhat::Audit(args) => audit(db, args).await,
+    }
+}
+
+async fn audit(db: &str, args: AuditBundleArgs) -> anyhow::Result<ExitCode> {
+    let key = match (&args.key, args.unsigned) {
+        (_, true) => None,
+        (Some(path), false) => Some(read_key(path)?),
+        (None, false) => {
+            let path = default_key_path();
+            if path.exists() {
+                Some(read_key(&path)?)
+            } else {
+                eprintln!("warning: no signing key at {}: the bundle is not signed (run `engagements keys init`)", path.display());
+                None
+            }
+        }
+    };
+    let ledger = Ledger::open(db).await?;
+    let position_last = ledger
+        .store()
+        .head()
+        .await?
+        .map(|h| h.position)
+        .unwrap_or(0);
+    let projections = ledger.projections_at(position_last).await?;
+    let as_of = AsOf {
+        position: Some(position_last),
+        ..AsOf::default()
+    };
+    let events = super::findings::read_until(ledger.store(), &as_of).await?;
+    let found = findings(
+        events.iter(),
+        &as_of,
+        chrono::Local::now().date_naive(),
+        None,
+    );
+    let referential = args
+        .referential
+        .is_dir()
+        .then_some(args.referential.as_path());
+    if referential.is_none() {
+        eprintln!(
+            "warning: referential directory {} not found: not included",
+            args.referential.display()
+        );
+    }
+    let manifest = export_bundle(
+        ledger.store(),
+        &args.out,
+        BundleContents {
+            referential_dir: referential,
+            key: key.as_ref(),
+            reports: all_reports(&projections, &found, chrono::Local::now().date_naive()),
+            position_last,
+        },
+    )
+    .await;
+    ledger.store().shutdown().await;
+    let manifest = manifest?;
+    println!(
+        "audit bundle written to {}: {} events up to position {} (head {}), {} files{}",
+        args.out.display(),
+        manifest.events,
+        manifest.position_last,
+        manifest.head_hash,
+        manifest.files.len(),
+        if key.is_some() {
+            ", signed"
+        } else {
+            ", unsigned"
+        }
+    );
+    println!(
+        "check it with: engagements verify --bundle {}",
+        args.out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,55 @@
+//! `engagements findings`: rule-based anomalies with the events that prove them.
+
+use std::process::ExitCode;
+
+use clap::Args;
+use engagements_app::audit::findings::{findings, findings_table};
+use engagements_store::Store;
+
+use crate::asof::AsOfArgs;
+use crate::output::{print_table, Format};
+
+/// Events read per page.
+const PAGE: i64 = 10_000;
+
+#[derive(Debug, Args)]
+pub struct FindingsArgs {
+    /// Only this exercice.
+    #[arg(long)]
+    pub year: Option<i32>,
+    #[command(flatten)]
+    pub when: AsOfArgs,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+pub async fn run(db: &str, args: FindingsArgs) -> anyhow::Result<ExitCode> {
+    let store = Store::open(db).await?;
+    let as_of = args.when.as_of();
+    let events = read_until(&store, &as_of).await;
+    store.shutdown().await;
+    let today = chrono::Local::now().date_naive();
+    let found = findings(events?.iter(), &as_of, today, args.year);
+    print_table(&findings_table(&found), args.format)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The events within the record-time bound of `as_of`.
+pub async fn read_until(
+    store: &Store,
+    as_of: &engagements_projections::AsOf,
+) -> anyhow::Result<Vec<engagements_domain::RecordedEvent>> {
+    let mut events = Vec::new();
+    let mut from = 1;
+    loop {
+        let page = store.read_all(from, PAGE).await?;
+        let Some(last) = page.last() else { break };
+        from = last.position + 1;
+        let past = page.iter().any(|e| as_of.is_past_record_bound(e));
+        events.extend(page.into_iter().filter(|e| !as_of.is_past_record_bound(e)));
+        if past {
+            break;
+        }
+    }
+    Ok(events)
+}

@@ -1,0 +1,29 @@
+//! `engagements history THING`: every event of a dossier, CPO, envelope, convention or
+//! commitment (by id or reference) and of what it touched, in order.
+
+use std::process::ExitCode;
+
+use clap::Args;
+use engagements_app::audit::history::history;
+use engagements_store::Store;
+
+use crate::asof::AsOfArgs;
+use crate::output::{print_table, Format};
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// A stream id (dossier-…, envelope-…), a uuid, or a reference (convention number, comité…).
+    pub thing: String,
+    #[command(flatten)]
+    pub when: AsOfArgs,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+pub async fn run(db: &str, args: HistoryArgs) -> anyhow::Result<ExitCode> {
+    let store = Store::open(db).await?;
+    let trail = history(&store, &args.thing, &args.when.as_of()).await;
+    store.shutdown().await;
+    print_table(&trail?.to_table(), args.format)?;
+    Ok(ExitCode::SUCCESS)
+}
