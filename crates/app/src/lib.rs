@@ -9,6 +9,7 @@ pub mod audit;
 pub mod auth;
 pub mod demo;
 mod error;
+pub mod export;
 mod handlers;
 pub mod import;
 mod ledger;

@@ -1,0 +1,3 @@
+//! Exports of the ledger to other systems' formats.
+
+pub mod scdl;

@@ -1,0 +1,132 @@
+//! The SCDL subventions export checked by a real Table Schema validator (Python frictionless),
+//! and the schema's own example files behaving as the schema says.
+//!
+//! The validator is `validate_table_schema.py` beside this file; `.ci/install` installs
+//! frictionless. Without python3 or frictionless the test is skipped with a message, except under
+//! `CI=true`, where it fails.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use chrono::NaiveDate;
+use engagements_app::export::scdl::{scdl_rows, write_scdl_csv, Attribuant, GrantFacts};
+use engagements_domain::porteur::{Rna, Siret};
+use engagements_domain::Amount;
+
+fn anchors() -> PathBuf {
+    // CI runs with a copy of shared/ beside the clone.
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/anchors/scdl")
+}
+
+fn schema() -> PathBuf {
+    anchors().join("schema-subventions-v2.1.1.json")
+}
+
+/// `Some(valid)` from the validator, `None` when it cannot run here (skip outside CI).
+fn validate(file: &Path, strict: bool) -> Option<(bool, String)> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/validate_table_schema.py");
+    let mut command = Command::new("python3");
+    command.arg(&script).arg(schema()).arg(file);
+    if strict {
+        command.arg("--strict");
+    }
+    let in_ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    let output = match command.output() {
+        Ok(output) => output,
+        Err(error) if !in_ci => {
+            eprintln!("skipping the SCDL validation: python3 cannot run ({error})");
+            return None;
+        }
+        Err(error) => panic!("python3 is required in CI: {error}"),
+    };
+    let report = String::from_utf8_lossy(&output.stdout).to_string();
+    match output.status.code() {
+        Some(0) => Some((true, report)),
+        Some(1) => Some((false, report)),
+        _ if !in_ci => {
+            eprintln!(
+                "skipping the SCDL validation: {report}{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            None
+        }
+        _ => panic!(
+            "the validator must run in CI: {report}{}",
+            String::from_utf8_lossy(&output.stderr)
+        ),
+    }
+}
+
+fn siret(text: &str) -> Siret {
+    Siret::try_from(text.to_string()).unwrap()
+}
+
+/// Fictitious grants covering each shape of row: SIRET only, RNA only, both, unpaid, paid once,
+/// paid in instalments, cents, a comma and quotes in the text.
+fn fictitious_grants() -> Vec<GrantFacts> {
+    let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    let base = GrantFacts {
+        dossier_id: "dossier-fictif-1".into(),
+        beneficiary_name: "Association Les Ateliers du Quartier (fictive)".into(),
+        beneficiary_siret: Some(siret("12345678900015")),
+        beneficiary_rna: None,
+        objet: "Atelier d'écriture, quartier du Mont-Liébaut".into(),
+        amount: Amount::euros(24_000),
+        convention_signed_on: Some(day(2025, 4, 2)),
+        reference_decision: "CONV-2025-017".into(),
+        payments: vec![],
+        exercice: 2025,
+    };
+    let mut rna_only = base.clone();
+    rna_only.dossier_id = "dossier-fictif-2".into();
+    rna_only.beneficiary_siret = None;
+    rna_only.beneficiary_rna = Some(Rna::try_from("W623001234".to_string()).unwrap());
+    rna_only.amount = Amount::from_cents(1_250_050).unwrap();
+    rna_only.payments = vec![day(2025, 5, 6)];
+    let mut both = base.clone();
+    both.dossier_id = "dossier-fictif-3".into();
+    both.beneficiary_rna = Some(Rna::try_from("W623009876".to_string()).unwrap());
+    both.objet = "Médiation \"sociale\", soirée; jeunesse".into();
+    both.payments = vec![day(2025, 6, 1), day(2026, 2, 27)];
+    vec![base, rna_only, both]
+}
+
+#[test]
+fn the_export_validates_against_the_official_schema() {
+    let attribuant = Attribuant {
+        name: "Communauté d'Agglomération Béthune-Bruay, Artois Lys Romane".into(),
+        siret: siret("20004143300018"),
+    };
+    let rows = scdl_rows(&attribuant, &fictitious_grants()).unwrap();
+    let file = tempfile::Builder::new().suffix(".csv").tempfile().unwrap();
+    write_scdl_csv(&rows, std::fs::File::create(file.path()).unwrap()).unwrap();
+    let Some((valid, report)) = validate(file.path(), true) else {
+        return;
+    };
+    assert!(
+        valid,
+        "{report}\n{}",
+        std::fs::read_to_string(file.path()).unwrap()
+    );
+}
+
+#[test]
+fn the_schema_examples_behave_as_the_schema_says() {
+    let Some((valid, report)) = validate(&anchors().join("v2.1.1_exemple_valide.csv"), false)
+    else {
+        return;
+    };
+    assert!(valid, "the valid example must pass: {report}");
+    for invalid in [
+        "v2.1.1_exemple_invalide_erreurs_cellules.csv",
+        "v2.1.1_exemple_invalide_erreurs_colonnes.csv",
+        "v2.1.1_exemple-duplicate-column.csv",
+    ] {
+        let (valid, report) = validate(&anchors().join(invalid), false).unwrap();
+        assert!(!valid, "{invalid} must fail: {report}");
+    }
+    // The valid example's row 26 has the period 2017-03-02/2017-30-05: the schema's regular
+    // expression lets it through, the strict check (real dates) does not.
+    let (valid, report) = validate(&anchors().join("v2.1.1_exemple_valide.csv"), true).unwrap();
+    assert!(!valid && report.contains("not a real date"), "{report}");
+}
