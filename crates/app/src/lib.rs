@@ -11,6 +11,7 @@ pub mod demo;
 mod error;
 pub mod export;
 mod handlers;
+pub mod demo_tfpb;
 pub mod import;
 mod ledger;
 mod meta;

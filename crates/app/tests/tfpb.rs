@@ -365,3 +365,45 @@ async fn the_bilan_is_submitted_then_reviewed_by_the_state_and_the_epci() {
         ledger.store().shutdown().await;
     }
 }
+
+#[tokio::test]
+async fn the_tfpb_demo_is_deterministic_shows_every_flag_and_runs_twice_harmlessly() {
+    for db in testing::all().await {
+        let ledger = ledger(&db).await;
+        let first = engagements_app::demo_tfpb::record_tfpb_demo(&ledger, 42, &defaults())
+            .await
+            .unwrap();
+        assert_eq!(
+            first.conventions, 8,
+            "one convention per bailleur of the contract"
+        );
+        assert_eq!(first.programmes, 8 * 2 * 2, "8 bailleurs × 2 QPV × 2 years");
+        assert_eq!(first.commands_recorded_now, first.commands_total);
+        let position = head(&ledger).await;
+        let second = engagements_app::demo_tfpb::record_tfpb_demo(&ledger, 42, &defaults())
+            .await
+            .unwrap();
+        assert_eq!(second.commands_recorded_now, 0);
+        assert_eq!(head(&ledger).await, position, "nothing new the second time");
+        let projections = ledger.projections().await.unwrap();
+        let flags = projections
+            .tfpb
+            .flags_table(&TfpbFilter::default(), today());
+        let kinds: std::collections::BTreeSet<String> =
+            flags.rows.iter().map(|r| r[0].to_text()).collect();
+        for kind in [
+            "realised_below_abatement",
+            "bilan_late",
+            "spending_not_covered",
+        ] {
+            assert!(kinds.contains(kind), "{kind} missing from {kinds:?}");
+        }
+        let actions = projections.tfpb.actions_table(&TfpbFilter::default());
+        assert!(actions
+            .rows
+            .iter()
+            .all(|r| r[5].to_text().contains("(fictif)")));
+        drop(projections);
+        ledger.store().shutdown().await;
+    }
+}
