@@ -111,7 +111,7 @@ async fn measure(
 
 /// Starts `clients` tasks running `client` until the deadline; returns their merged latencies
 /// and the wall time from start to the last client's end.
-async fn drive<F, Fut>(
+pub(crate) async fn drive<F, Fut>(
     clients: usize,
     duration: Duration,
     client: F,
@@ -140,31 +140,39 @@ async fn run_ledger(
 ) -> anyhow::Result<(Latencies, Duration)> {
     let store = Store::open(&db.url).await?;
     let result = drive(clients, duration, |index, deadline| {
-        let store = store.clone();
-        async move {
-            let mut decider = Decider::default();
-            let mut latencies = Latencies::default();
-            for item in Workload::new(seed, index as u64) {
-                if Instant::now() >= deadline {
-                    break;
-                }
-                let started = Instant::now();
-                let (stream, decided) = decider.decide(&item.command)?;
-                store
-                    .append(AppendRequest {
-                        metadata: item.metadata,
-                        streams: vec![stream],
-                    })
-                    .await?;
-                decider.recorded(decided);
-                latencies.record(started.elapsed());
-            }
-            Ok(latencies)
-        }
+        ledger_client(store.clone(), seed, index as u64, deadline)
     })
     .await;
     store.shutdown().await;
     result
+}
+
+/// One client of the ledger: decides each command over its cached states and appends it,
+/// waiting for the acknowledgement before the next, until the deadline.
+pub(crate) async fn ledger_client(
+    store: Store,
+    seed: u64,
+    client: u64,
+    deadline: Instant,
+) -> anyhow::Result<Latencies> {
+    let mut decider = Decider::default();
+    let mut latencies = Latencies::default();
+    for item in Workload::new(seed, client) {
+        if Instant::now() >= deadline {
+            break;
+        }
+        let started = Instant::now();
+        let (stream, decided) = decider.decide(&item.command)?;
+        store
+            .append(AppendRequest {
+                metadata: item.metadata,
+                streams: vec![stream],
+            })
+            .await?;
+        decider.recorded(decided);
+        latencies.record(started.elapsed());
+    }
+    Ok(latencies)
 }
 
 async fn run_esrs(

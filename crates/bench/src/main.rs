@@ -8,6 +8,8 @@
 mod append;
 mod databases;
 mod decider;
+mod instances;
+mod readside;
 mod report;
 mod stats;
 mod workload;
@@ -64,6 +66,30 @@ enum Bench {
         #[arg(long, default_value_t = 5.0)]
         seconds: f64,
     },
+    /// The read side at scale: replay (beside read + deserialise only), as-of latency, in-process
+    /// report latency and peak memory, on a ledger of `--events` events.
+    Readside {
+        /// Events recorded before measuring (the seeded workload).
+        #[arg(long, default_value_t = 1_000_000)]
+        events: usize,
+        #[arg(long, value_enum, default_value = "sqlite")]
+        backend: BackendKind,
+        /// As-of queries measured.
+        #[arg(long, default_value_t = 20)]
+        as_of_samples: usize,
+        /// Report builds measured.
+        #[arg(long, default_value_t = 200)]
+        report_samples: usize,
+    },
+    /// Several writer instances on one PostgreSQL: one chain shared, or one chain per contract.
+    Instances {
+        /// Concurrent clients of each instance.
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        /// Seconds each layout runs.
+        #[arg(long, default_value_t = 5.0)]
+        seconds: f64,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -102,6 +128,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         keep: cli.keep,
     };
     let started_at = chrono::Utc::now();
+    let load_average_start = report::load_average();
     let spinner = spinner();
     let progress = |message: &str| {
         spinner.set_message(message.to_string());
@@ -124,6 +151,31 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let figures = append::run(&settings, &databases, &progress).await?;
             ("append", backends.contains(&BackendKind::Postgres), figures)
         }
+        Bench::Readside {
+            events,
+            backend,
+            as_of_samples,
+            report_samples,
+        } => {
+            let settings = readside::ReadsideSettings {
+                events: *events,
+                backend: *backend,
+                as_of_samples: *as_of_samples,
+                report_samples: *report_samples,
+                seed: cli.seed,
+            };
+            let figures = readside::run(&settings, &databases, &progress).await?;
+            ("readside", *backend == BackendKind::Postgres, figures)
+        }
+        Bench::Instances { clients, seconds } => {
+            let settings = instances::InstancesSettings {
+                clients_per_instance: *clients,
+                seconds: *seconds,
+                seed: cli.seed,
+            };
+            let figures = instances::run(&settings, &databases, &progress).await?;
+            ("instances", true, figures)
+        }
     };
     spinner.finish_and_clear();
     let postgres = if uses_postgres {
@@ -132,6 +184,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         None
     };
     let mut machine = Machine::probe(postgres);
+    machine.load_average_start = load_average_start;
     machine.load_average_end = report::load_average();
     let results = Results {
         command: std::env::args().collect::<Vec<_>>().join(" "),

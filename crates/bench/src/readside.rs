@@ -1,0 +1,251 @@
+//! The read side at scale: a ledger of N events (the seeded workload), then
+//!
+//! - **replay**: events per second read from the log and folded into all projections, beside a
+//!   baseline that reads and deserialises the same events (rows, metadata and payloads) only;
+//! - **as-of**: latency of the projections as of a random past position, folded from the log as
+//!   `Ledger::projections_at` does (p50/p99);
+//! - **report**: latency of report tables built in process from caught-up projections (p50/p99);
+//! - **memory**: peak resident memory of the process with the projections of N events in memory.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use engagements_domain::dossier::DossierEvent;
+use engagements_domain::porteur::PorteurEvent;
+use engagements_domain::{DomainEvent, RecordedEvent};
+use engagements_projections::Projections;
+use engagements_store::{AppendRequest, Store};
+
+use crate::databases::{BackendKind, Databases};
+use crate::decider::Decider;
+use crate::stats::{Figure, Latencies};
+use crate::workload::{Rng, Workload};
+
+/// Events read per page, as the live read model does.
+const PAGE_EVENTS: i64 = 10_000;
+/// Commands recorded per atomic group while loading the ledger.
+const LOAD_GROUP_COMMANDS: usize = 1_000;
+
+/// Settings of the read-side run.
+#[derive(Debug, Clone)]
+pub struct ReadsideSettings {
+    pub events: usize,
+    pub backend: BackendKind,
+    pub as_of_samples: usize,
+    pub report_samples: usize,
+    pub seed: u64,
+}
+
+/// Loads the ledger, then measures replay, as-of, reports and memory.
+pub async fn run(
+    settings: &ReadsideSettings,
+    databases: &Databases,
+    progress: &dyn Fn(&str),
+) -> anyhow::Result<Vec<Figure>> {
+    let db = databases.fresh(settings.backend, "readside").await?;
+    let store = Store::open(&db.url).await?;
+    let result = measure(&store, settings, progress).await;
+    store.shutdown().await;
+    databases.remove(&db).await?;
+    result
+}
+
+async fn measure(
+    store: &Store,
+    settings: &ReadsideSettings,
+    progress: &dyn Fn(&str),
+) -> anyhow::Result<Vec<Figure>> {
+    let backend = settings.backend.name();
+    load(store, settings, progress).await?;
+    let position_last = store.head().await?.map_or(0, |h| h.position);
+    let mut figures = Vec::new();
+
+    progress("replay: read and deserialise only");
+    let started = Instant::now();
+    let decoded = read_and_decode(store, position_last).await?;
+    figures.push(rate_figure(
+        "read + deserialise only",
+        backend,
+        decoded,
+        started.elapsed(),
+    ));
+
+    progress("replay: fold into all projections");
+    let started = Instant::now();
+    let projections = fold_until(store, position_last).await?;
+    figures.push(rate_figure(
+        "fold into all projections",
+        backend,
+        position_last as u64,
+        started.elapsed(),
+    ));
+    let mut memory = rate_figure(
+        "peak RSS, projections in memory",
+        backend,
+        position_last as u64,
+        Duration::ZERO,
+    );
+    memory.bench = "memory".into();
+    memory.value = peak_rss_mib();
+    memory.note = format!(
+        "{} MiB peak resident memory with the projections of {position_last} events",
+        memory.value.unwrap_or(0.0).round()
+    );
+    figures.push(memory);
+
+    progress("report: in-process report tables");
+    let mut latencies = Latencies::default();
+    let started = Instant::now();
+    for sample in 0..settings.report_samples {
+        let year = Some(2024 + (sample % 7) as i32);
+        let begun = Instant::now();
+        let table = projections.subsidy.dossiers_table(year);
+        let signatories = projections
+            .subsidy
+            .signatory_table(year, &projections.referential);
+        std::hint::black_box((table, signatories));
+        latencies.record(begun.elapsed());
+    }
+    figures.push(Figure::throughput(
+        "report",
+        "dossiers + signatory tables (in process)",
+        backend,
+        1,
+        latencies,
+        started.elapsed(),
+    ));
+
+    progress("as-of: projections at random past positions");
+    let mut rng = Rng::new(settings.seed);
+    let mut latencies = Latencies::default();
+    let started = Instant::now();
+    for _ in 0..settings.as_of_samples {
+        let position = rng.between(1, position_last.max(1) as u64) as i64;
+        let begun = Instant::now();
+        std::hint::black_box(fold_until(store, position).await?);
+        latencies.record(begun.elapsed());
+    }
+    let mut as_of = Figure::throughput(
+        "as_of",
+        "projections at a random position (fold from the log)",
+        backend,
+        1,
+        latencies,
+        started.elapsed(),
+    );
+    as_of.note = format!("{position_last} events in the log");
+    figures.push(as_of);
+    Ok(figures)
+}
+
+/// Records `settings.events` events of the seeded workload, in atomic groups.
+async fn load(
+    store: &Store,
+    settings: &ReadsideSettings,
+    progress: &dyn Fn(&str),
+) -> anyhow::Result<()> {
+    let mut decider = Decider::default();
+    let mut workload = Workload::new(settings.seed, 0);
+    let mut recorded = 0;
+    while recorded < settings.events {
+        let mut group = Vec::with_capacity(LOAD_GROUP_COMMANDS);
+        while group.len() < LOAD_GROUP_COMMANDS && recorded + group.len() < settings.events {
+            let item = workload.next().context("the workload never ends")?;
+            let (stream, decided) = decider.decide(&item.command)?;
+            // Later commands of the group build on earlier ones' states.
+            decider.recorded(decided);
+            group.push(AppendRequest {
+                metadata: item.metadata,
+                streams: vec![stream],
+            });
+        }
+        recorded += group.len();
+        store.append_group(group).await?;
+        progress(&format!(
+            "loading the ledger: {recorded} / {} events",
+            settings.events
+        ));
+    }
+    Ok(())
+}
+
+/// Reads every event and deserialises its payload into its domain event, folding nothing.
+async fn read_and_decode(store: &Store, position_last: i64) -> anyhow::Result<u64> {
+    let mut from = 1;
+    let mut decoded = 0u64;
+    while from <= position_last {
+        let page = store.read_all(from, PAGE_EVENTS).await?;
+        let Some(last) = page.last() else { break };
+        from = last.position + 1;
+        for event in &page {
+            decode(event)?;
+            decoded += 1;
+        }
+    }
+    Ok(decoded)
+}
+
+fn decode(event: &RecordedEvent) -> anyhow::Result<()> {
+    match event.stream_type.as_str() {
+        PorteurEvent::STREAM_TYPE => {
+            std::hint::black_box(event.decode::<PorteurEvent>()?);
+        }
+        DossierEvent::STREAM_TYPE => {
+            std::hint::black_box(event.decode::<DossierEvent>()?);
+        }
+        _ => {
+            std::hint::black_box(serde_json::from_str::<serde_json::Value>(&event.payload)?);
+        }
+    }
+    Ok(())
+}
+
+/// The projections as of `position`, folded from the log page by page.
+async fn fold_until(store: &Store, position: i64) -> anyhow::Result<Projections> {
+    let mut projections = Projections::default();
+    let mut from = 1;
+    while from <= position {
+        let limit = PAGE_EVENTS.min(position - from + 1);
+        let page = store.read_all(from, limit).await?;
+        let Some(last) = page.last() else { break };
+        from = last.position + 1;
+        for event in &page {
+            projections.apply(event)?;
+        }
+    }
+    Ok(projections)
+}
+
+fn rate_figure(system: &str, backend: &str, events: u64, elapsed: Duration) -> Figure {
+    let seconds = elapsed.as_secs_f64();
+    Figure {
+        bench: "replay".into(),
+        system: system.into(),
+        backend: backend.into(),
+        clients: 1,
+        operations: events,
+        seconds,
+        operations_per_second: if seconds > 0.0 {
+            events as f64 / seconds
+        } else {
+            0.0
+        },
+        latency_ms_p50: 0.0,
+        latency_ms_p99: 0.0,
+        value: None,
+        note: String::new(),
+    }
+}
+
+/// Peak resident set size of this process (VmHWM), in MiB.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    Some(kib / 1024.0)
+}
