@@ -285,3 +285,33 @@ fn an_instructeur_acts_only_for_its_own_organisation() {
     assert!(authorize(&instructeur("etat"), &cpo, &projections).is_ok());
     assert!(authorize(&instructeur("caf"), &cpo, &projections).is_err());
 }
+
+#[test]
+fn every_demo_command_matches_the_command_line_schema() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let text = std::fs::read_to_string(root.join("schemas/command-line.schema.json")).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let validator = jsonschema::draft202012::new(&schema).unwrap();
+    let referential = LoadedContract::embedded().unwrap().referential;
+    let commands = engagements_app::demo::generate(
+        &engagements_app::demo::DemoConfig::default(),
+        &referential,
+    );
+    assert!(commands.len() > 1_000);
+    for demo in &commands {
+        let mut line = serde_json::to_value(&demo.command).unwrap();
+        let mut meta = serde_json::to_value(&demo.meta).unwrap();
+        meta.as_object_mut().unwrap().retain(|_, v| !v.is_null());
+        line["meta"] = meta;
+        let errors: Vec<String> = validator
+            .iter_errors(&line)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{line}: {errors:?}");
+        // And the ledger reads back what the schema accepts.
+        CommandLine::parse(&line.to_string()).unwrap();
+    }
+    let bad = json!({"command":"record_payment","dossier_id":Uuid::now_v7(),"financeur":"etat",
+        "kind":"avance","amount":"12.345","paid_on":"2025-06-01","mandate_reference":"M"});
+    assert!(!validator.is_valid(&bad));
+}

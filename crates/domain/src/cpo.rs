@@ -177,7 +177,7 @@ pub enum CpoYearStatus {
 }
 
 /// What the ledger knows of a CPO.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CpoState {
     pub porteur_id: Option<PorteurId>,
     pub first_exercice: i32,

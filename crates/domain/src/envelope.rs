@@ -264,7 +264,7 @@ pub enum EnvelopeError {
 }
 
 /// What the ledger knows of an envelope.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EnvelopeState {
     pub key: Option<EnvelopeKey>,
     pub amount: Amount,

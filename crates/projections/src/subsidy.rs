@@ -17,7 +17,7 @@ use engagements_domain::envelope::{EnvelopeEvent, EnvelopeKey, EnvelopeState};
 use engagements_domain::{Amount, DossierId, RecordedEvent};
 
 /// A CPO with the facts the views show besides its state.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CpoRow {
     pub title: String,
     pub number: String,
@@ -25,7 +25,7 @@ pub struct CpoRow {
 }
 
 /// Every dossier, envelope and CPO.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct SubsidyView {
     pub dossiers: BTreeMap<DossierId, DossierState>,
     pub envelopes: BTreeMap<EnvelopeKey, EnvelopeState>,

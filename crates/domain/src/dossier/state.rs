@@ -11,7 +11,7 @@ use crate::ids::{DossierId, PorteurId};
 use crate::money::Amount;
 
 /// The dossier as filed (and amended).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DossierFiling {
     pub dossier_id: DossierId,
     pub porteur_id: PorteurId,
@@ -25,7 +25,7 @@ pub struct DossierFiling {
 }
 
 /// Where one financeur's part of a dossier stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum LineStatus {
     /// Asked, not decided yet.
     #[default]
@@ -59,7 +59,7 @@ impl LineStatus {
 }
 
 /// One financeur × dispositif of a dossier: asked, proposed, granted, paid, reversed.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct FundingLine {
     pub requested: Amount,
     pub opinion: Option<Opinion>,
@@ -82,7 +82,7 @@ impl FundingLine {
 }
 
 /// A convention or arrêté signed for one financeur.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ConventionRecord {
     pub kind: ActOfGrant,
     pub number: String,
@@ -90,11 +90,12 @@ pub struct ConventionRecord {
 }
 
 /// What the ledger knows of a dossier.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DossierState {
     pub filed: Option<DossierFiling>,
     pub withdrawn: bool,
-    /// Per (financeur, dispositif).
+    /// Per (financeur, dispositif). Serialised as a list of entries: JSON map keys are strings.
+    #[serde(with = "lines_as_entries")]
     pub lines: BTreeMap<(String, String), FundingLine>,
     /// Per financeur.
     pub conventions: BTreeMap<String, ConventionRecord>,
@@ -292,5 +293,31 @@ impl DossierState {
             }
         }
         self
+    }
+}
+
+/// (De)serialises the lines map as `[[[financeur, dispositif], line], …]`.
+mod lines_as_entries {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::FundingLine;
+
+    type Lines = BTreeMap<(String, String), FundingLine>;
+
+    pub(super) fn serialize<S: Serializer>(
+        lines: &Lines,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        let entries: Vec<(&(String, String), &FundingLine)> = lines.iter().collect();
+        entries.serialize(serializer)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Lines, D::Error> {
+        let entries: Vec<((String, String), FundingLine)> = Vec::deserialize(deserializer)?;
+        Ok(entries.into_iter().collect())
     }
 }

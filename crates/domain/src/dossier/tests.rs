@@ -345,3 +345,12 @@ fn commands_read_from_json_with_precise_errors() {
     let err = serde_json::from_str::<DossierCommand>(&bad).unwrap_err();
     assert!(err.to_string().contains("negative"), "{err}");
 }
+
+#[test]
+fn a_dossier_state_round_trips_through_json_for_snapshots() {
+    let (dossier_id, state) = filed();
+    let state = run(state, grant(dossier_id, "etat", 1_000)).unwrap();
+    let json = serde_json::to_string(&state).unwrap();
+    let back: DossierState = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, state);
+}
