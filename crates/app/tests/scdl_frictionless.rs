@@ -130,3 +130,50 @@ fn the_schema_examples_behave_as_the_schema_says() {
     let (valid, report) = validate(&anchors().join("v2.1.1_exemple_valide.csv"), true).unwrap();
     assert!(!valid && report.contains("not a real date"), "{report}");
 }
+
+/// The fictitious demo ledger, exported for each financeur that granted in 2025, validates on both
+/// backends; grants that cannot be published are left out with their reason, never silently.
+#[tokio::test]
+async fn the_export_of_the_demo_validates_against_the_official_schema() {
+    use engagements_app::demo::{self, DemoConfig};
+    use engagements_app::export::scdl::scdl_rows_publishable;
+    use engagements_app::export::scdl_source::{attribuant, scdl_grants};
+    use engagements_app::{Ledger, MetaDefaults};
+    use engagements_domain::{Actor, Source};
+
+    for db in engagements_store::testing::all().await {
+        eprintln!("backend: {}", db.backend);
+        let ledger = Ledger::open(&db.url).await.unwrap();
+        let defaults = MetaDefaults {
+            actor: Actor::new("Agent démo", "cabbalr"),
+            source: Source::Demo,
+            today: NaiveDate::from_ymd_opt(2026, 6, 30).unwrap(),
+        };
+        let config = DemoConfig {
+            dossiers_per_year: 40,
+            ..DemoConfig::default()
+        };
+        demo::run(&ledger, &config, &defaults, |_, _| {})
+            .await
+            .unwrap();
+        let mut rows_total = 0;
+        for organisation in ["etat", "cabbalr"] {
+            let who = {
+                let projections = ledger.projections().await.unwrap();
+                attribuant(&projections, organisation, Some("20004143300018")).unwrap()
+            };
+            let grants = scdl_grants(&ledger, organisation, 2025).await.unwrap();
+            let (rows, left_out) = scdl_rows_publishable(&who, &grants).unwrap();
+            assert_eq!(rows.len() + left_out.len(), grants.len());
+            rows_total += rows.len();
+            let file = tempfile::Builder::new().suffix(".csv").tempfile().unwrap();
+            write_scdl_csv(&rows, std::fs::File::create(file.path()).unwrap()).unwrap();
+            let Some((valid, report)) = validate(file.path(), true) else {
+                return;
+            };
+            assert!(valid, "{organisation}: {report}");
+        }
+        assert!(rows_total > 0, "the demo grants something in 2025");
+        ledger.store().shutdown().await;
+    }
+}

@@ -1,3 +1,4 @@
 //! Exports of the ledger to other systems' formats.
 
 pub mod scdl;
+pub mod scdl_source;

@@ -139,6 +139,24 @@ pub fn scdl_rows(
     }
 }
 
+/// The rows of the grants that can be published, and why each other grant cannot be (yet).
+pub fn scdl_rows_publishable(
+    attribuant: &Attribuant,
+    grants: &[GrantFacts],
+) -> Result<(Vec<ScdlRow>, Vec<ScdlProblem>), ScdlError> {
+    match scdl_rows(attribuant, grants) {
+        Ok(rows) => Ok((rows, Vec::new())),
+        Err(ScdlError::Problems(problems)) => {
+            let rows = grants
+                .iter()
+                .filter_map(|g| scdl_row(attribuant, g).ok())
+                .collect();
+            Ok((rows, problems))
+        }
+        Err(error) => Err(error),
+    }
+}
+
 /// One grant as one row, or why it cannot be published.
 pub fn scdl_row(attribuant: &Attribuant, grant: &GrantFacts) -> Result<ScdlRow, ScdlProblem> {
     let dossier_id = || grant.dossier_id.clone();
