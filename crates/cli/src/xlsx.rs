@@ -66,6 +66,14 @@ pub fn french_header(column: &str) -> String {
         "axe" => "Axe",
         "signataire" => "Signataire",
         "status" => "Statut",
+        "dossier_status" => "Statut du dossier",
+        "opinion" => "Avis",
+        "convention" => "Convention ou arrêté",
+        "crf_received_on" => "CRF reçu le",
+        "reversement_ordered_eur" => "Reversement demandé (€)",
+        "reversed_eur" => "Reversé (€)",
+        "objectif_title" => "Intitulé de l'objectif",
+        "dossiers" => "Dossiers",
         _ => "",
     };
     if !known.is_empty() {
