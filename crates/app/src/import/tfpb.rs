@@ -351,6 +351,9 @@ struct GoodRow {
     evidence: String,
 }
 
+/// Dwellings and abatement as one row gives them, with the row's line.
+type AbatementGiven = (Option<u32>, Option<Amount>, usize);
+
 /// Row checks that need what earlier rows and the ledger said.
 struct Checker<'p> {
     bailleur: String,
@@ -358,7 +361,7 @@ struct Checker<'p> {
     /// First line of each (QPV, year, label) seen, for duplicates.
     labels: BTreeMap<(String, i32, String), usize>,
     /// (dwellings, abatement, line) given per programme; conflicting values are problems.
-    abatements: BTreeMap<TfpbProgrammeKey, Vec<(Option<u32>, Option<Amount>, usize)>>,
+    abatements: BTreeMap<TfpbProgrammeKey, Vec<AbatementGiven>>,
     resolved_abatements: BTreeMap<TfpbProgrammeKey, (u32, Amount)>,
 }
 
