@@ -139,6 +139,13 @@ pub fn authorize(
                 CpoCommand::ConfirmYear { .. } | CpoCommand::Terminate { .. } => Ok(()),
             }
         }
+        // A signatory's staff records only its own organisation's droit-commun commitments.
+        (
+            Role::Instructeur | Role::Bailleur,
+            LedgerCommand::Commitment(_)
+            | LedgerCommand::Contribution(_)
+            | LedgerCommand::Indicator(_),
+        ) => crate::handlers::commitment_authorize(principal, command, projections),
         // Families a bailleur may write (TFPB) are checked by their own rules.
         #[allow(unreachable_patterns)]
         (Role::Instructeur, _) | (Role::Bailleur, _) => Ok(()),

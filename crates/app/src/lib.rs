@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod commitments_seed;
 pub mod demo;
 mod error;
 pub mod export;

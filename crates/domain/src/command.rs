@@ -6,6 +6,9 @@
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::commitment::contribution::ContributionCommand;
+use crate::commitment::indicator::IndicatorCommand;
+use crate::commitment::CommitmentCommand;
 use crate::cpo::CpoCommand;
 use crate::dossier::DossierCommand;
 use crate::envelope::EnvelopeCommand;
@@ -22,6 +25,9 @@ pub enum LedgerCommand {
     Envelope(EnvelopeCommand),
     Cpo(CpoCommand),
     Contract(ContractCommand),
+    Commitment(CommitmentCommand),
+    Contribution(ContributionCommand),
+    Indicator(IndicatorCommand),
     TfpbConvention(TfpbConventionCommand),
     TfpbProgramme(TfpbProgrammeCommand),
 }
@@ -78,6 +84,9 @@ impl<'de> Deserialize<'de> for LedgerCommand {
         family!(Envelope, EnvelopeCommand);
         family!(Cpo, CpoCommand);
         family!(Contract, ContractCommand);
+        family!(Commitment, CommitmentCommand);
+        family!(Contribution, ContributionCommand);
+        family!(Indicator, IndicatorCommand);
         family!(TfpbConvention, TfpbConventionCommand);
         family!(TfpbProgramme, TfpbProgrammeCommand);
         Err(D::Error::custom(format!(

@@ -1,6 +1,7 @@
 //! One module per command family: each checks the command's references against the read model,
 //! then lets its aggregate decide. Nothing here writes: handlers return a [`Plan`].
 
+mod commitment;
 mod contract;
 mod cpo;
 mod dossier;
@@ -9,6 +10,7 @@ mod porteur;
 pub(crate) mod refs;
 mod tfpb;
 
+pub(crate) use commitment::authorize as commitment_authorize;
 pub(crate) use tfpb::authorize as tfpb_authorize;
 
 use engagements_domain::LedgerCommand;
@@ -34,6 +36,9 @@ pub(crate) async fn plan(
         LedgerCommand::Envelope(command) => envelope::plan(ctx, command).await,
         LedgerCommand::Cpo(command) => cpo::plan(ctx, command).await,
         LedgerCommand::Contract(command) => contract::plan(ctx, command).await,
+        LedgerCommand::Commitment(command) => commitment::plan(ctx, command).await,
+        LedgerCommand::Contribution(command) => commitment::plan_contribution(ctx, command).await,
+        LedgerCommand::Indicator(command) => commitment::plan_indicator(ctx, command).await,
         LedgerCommand::TfpbConvention(command) => tfpb::plan_convention(ctx, command).await,
         LedgerCommand::TfpbProgramme(command) => tfpb::plan_programme(ctx, command).await,
     }
