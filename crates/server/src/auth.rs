@@ -6,7 +6,8 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, Method};
-use engagements_app::auth::{Principal, Role};
+use engagements_app::auth::{tfpb_read_filter, Principal, Role};
+use engagements_projections::tfpb::TfpbFilter;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -42,10 +43,11 @@ impl Caller {
                 Role::Admin | Role::Auditeur | Role::Instructeur
             ),
             ReadScope::Audit => principal.role.can_audit(),
-            ReadScope::Tfpb(bailleur) => {
-                principal.role.can_audit()
-                    || (principal.role == Role::Bailleur && principal.organisation == bailleur)
-            }
+            ReadScope::Tfpb(bailleur) => match principal.role {
+                Role::Admin | Role::Auditeur | Role::Instructeur => true,
+                Role::Bailleur => principal.organisation == bailleur,
+                Role::Lecteur => false,
+            },
         };
         if allowed {
             Ok(())
@@ -58,12 +60,24 @@ impl Caller {
         }
     }
 
-    /// The TFPB bailleurs this caller may see: `None` for all of them.
+    /// The TFPB bailleur this caller is restricted to: `None` for all of them (admin, auditeur,
+    /// and instructeurs, whose signatories review the bilans).
     pub fn tfpb_restriction(&self) -> Option<&str> {
         match self.0.role {
-            Role::Admin | Role::Auditeur => None,
-            _ => Some(self.0.organisation.as_str()),
+            Role::Admin | Role::Auditeur | Role::Instructeur => None,
+            Role::Bailleur | Role::Lecteur => Some(self.0.organisation.as_str()),
         }
+    }
+
+    /// The TFPB rows this caller may read out of `requested`: a bailleur only its own (asking for
+    /// another's is 403), a lecteur none (the TFPB figures are not a published view).
+    pub fn tfpb_filter(&self, requested: TfpbFilter) -> Result<TfpbFilter, ApiError> {
+        if self.0.role == Role::Lecteur {
+            return Err(ApiError::forbidden(
+                "role lecteur may not read the TFPB figures of the bailleurs",
+            ));
+        }
+        Ok(tfpb_read_filter(&self.0, requested)?)
     }
 }
 

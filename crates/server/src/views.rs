@@ -4,7 +4,9 @@
 
 use std::collections::BTreeMap;
 
+use chrono::NaiveDate;
 use engagements_domain::Amount;
+use engagements_projections::tfpb::{TfpbFilter, TfpbView};
 use engagements_projections::{Projections, Table};
 
 /// Who may read a view.
@@ -176,4 +178,53 @@ pub fn to_csv(table: &Table) -> Result<String, csv::Error> {
         .into_inner()
         .map_err(|e| csv::Error::from(e.into_error()))?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// One TFPB view: its name in URLs (`/api/v1/reports/tfpb/{name}`) and its French title.
+#[derive(Debug, Clone, Copy)]
+pub struct TfpbViewSpec {
+    pub name: &'static str,
+    pub title: &'static str,
+}
+
+/// The TFPB views, the same tables as `engagements report tfpb…`. A bailleur reads only its own
+/// rows; a lecteur none.
+pub const TFPB_VIEWS: &[TfpbViewSpec] = &[
+    TfpbViewSpec {
+        name: "bailleurs",
+        title: "TFPB par bailleur, QPV et année (total puis axes)",
+    },
+    TfpbViewSpec {
+        name: "quartiers",
+        title: "TFPB par QPV et année",
+    },
+    TfpbViewSpec {
+        name: "axes",
+        title: "TFPB par axe et année",
+    },
+    TfpbViewSpec {
+        name: "flags",
+        title: "TFPB : alertes (réalisé sous l'abattement, bilan en retard, QPV hors convention)",
+    },
+    TfpbViewSpec {
+        name: "actions",
+        title: "TFPB : actions (une ligne par action et bailleur)",
+    },
+];
+
+/// The TFPB table `name` under `filter`, flags judged on `today`; `None` if there is no such view.
+pub fn tfpb_report(
+    tfpb: &TfpbView,
+    name: &str,
+    filter: &TfpbFilter,
+    today: NaiveDate,
+) -> Option<Table> {
+    Some(match name {
+        "bailleurs" => tfpb.bailleur_table(filter, today),
+        "quartiers" => tfpb.quartier_table(filter, today),
+        "axes" => tfpb.axis_table(filter, today),
+        "flags" => tfpb.flags_table(filter, today),
+        "actions" => tfpb.actions_table(filter),
+        _ => return None,
+    })
 }

@@ -596,3 +596,134 @@ fn collect_refs(value: &Value, out: &mut Vec<String>) {
         _ => {}
     }
 }
+
+/// The bailleur column of every row of a JSON report.
+fn bailleurs_of(answer: &Answer) -> std::collections::BTreeSet<String> {
+    answer
+        .json()
+        .as_array()
+        .unwrap_or_else(|| panic!("rows expected: {}", answer.text))
+        .iter()
+        .map(|row| row["bailleur"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_bailleur_reads_and_writes_only_its_own_tfpb() {
+    for db in testing::all().await {
+        let h = harness(db).await;
+        let backend = h.db.backend;
+        let defaults = MetaDefaults {
+            actor: Actor::new("Équipe démo (fictive)", "cabbalr"),
+            source: Source::Demo,
+            today: NaiveDate::from_ymd_opt(2026, 9, 1).unwrap(),
+        };
+        engagements_app::demo_tfpb::record_tfpb_demo(&h.ledger, 42, &defaults)
+            .await
+            .unwrap();
+
+        // The admin, the auditeur and an instructeur see every bailleur.
+        for role in ["admin", "auditeur", "instructeur"] {
+            let all = h.get(role, "/api/v1/reports/tfpb/bailleurs").await;
+            assert_eq!(
+                all.status,
+                StatusCode::OK,
+                "{role} on {backend}: {}",
+                all.text
+            );
+            let seen = bailleurs_of(&all);
+            assert!(
+                seen.contains("pas-de-calais-habitat") && seen.contains("sia-habitat"),
+                "{role} on {backend}: {seen:?}"
+            );
+        }
+
+        // A bailleur sees only its own rows, in every view, JSON and CSV.
+        for view in ["bailleurs", "flags", "actions", "quartiers", "axes"] {
+            let own = h
+                .get("bailleur_a", &format!("/api/v1/reports/tfpb/{view}"))
+                .await;
+            assert_eq!(
+                own.status,
+                StatusCode::OK,
+                "{view} on {backend}: {}",
+                own.text
+            );
+            if matches!(view, "bailleurs" | "flags" | "actions") {
+                let seen = bailleurs_of(&own);
+                assert!(
+                    seen.iter().all(|b| b == "pas-de-calais-habitat"),
+                    "{view} on {backend}: {seen:?}"
+                );
+            }
+        }
+        let own = h.get("bailleur_a", "/api/v1/reports/tfpb/bailleurs").await;
+        assert!(!own.json().as_array().unwrap().is_empty(), "{backend}");
+        let csv = h
+            .get("bailleur_a", "/api/v1/reports/tfpb/actions?format=csv")
+            .await;
+        assert_eq!(csv.status, StatusCode::OK);
+        assert!(csv.text.lines().count() > 1, "{}", csv.text);
+        assert!(
+            csv.text
+                .lines()
+                .skip(1)
+                .all(|l| l.starts_with("pas-de-calais-habitat,")),
+            "{}",
+            csv.text
+        );
+
+        // Asking for another bailleur's figures is refused; a lecteur reads no TFPB.
+        let other = h
+            .get(
+                "bailleur_a",
+                "/api/v1/reports/tfpb/bailleurs?bailleur=sia-habitat",
+            )
+            .await;
+        assert_eq!(other.status, StatusCode::FORBIDDEN, "{}", other.text);
+        assert_eq!(other.code(), "forbidden");
+        assert_eq!(
+            h.get("lecteur", "/api/v1/reports/tfpb/bailleurs")
+                .await
+                .status,
+            StatusCode::FORBIDDEN
+        );
+        let unknown = h
+            .get("admin", "/api/v1/reports/tfpb/bailleurs?colour=red")
+            .await;
+        assert_eq!(unknown.status, StatusCode::BAD_REQUEST, "{}", unknown.text);
+
+        // The page: the bailleur's own organisation only, escaped, with its CSV links.
+        let page = h.page("bailleur_a", "/tfpb").await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+        assert!(page
+            .text
+            .contains("Abattement TFPB — pas-de-calais-habitat"));
+        assert!(page.text.contains("<td>pas-de-calais-habitat</td>"));
+        assert!(!page.text.contains("<td>sia-habitat</td>"), "{backend}");
+        assert!(page
+            .text
+            .contains("/api/v1/reports/tfpb/bailleurs?format=csv"));
+        assert!(page.text.contains("<svg"));
+        assert_eq!(
+            h.page("bailleur_a", "/tfpb?bailleur=sia-habitat")
+                .await
+                .status,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            h.page("lecteur", "/tfpb").await.status,
+            StatusCode::FORBIDDEN
+        );
+        let admin_page = h.page("admin", "/tfpb?bailleur=sia-habitat").await;
+        assert_eq!(admin_page.status, StatusCode::OK);
+        assert!(admin_page.text.contains("<td>sia-habitat</td>"));
+
+        // Writing another bailleur's TFPB: 403 and nothing recorded.
+        let before = h.head().await;
+        let refused = h.post("bailleur_a", abatement("sia-habitat")).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text);
+        assert_eq!(h.head().await, before, "{backend}: nothing recorded");
+        h.ledger.store().shutdown().await;
+    }
+}

@@ -4,6 +4,7 @@ pub mod commands;
 pub mod history;
 pub mod reports;
 pub mod status;
+pub mod tfpb;
 
 use std::sync::OnceLock;
 
@@ -55,6 +56,7 @@ pub fn build() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(commands::post_command))
         .routes(routes!(reports::list_reports))
         .routes(routes!(reports::get_report))
+        .routes(routes!(tfpb::get_tfpb))
         .routes(routes!(history::get_history))
         .routes(routes!(history::get_verify))
         .routes(routes!(openapi_json));

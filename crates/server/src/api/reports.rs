@@ -5,6 +5,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use engagements_projections::Table;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -69,7 +70,7 @@ pub struct ViewInfo {
     pub title: String,
 }
 
-/// Lists the report views.
+/// Lists the report views (the TFPB ones as `tfpb/{name}`).
 #[utoipa::path(get, path = "/reports", tag = "reports",
     responses((status = 200, body = Vec<ViewInfo>), (status = 401, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -81,6 +82,10 @@ pub async fn list_reports(_caller: Caller) -> Json<Vec<ViewInfo>> {
                 name: v.name.to_string(),
                 title: v.title.to_string(),
             })
+            .chain(views::TFPB_VIEWS.iter().map(|v| ViewInfo {
+                name: format!("tfpb/{}", v.name),
+                title: v.title.to_string(),
+            }))
             .collect(),
     )
 }
@@ -111,8 +116,19 @@ pub async fn get_report(
     let projections = state.ledger.projections_as_of(&as_of).await?;
     let table = views::report(&projections, spec.name, params.year)
         .ok_or_else(|| ApiError::not_found(format!("no view named '{view}'")))?;
-    let position = projections.position.to_string();
-    Ok(match params.format {
+    respond(&table, params.format, projections.position, spec.name)
+}
+
+/// A table as the answer of a report: JSON rows or a CSV attachment named `file_stem.csv`, with
+/// the log position it was folded up to in [`POSITION_HEADER`].
+pub fn respond(
+    table: &Table,
+    format: Format,
+    position: i64,
+    file_stem: &str,
+) -> Result<Response, ApiError> {
+    let position = position.to_string();
+    Ok(match format {
         Format::Json => ([(POSITION_HEADER, position)], Json(table.to_json_rows())).into_response(),
         Format::Csv => (
             [
@@ -122,11 +138,11 @@ pub async fn get_report(
                 ),
                 (
                     header::CONTENT_DISPOSITION.as_str(),
-                    format!("attachment; filename=\"{}.csv\"", spec.name),
+                    format!("attachment; filename=\"{file_stem}.csv\""),
                 ),
                 (POSITION_HEADER, position),
             ],
-            views::to_csv(&table).map_err(ApiError::internal)?,
+            views::to_csv(table).map_err(ApiError::internal)?,
         )
             .into_response(),
     })

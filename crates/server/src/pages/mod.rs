@@ -6,6 +6,7 @@ pub mod audit;
 pub mod dashboard;
 pub mod dossiers;
 pub mod login;
+pub mod tfpb;
 pub mod views;
 
 use axum::http::{header, StatusCode};
@@ -34,6 +35,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(dossiers::dossier))
         .routes(routes!(views::view))
         .routes(routes!(audit::audit))
+        .routes(routes!(tfpb::tfpb))
         .routes(routes!(login::form, login::login))
         .routes(routes!(login::logout))
         .routes(routes!(stylesheet))
@@ -62,6 +64,9 @@ pub struct PageParams {
     /// Filter: text in a dossier's title or porteur's name.
     #[serde(default, deserialize_with = "empty_as_none")]
     pub q: Option<String>,
+    /// Filter: bailleur (organisation id) on the TFPB page.
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub bailleur: Option<String>,
 }
 
 impl PageParams {
@@ -165,6 +170,7 @@ pub fn layout(title: &str, caller: Option<&Caller>, content: Markup) -> Html<Str
                             a href="/tableau-de-bord" { "Tableau de bord" }
                             a href="/dossiers" { "Dossiers" }
                             a href="/vues/porteurs" { "Porteurs" }
+                            a href="/tfpb" { "TFPB" }
                             a href="/audit" { "Audit" }
                         }
                         @if let Some(caller) = caller {
