@@ -23,6 +23,15 @@ use crate::writer::{plan_batch, GroupOutcome, Pending};
 pub(crate) const CHAIN_LOCK_CLASS: i32 = 0x656e_6761; // "enga"
 /// Channel notified after each committed batch, for followers in other processes.
 pub(crate) const NOTIFY_CHANNEL: &str = "engagements_events";
+/// Opens a writer's transaction and takes its chain's lock in one round trip (a simple query of
+/// two statements): the lock comes first, so the head read by the next statement is current.
+/// The class is [`CHAIN_LOCK_CLASS`], written out because a simple query takes no parameters.
+const PG_BEGIN_AND_LOCK: &str = "BEGIN ISOLATION LEVEL READ COMMITTED; \
+    SELECT pg_advisory_xact_lock(1701734241, hashtext(current_schema()))";
+/// Turns a batch's INSERT into one statement that also NOTIFYs followers (delivered at commit),
+/// saving the round trip of a separate `pg_notify`.
+const PG_INSERT_NOTIFY_SUFFIX: &str = " RETURNING position) \
+    SELECT pg_notify('engagements_events', MAX(position)::text) FROM inserted";
 /// Rows per INSERT statement: far below both drivers' bind-parameter limits (13 columns).
 const INSERT_CHUNK_ROWS: usize = 1000;
 
@@ -68,6 +77,9 @@ impl Backend {
                 .await
                 .map_err(StoreError::Connect)?;
             sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+            // The lock class and channel are written out in the batch's SQL; keep them in step.
+            debug_assert!(PG_BEGIN_AND_LOCK.contains(&CHAIN_LOCK_CLASS.to_string()));
+            debug_assert!(PG_INSERT_NOTIFY_SUFFIX.contains(NOTIFY_CHANNEL));
             Ok(Backend::Postgres(pool))
         } else {
             Err(StoreError::BadUrl(url.to_string()))
@@ -157,7 +169,7 @@ impl Backend {
 }
 
 macro_rules! backend_ops {
-    ($module:ident, $db:ty, $pool:ty, begin: $begin:expr, serialise_writers: $serialise:expr, after_insert: $after:expr) => {
+    ($module:ident, $db:ty, $pool:ty, begin: $begin:expr, insert_prefix: $prefix:expr, insert_suffix: $suffix:expr) => {
         mod $module {
             use super::*;
             use sqlx::QueryBuilder;
@@ -167,13 +179,8 @@ macro_rules! backend_ops {
                 pool: &$pool,
                 batch: &[Pending],
             ) -> Result<Vec<GroupOutcome>, sqlx::Error> {
+                // One round trip opens the transaction and, on PostgreSQL, takes the chain lock.
                 let mut tx = pool.begin_with($begin).await?;
-                if let Some(sql) = $serialise {
-                    sqlx::query(sql)
-                        .bind(CHAIN_LOCK_CLASS)
-                        .execute(&mut *tx)
-                        .await?;
-                }
                 let head = head_in(&mut *tx).await?;
                 let commands = batch.iter().flat_map(|p| p.commands.iter());
                 let command_ids: Vec<String> = commands
@@ -190,13 +197,6 @@ macro_rules! backend_ops {
                 for chunk in rows.chunks(INSERT_CHUNK_ROWS) {
                     insert_rows(&mut *tx, chunk).await?;
                 }
-                if let (Some(sql), Some(last)) = ($after, rows.last()) {
-                    sqlx::query(sql)
-                        .bind(NOTIFY_CHANNEL)
-                        .bind(last.position.to_string())
-                        .execute(&mut *tx)
-                        .await?;
-                }
                 tx.commit().await?;
                 Ok(outcomes)
             }
@@ -206,7 +206,7 @@ macro_rules! backend_ops {
                 rows: &[EventRow],
             ) -> Result<(), sqlx::Error> {
                 let mut query =
-                    QueryBuilder::<$db>::new(format!("INSERT INTO events ({COLUMNS}) "));
+                    QueryBuilder::<$db>::new(format!("{}INSERT INTO events ({COLUMNS}) ", $prefix));
                 query.push_values(rows, |mut values, row| {
                     values
                         .push_bind(row.position)
@@ -223,6 +223,7 @@ macro_rules! backend_ops {
                         .push_bind(&row.prev_hash)
                         .push_bind(&row.hash);
                 });
+                query.push($suffix);
                 query.build().execute(&mut *conn).await?;
                 Ok(())
             }
@@ -368,13 +369,24 @@ macro_rules! backend_ops {
 // of several processes and avoids deadlock-prone lock upgrades.
 backend_ops!(sqlite_ops, sqlx::Sqlite, SqlitePool,
     begin: "BEGIN IMMEDIATE",
-    serialise_writers: None::<&'static str>,
-    after_insert: None::<&'static str>);
+    insert_prefix: "",
+    insert_suffix: "");
 
 // PostgreSQL: a transaction-scoped advisory lock, keyed by the ledger's schema, serialises the
 // writers of every process on the chain head; NOTIFY wakes followers in other processes once the
 // batch commits.
 backend_ops!(postgres_ops, sqlx::Postgres, PgPool,
-    begin: "BEGIN ISOLATION LEVEL READ COMMITTED",
-    serialise_writers: Some("SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))"),
-    after_insert: Some("SELECT pg_notify($1, $2)"));
+    begin: PG_BEGIN_AND_LOCK,
+    insert_prefix: "WITH inserted AS (",
+    insert_suffix: PG_INSERT_NOTIFY_SUFFIX);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sql_names_the_chain_lock_class_and_the_channel() {
+        assert!(PG_BEGIN_AND_LOCK.contains(&format!("pg_advisory_xact_lock({CHAIN_LOCK_CLASS},")));
+        assert!(PG_INSERT_NOTIFY_SUFFIX.contains(&format!("'{NOTIFY_CHANNEL}'")));
+    }
+}
