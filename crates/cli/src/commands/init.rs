@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
+use engagements_app::commitments_seed::record_initial_commitments;
 use engagements_app::referential::LoadedContract;
 use engagements_app::{Ledger, MetaDefaults};
 
@@ -24,6 +25,13 @@ pub async fn run(db: &str, args: InitArgs, defaults: &MetaDefaults) -> anyhow::R
     };
     let ledger = Ledger::open(db).await?;
     let result = loaded.publish(&ledger, defaults).await;
+    // The contract's droit-commun commitments (Annex 3) rest on its referential.
+    let commitments = match &result {
+        Ok(_) => {
+            Some(record_initial_commitments(&ledger, args.contract.as_deref(), defaults).await)
+        }
+        Err(_) => None,
+    };
     let head = ledger.store().head().await?;
     ledger.store().shutdown().await;
     let receipt = result.with_context(|| {
@@ -44,6 +52,13 @@ pub async fn run(db: &str, args: InitArgs, defaults: &MetaDefaults) -> anyhow::R
             contract.id,
             receipt.events.len(),
             loaded.content_hash
+        );
+    }
+    if let Some(commitments) = commitments {
+        let report = commitments.context("recording the contract's droit-commun commitments")?;
+        println!(
+            "commitments: {} pledged, {} revised, {} unchanged; {} partners « En attente »",
+            report.pledged, report.revised, report.unchanged, report.pending_partners
         );
     }
     println!(

@@ -23,6 +23,17 @@ pub enum View {
     Porteur,
     /// The dossiers, one row per dossier × financeur × dispositif, with their status.
     Dossiers,
+    /// Droit-commun commitments: one row per commitment (signatory, kind, scope, figures,
+    /// status, latest progress), then the partners « En attente » (--signatory, --objective).
+    Commitments,
+    /// The droit-commun part of the per-quartier view: quantified, local commitments that name
+    /// a quartier (--quartier).
+    CommitmentsQuartiers,
+    /// Euros committed per scope; départemental, régional and national figures are never
+    /// added to the local total.
+    CommitmentsTotals,
+    /// User-defined indicators with their latest value (--signatory, --objective).
+    Indicators,
     /// TFPB per bailleur × QPV × year: a total row (abatement, planned, realised, ratio, gap,
     /// carry-over, bilan, flags) then one row per axis.
     Tfpb,
@@ -45,6 +56,15 @@ pub struct ReportArgs {
     /// Only this bailleur (TFPB views).
     #[arg(long)]
     pub bailleur: Option<String>,
+    /// Only this signatory (an organisation id, e.g. france-travail; commitment views).
+    #[arg(long)]
+    pub signatory: Option<String>,
+    /// Only commitments linked to this objectif number (commitment views).
+    #[arg(long)]
+    pub objective: Option<u16>,
+    /// Only this quartier (commitments-quartiers).
+    #[arg(long)]
+    pub quartier: Option<String>,
     #[command(flatten)]
     pub when: AsOfArgs,
     #[arg(long, value_enum, default_value_t)]
@@ -65,6 +85,16 @@ pub async fn run(db: &str, args: ReportArgs) -> anyhow::Result<ExitCode> {
         View::Commune => subsidy.commune_table(args.year, referential),
         View::Porteur => subsidy.porteur_table(args.year, &projections.porteurs),
         View::Dossiers => subsidy.dossiers_table(args.year),
+        View::Commitments => projections
+            .commitments
+            .commitments_table(args.signatory.as_deref(), args.objective),
+        View::CommitmentsQuartiers => projections
+            .commitments
+            .quartiers_table(args.quartier.as_deref()),
+        View::CommitmentsTotals => projections.commitments.totals_table(),
+        View::Indicators => projections
+            .commitments
+            .indicators_table(args.signatory.as_deref(), args.objective),
         View::Tfpb | View::TfpbQuartiers | View::TfpbAxes | View::TfpbFlags | View::TfpbActions => {
             tfpb_table(args.view, &projections.tfpb, &args)
         }
