@@ -110,21 +110,9 @@ pub fn authorize(
     }
     match (principal.role, command) {
         (Role::Admin, _) => Ok(()),
-        (Role::Bailleur, LedgerCommand::Porteur(_) | LedgerCommand::Dossier(_)) => {
-            Err(CommandError::Forbidden(format!(
-                "a bailleur ({}) records only its own TFPB facts",
-                principal.organisation
-            )))
-        }
         (Role::Instructeur, LedgerCommand::Dossier(command)) => {
             instructeur_may_decide(principal, command)
         }
-        // A bailleur records only its own TFPB facts; an instructeur reviews for its own
-        // organisation only.
-        (
-            Role::Instructeur | Role::Bailleur,
-            LedgerCommand::TfpbConvention(_) | LedgerCommand::TfpbProgramme(_),
-        ) => crate::handlers::tfpb_authorize(principal, command, projections),
         // An envelope and a CPO's planned amounts are the financeur's own budget.
         (Role::Instructeur, LedgerCommand::Envelope(command)) => {
             instructeur_acts_for(principal, &command.key().financeur)
@@ -146,9 +134,27 @@ pub fn authorize(
             | LedgerCommand::Contribution(_)
             | LedgerCommand::Indicator(_),
         ) => crate::handlers::commitment_authorize(principal, command, projections),
-        // Families a bailleur may write (TFPB) are checked by their own rules.
-        #[allow(unreachable_patterns)]
-        (Role::Instructeur, _) | (Role::Bailleur, _) => Ok(()),
+        // A bailleur records only its own TFPB facts; an instructeur reviews for its own
+        // organisation only.
+        (
+            Role::Instructeur | Role::Bailleur,
+            LedgerCommand::TfpbConvention(_) | LedgerCommand::TfpbProgramme(_),
+        ) => crate::handlers::tfpb_authorize(principal, command, projections),
+        // Instructeurs register the porteurs whose dossiers they instruct.
+        (Role::Instructeur, LedgerCommand::Porteur(_)) => Ok(()),
+        // The contract's referential changes only by avenant, recorded by its team.
+        (Role::Instructeur | Role::Bailleur, LedgerCommand::Contract(_)) => {
+            Err(CommandError::Forbidden(format!(
+                "only an admin records avenants to the contract ({} is {:?})",
+                principal.person, principal.role
+            )))
+        }
+        // Anything else is refused to a bailleur: listing what it may do keeps a new family
+        // closed to it until a rule says otherwise.
+        (Role::Bailleur, _) => Err(CommandError::Forbidden(format!(
+            "a bailleur ({}) records only its own TFPB facts and commitments",
+            principal.organisation
+        ))),
         (Role::Auditeur | Role::Lecteur, _) => unreachable!("refused above"),
     }
 }

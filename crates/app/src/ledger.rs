@@ -12,11 +12,14 @@ use uuid::Uuid;
 use crate::error::CommandError;
 use crate::handlers::{self, Context};
 use crate::meta::{CommandMeta, MetaDefaults};
-use crate::read_model::ReadModel;
+use crate::read_model::{ReadModel, ReadModelError};
+use crate::snapshots::{Mark, SharedProjections, SnapshotError, SnapshotPolicy, Snapshots};
 use crate::states::{Plan, StateCache, StateView};
 
 /// How many times a command is re-decided after losing a race for one of its streams.
 const CONFLICT_RETRIES_MAX: usize = 5;
+/// Events read per page by an as-of fold.
+const AS_OF_PAGE: i64 = 10_000;
 
 /// What an accepted command recorded.
 #[derive(Debug, Clone)]
@@ -57,9 +60,28 @@ impl Ledger {
         Ledger::from_store(store).await
     }
 
-    /// Wraps an open store.
+    /// Wraps an open store. The read model starts from the latest snapshot and saves new ones
+    /// as [`SnapshotPolicy::from_env`] says.
     pub async fn from_store(store: Store) -> Result<Ledger, CommandError> {
         let read_model = Arc::new(ReadModel::new(store.clone()));
+        Ledger::with_read_model(store, read_model).await
+    }
+
+    /// Wraps an open store, saving snapshots of the read model as `policy` says.
+    pub async fn from_store_with(
+        store: Store,
+        policy: SnapshotPolicy,
+    ) -> Result<Ledger, CommandError> {
+        let snapshots = Arc::new(Snapshots::new(store.clone(), policy));
+        let read_model = Arc::new(ReadModel::with_snapshots(snapshots, store.clone()));
+        Ledger::with_read_model(store, read_model).await
+    }
+
+    async fn with_read_model(
+        store: Store,
+        read_model: Arc<ReadModel>,
+    ) -> Result<Ledger, CommandError> {
+        read_model.restore().await.map_err(read_model_error)?;
         let ledger = Ledger {
             store,
             read_model,
@@ -79,10 +101,7 @@ impl Ledger {
 
     /// Folds every event recorded so far (by this or another process) into the read model.
     pub async fn catch_up(&self) -> Result<i64, CommandError> {
-        self.read_model
-            .catch_up()
-            .await
-            .map_err(|e| CommandError::Invalid(e.to_string()))
+        self.read_model.catch_up().await.map_err(read_model_error)
     }
 
     /// The current projections, caught up with the log.
@@ -102,22 +121,82 @@ impl Ledger {
 
     /// The projections as of a record time and/or an effective date (see [`AsOf`]).
     pub async fn projections_as_of(&self, as_of: &AsOf) -> Result<Projections, CommandError> {
+        let shared = self.projections_as_of_shared(as_of).await?;
+        Ok(Arc::unwrap_or_clone(shared))
+    }
+
+    /// [`Ledger::projections_as_of`], shared rather than copied: recent answers are kept and
+    /// handed out again as long as later events cannot change them.
+    ///
+    /// The fold starts from the latest usable point — the live read model or a snapshot (see
+    /// [`crate::snapshots`]) — and folds only the events after it, the same way
+    /// [`Projections::fold_as_of`] folds the whole log.
+    pub async fn projections_as_of_shared(
+        &self,
+        as_of: &AsOf,
+    ) -> Result<SharedProjections, CommandError> {
         if as_of.is_now() {
-            return Ok(self.projections().await?.clone());
+            return Ok(Arc::new(self.projections().await?.clone()));
         }
-        let mut events = Vec::new();
-        let mut from = 1;
-        loop {
-            let page = self.store.read_all(from, 10_000).await?;
+        let snapshots = self.read_model.snapshots();
+        if let Some(answer) = snapshots.answer(as_of) {
+            return Ok(answer);
+        }
+        let (mut projections, start) = self.as_of_start(as_of).await?;
+        let mut from = start + 1;
+        let mut past_bound = false;
+        'pages: loop {
+            let page = self.store.read_all(from, AS_OF_PAGE).await?;
             let Some(last) = page.last() else { break };
             from = last.position + 1;
-            let past = page.iter().any(|e| as_of.is_past_record_bound(e));
-            events.extend(page);
-            if past {
-                break;
+            for event in &page {
+                if as_of.is_past_record_bound(event) {
+                    past_bound = true;
+                    break 'pages;
+                }
+                if as_of.is_in_force(event) {
+                    projections
+                        .apply(event)
+                        .map_err(|e| CommandError::Invalid(e.to_string()))?;
+                }
             }
         }
-        Projections::fold_as_of(&events, as_of).map_err(|e| CommandError::Invalid(e.to_string()))
+        let answer = Arc::new(projections);
+        // Final answers only: the log went past the time bound, or past the position bound.
+        if past_bound || as_of.position.is_some_and(|bound| bound < from) {
+            snapshots.remember_answer(*as_of, answer.clone());
+        }
+        Ok(answer)
+    }
+
+    /// Where an as-of fold starts: the live read model when it is usable as it is, else the
+    /// latest usable snapshot, else nothing. Returns the projections and their position.
+    async fn as_of_start(&self, as_of: &AsOf) -> Result<(Projections, i64), CommandError> {
+        {
+            let live = self.read_model.read().await;
+            let mark = self.read_model.mark();
+            if mark.position == live.position && mark.position > 0 && mark.is_usable_for(as_of) {
+                return Ok((live.clone(), mark.position));
+            }
+        }
+        let snapshot = self
+            .read_model
+            .snapshots()
+            .latest_usable(as_of)
+            .await
+            .map_err(snapshot_error)?;
+        Ok(match snapshot {
+            Some((mark, projections)) => (Arc::unwrap_or_clone(projections), mark.position),
+            None => (Projections::default(), 0),
+        })
+    }
+
+    /// Catches up, then saves a snapshot of the read model at the current position.
+    pub async fn snapshot_now(&self) -> Result<Mark, CommandError> {
+        self.read_model
+            .snapshot_now()
+            .await
+            .map_err(read_model_error)
     }
 
     /// Decides and records one command. Returns once its events are durable and folded into the
@@ -207,7 +286,7 @@ impl Ledger {
 
     async fn already_recorded(&self, command_id: Uuid) -> Result<Option<Receipt>, StoreError> {
         let events = self.store.read_command(command_id).await?;
-        Ok((!events.is_empty()).then(|| Receipt {
+        Ok((!events.is_empty()).then_some(Receipt {
             command_id,
             events,
             duplicate: true,
@@ -291,4 +370,20 @@ fn stage_in(
         }
     }
     Ok(())
+}
+
+fn read_model_error(error: ReadModelError) -> CommandError {
+    match error {
+        ReadModelError::Store(error) | ReadModelError::Snapshot(SnapshotError::Store(error)) => {
+            CommandError::Store(error)
+        }
+        other => CommandError::Invalid(other.to_string()),
+    }
+}
+
+fn snapshot_error(error: SnapshotError) -> CommandError {
+    match error {
+        SnapshotError::Store(error) => CommandError::Store(error),
+        other => CommandError::Invalid(other.to_string()),
+    }
 }

@@ -3,7 +3,9 @@
 use std::process::ExitCode;
 
 use clap::Args;
+use engagements_app::commitments_seed::record_initial_commitments;
 use engagements_app::demo::{self, DemoConfig, DemoSummary};
+use engagements_app::demo_tfpb;
 use engagements_app::{Ledger, MetaDefaults};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -35,14 +37,38 @@ pub async fn run(db: &str, args: DemoArgs, defaults: &MetaDefaults) -> anyhow::R
     })
     .await;
     bar.finish_and_clear();
+    let summary = match result {
+        Ok(summary) => summary,
+        Err(error) => {
+            ledger.store().shutdown().await;
+            return Err(error.into());
+        }
+    };
+    // The signatories' droit-commun commitments of Annex 3 (real, from the contract), then the
+    // bailleurs' TFPB: conventions, two years of programmes, spending and bilans (fictitious).
+    let commitments = record_initial_commitments(&ledger, None, defaults).await;
+    let tfpb = match commitments {
+        Ok(_) => demo_tfpb::record_tfpb_demo(&ledger, args.seed, defaults)
+            .await
+            .map_err(anyhow::Error::from),
+        Err(error) => Err(error.into()),
+    };
     ledger.store().shutdown().await;
-    let summary = result?;
+    let tfpb = tfpb?;
     if summary.commands_recorded_now == 0 {
         eprintln!("the demo was already recorded in this ledger: nothing new");
     } else {
         eprintln!("{} commands recorded", summary.commands_recorded_now);
     }
     print_summary(&summary, db);
+    println!(
+        "  TFPB:       {} conventions, {} programmes, {} actions (fictitious amounts)",
+        tfpb.conventions, tfpb.programmes, tfpb.actions
+    );
+    println!(
+        "  commitments: the signatories' droit-commun commitments of Annex 3 (from the contract)"
+    );
+    println!("Next: engagements report signatory --year 2025   (or quartier, objective, commune, porteur, dossiers, tfpb)");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -66,5 +92,4 @@ fn print_summary(summary: &DemoSummary, db: &str) {
     println!("  paid:       {} €", summary.paid_total);
     println!("  reversed:   {} €", summary.reversed_total);
     println!("  events:     {}", summary.events);
-    println!("Next: engagements report signatory --year 2025   (or quartier, objective, commune, porteur, dossiers)");
 }
