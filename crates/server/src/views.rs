@@ -63,6 +63,26 @@ pub const VIEWS: &[ViewSpec] = &[
         title: "Porteurs de projets connus",
         audience: Audience::Published,
     },
+    ViewSpec {
+        name: "engagements",
+        title: "Engagements de droit commun des signataires (et contributions en attente)",
+        audience: Audience::Published,
+    },
+    ViewSpec {
+        name: "engagements-quartiers",
+        title: "Engagements de droit commun par quartier",
+        audience: Audience::Published,
+    },
+    ViewSpec {
+        name: "engagements-totaux",
+        title: "Engagements de droit commun : totaux",
+        audience: Audience::Published,
+    },
+    ViewSpec {
+        name: "indicateurs",
+        title: "Indicateurs des engagements",
+        audience: Audience::Published,
+    },
 ];
 
 /// The spec of a view by name.
@@ -82,6 +102,10 @@ pub fn report(projections: &Projections, name: &str, year: Option<i32>) -> Optio
         "par-porteur" => subsidy.porteur_table(year, &projections.porteurs),
         "dossiers" => subsidy.dossiers_table(year),
         "porteurs" => porteurs_table(projections),
+        "engagements" => projections.commitments.commitments_table(None, None),
+        "engagements-quartiers" => projections.commitments.quartiers_table(None),
+        "engagements-totaux" => projections.commitments.totals_table(),
+        "indicateurs" => projections.commitments.indicators_table(None, None),
         _ => return None,
     };
     Some(table)

@@ -551,6 +551,11 @@ async fn the_openapi_document_validates_and_lists_every_route() {
         "/api/v1/reports/{view}",
         "/api/v1/history/{stream_id}",
         "/api/v1/verify",
+        "/api/v1/reports/tfpb/{view}",
+        "/api/v1/findings",
+        "/api/v1/checkpoints",
+        "/api/v1/referential",
+        "/api/v1/referential/{section}",
         "/api/v1/openapi.json",
         "/healthz",
         "/readyz",
@@ -561,6 +566,10 @@ async fn the_openapi_document_validates_and_lists_every_route() {
         "/dossiers/{dossier_id}",
         "/vues/{view}",
         "/audit",
+        "/tfpb",
+        "/signataires/{financeur}",
+        "/quartiers/{quartier}",
+        "/objectifs/{objectif}",
         "/connexion",
         "/deconnexion",
         "/style.css",
@@ -724,6 +733,239 @@ async fn a_bailleur_reads_and_writes_only_its_own_tfpb() {
         let refused = h.post("bailleur_a", abatement("sia-habitat")).await;
         assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text);
         assert_eq!(h.head().await, before, "{backend}: nothing recorded");
+        h.ledger.store().shutdown().await;
+    }
+}
+
+fn demo_defaults() -> MetaDefaults {
+    MetaDefaults {
+        actor: Actor::new("Équipe démo (fictive)", "cabbalr"),
+        source: Source::Demo,
+        today: NaiveDate::from_ymd_opt(2026, 9, 1).unwrap(),
+    }
+}
+
+/// Adds up an amount column of JSON rows, in cents.
+fn cents_of(rows: &Value, column: &str) -> i64 {
+    rows.as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            let text = row[column].as_str().unwrap_or("0");
+            let (units, cents) = text.split_once('.').unwrap_or((text, "0"));
+            units.parse::<i64>().unwrap() * 100 + cents.parse::<i64>().unwrap()
+        })
+        .sum()
+}
+
+#[tokio::test]
+async fn auditors_read_findings_and_checkpoints_and_nobody_else_does() {
+    for db in testing::all().await {
+        let h = harness(db).await;
+        let backend = h.db.backend;
+        engagements_app::demo_tfpb::record_tfpb_demo(&h.ledger, 42, &demo_defaults())
+            .await
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let key = engagements_app::audit::checkpoint::init_key(&dir.path().join("key")).unwrap();
+        let checkpoint = engagements_app::audit::checkpoint::record_checkpoint(
+            h.ledger.store(),
+            &key,
+            engagements_app::CommandMeta::default().resolve(&demo_defaults()),
+        )
+        .await
+        .unwrap();
+
+        // Findings: a 2025 bilan not submitted is late once 30 June 2026 has passed.
+        let found = h
+            .get("auditeur", "/api/v1/findings?effective_on=2027-01-15")
+            .await;
+        assert_eq!(found.status, StatusCode::OK, "{backend}: {}", found.text);
+        let rules: Vec<String> = found
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["rule"].as_str().unwrap().to_string())
+            .collect();
+        assert!(
+            rules.iter().any(|r| r == "tfpb-bilan-late"),
+            "{backend}: {rules:?}"
+        );
+        let csv = h
+            .get(
+                "admin",
+                "/api/v1/findings?format=csv&effective_on=2027-01-15",
+            )
+            .await;
+        assert!(csv
+            .text
+            .starts_with("rule,exercice,subject,description,evidence_positions"));
+        assert_eq!(csv.text.lines().count(), rules.len() + 1);
+        for role in ["lecteur", "bailleur_a", "instructeur"] {
+            let refused = h.get(role, "/api/v1/findings").await;
+            assert_eq!(refused.status, StatusCode::FORBIDDEN, "{role}");
+            assert_eq!(
+                h.get(role, "/api/v1/checkpoints").await.status,
+                StatusCode::FORBIDDEN
+            );
+        }
+        assert_eq!(
+            h.get("auditeur", "/api/v1/findings?colour=red")
+                .await
+                .status,
+            StatusCode::BAD_REQUEST
+        );
+
+        // Checkpoints: the one signed above, valid, matching the log.
+        let listed = h.get("auditeur", "/api/v1/checkpoints").await;
+        assert_eq!(listed.status, StatusCode::OK, "{}", listed.text);
+        let listed = listed.json();
+        assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+        assert_eq!(listed[0]["position"], json!(checkpoint.position));
+        assert_eq!(listed[0]["signature_valid"], json!(true));
+        assert_eq!(listed[0]["matches_log"], json!(true));
+        assert_eq!(listed[0]["problem"], Value::Null);
+
+        // The auditor's page shows all three: chain, checkpoints, findings.
+        let page = h.page("auditeur", "/audit?effective_on=2027-01-15").await;
+        assert_eq!(page.status, StatusCode::OK);
+        for text in [
+            "Chaîne intègre",
+            "Signature valide, journal conforme",
+            &checkpoint.head_hash,
+            "tfpb-bilan-late",
+            "/api/v1/findings?format=csv",
+            "name=\"as_of\"",
+        ] {
+            assert!(page.text.contains(text), "{backend}: '{text}' missing");
+        }
+        h.ledger.store().shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn signataire_quartier_objectif_pages_referential_and_commitments() {
+    for db in testing::all().await {
+        let h = harness(db).await;
+        let backend = h.db.backend;
+        let before_demo = h.head().await;
+        let config = engagements_app::demo::DemoConfig {
+            dossiers_per_year: 12,
+            ..Default::default()
+        };
+        engagements_app::demo::run(&h.ledger, &config, &demo_defaults(), |_, _| {})
+            .await
+            .unwrap();
+
+        for uri in ["/signataires/etat", "/quartiers/QN06204", "/objectifs/1"] {
+            let page = h.page("lecteur", uri).await;
+            assert_eq!(
+                page.status,
+                StatusCode::OK,
+                "{uri} on {backend}: {}",
+                page.text
+            );
+            for text in ["<svg", "Télécharger en CSV", "name=\"as_of\"", "format=csv"] {
+                assert!(page.text.contains(text), "{uri}: '{text}' missing");
+            }
+            // Before the demo: the referential, no grant yet.
+            let past = h
+                .page("lecteur", &format!("{uri}?at_position={before_demo}"))
+                .await;
+            assert_eq!(past.status, StatusCode::OK, "{}", past.text);
+            assert!(past.text.contains("Vue du passé"), "{uri}");
+            assert!(past.text.contains("aucune donnée"), "{uri}");
+        }
+        // The signataire's CSV is its rows of the signatory view, to the cent.
+        let rows = h
+            .get("lecteur", "/api/v1/reports/signataires?year=2025")
+            .await
+            .json();
+        let etat: Vec<Value> = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["financeur"] == json!("etat"))
+            .cloned()
+            .collect();
+        let expected = cents_of(&Value::Array(etat.clone()), "granted_eur");
+        assert!(
+            expected > 0,
+            "{backend}: the demo grants State money in 2025"
+        );
+        let csv = h
+            .page("lecteur", "/signataires/etat?exercice=2025&format=csv")
+            .await;
+        assert!(csv.headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv"));
+        let mut reader = csv::Reader::from_reader(csv.text.as_bytes());
+        let granted_column = reader
+            .headers()
+            .unwrap()
+            .iter()
+            .position(|c| c == "granted_eur")
+            .unwrap();
+        let mut total = 0;
+        let mut lines = 0;
+        for record in reader.records() {
+            let record = record.unwrap();
+            let (units, cents) = record[granted_column].split_once('.').unwrap();
+            total += units.parse::<i64>().unwrap() * 100 + cents.parse::<i64>().unwrap();
+            lines += 1;
+        }
+        assert_eq!(lines, etat.len());
+        assert_eq!(total, expected, "{backend}");
+
+        // Unknown or hostile ids: 404 or 400, escaped.
+        let unknown = h.page("lecteur", "/signataires/%3Cscript%3E").await;
+        assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+        assert!(!unknown.text.contains("<script>") && unknown.text.contains("&lt;script&gt;"));
+        assert_eq!(
+            h.page("lecteur", "/objectifs/99").await.status,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            h.page("lecteur", "/objectifs/abc").await.status,
+            StatusCode::BAD_REQUEST
+        );
+
+        // The referential, whole and by section.
+        let whole = h.get("lecteur", "/api/v1/referential").await;
+        assert_eq!(whole.status, StatusCode::OK, "{}", whole.text);
+        assert_eq!(
+            whole.json()["referential"]["quartiers"]["quartiers"]
+                .as_array()
+                .unwrap()
+                .len(),
+            25
+        );
+        let quartiers = h.get("lecteur", "/api/v1/referential/quartiers").await;
+        assert_eq!(quartiers.json().as_array().unwrap().len(), 25);
+        let objectifs = h
+            .get("lecteur", "/api/v1/referential/objectifs?format=csv")
+            .await;
+        assert_eq!(objectifs.text.lines().count(), 36, "{}", objectifs.text);
+        assert_eq!(
+            h.get("lecteur", "/api/v1/referential/nope").await.status,
+            StatusCode::NOT_FOUND
+        );
+        let before = h.get("lecteur", "/api/v1/referential?at_position=0").await;
+        assert_eq!(before.status, StatusCode::NOT_FOUND, "{}", before.text);
+
+        // The commitments views answer.
+        for view in [
+            "engagements",
+            "engagements-quartiers",
+            "engagements-totaux",
+            "indicateurs",
+        ] {
+            let answer = h.get("lecteur", &format!("/api/v1/reports/{view}")).await;
+            assert_eq!(answer.status, StatusCode::OK, "{view}: {}", answer.text);
+            assert!(answer.json().is_array());
+        }
         h.ledger.store().shutdown().await;
     }
 }

@@ -1,7 +1,9 @@
 //! The JSON API under `/api/v1`, and its OpenAPI document generated from the handlers.
 
+pub mod audit;
 pub mod commands;
 pub mod history;
+pub mod referential;
 pub mod reports;
 pub mod status;
 pub mod tfpb;
@@ -59,6 +61,10 @@ pub fn build() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tfpb::get_tfpb))
         .routes(routes!(history::get_history))
         .routes(routes!(history::get_verify))
+        .routes(routes!(audit::get_findings))
+        .routes(routes!(audit::get_checkpoints))
+        .routes(routes!(referential::get_referential))
+        .routes(routes!(referential::get_referential_section))
         .routes(routes!(openapi_json));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)

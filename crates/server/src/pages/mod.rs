@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod dashboard;
 pub mod dossiers;
+pub mod entities;
 pub mod login;
 pub mod tfpb;
 pub mod views;
@@ -36,6 +37,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(views::view))
         .routes(routes!(audit::audit))
         .routes(routes!(tfpb::tfpb))
+        .routes(routes!(entities::signataire))
+        .routes(routes!(entities::quartier))
+        .routes(routes!(entities::objectif))
         .routes(routes!(login::form, login::login))
         .routes(routes!(login::logout))
         .routes(routes!(stylesheet))
@@ -67,6 +71,9 @@ pub struct PageParams {
     /// Filter: bailleur (organisation id) on the TFPB page.
     #[serde(default, deserialize_with = "empty_as_none")]
     pub bailleur: Option<String>,
+    /// `csv` on a signataire, quartier or objectif page: its table as CSV.
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub format: Option<String>,
 }
 
 impl PageParams {
