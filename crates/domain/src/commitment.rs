@@ -28,7 +28,7 @@ pub const REVISIONS_MAX: u32 = 200;
 pub const PROGRESS_REPORTS_MAX: u32 = 1_000;
 
 /// Commands on a commitment.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "command", deny_unknown_fields)]
 pub enum CommitmentCommand {
     /// A signatory (organisation id of the referential) states a commitment.
@@ -99,7 +99,7 @@ impl CommitmentCommand {
 }
 
 /// Facts about a commitment.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type")]
 pub enum CommitmentEvent {
     CommitmentPledged {

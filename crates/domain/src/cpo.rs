@@ -31,7 +31,7 @@ pub const CPO_YEARS: i32 = 3;
 pub const CPO_LINES_MAX: usize = 60;
 
 /// The amount a financeur plans for one year under one dispositif.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CpoLine {
     pub exercice: i32,
@@ -41,7 +41,7 @@ pub struct CpoLine {
 }
 
 /// Commands on a CPO.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "command", deny_unknown_fields)]
 pub enum CpoCommand {
     #[serde(rename = "sign_cpo")]
@@ -90,7 +90,7 @@ impl CpoCommand {
 }
 
 /// Facts about a CPO.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type")]
 pub enum CpoEvent {
     CpoSigned {

@@ -42,7 +42,7 @@ pub const REQUESTS_PER_DOSSIER_MAX: usize = 30;
 pub const OBJECTIF_WEIGHT_MAX: Decimal = Decimal::from_parts(1_000_000, 0, 0, false, 0);
 
 /// An amount asked of one financeur under one dispositif.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FundingRequest {
     /// Organisation id of the financeur, from the referential (e.g. `etat`, `cabbalr`).
@@ -56,7 +56,7 @@ pub struct FundingRequest {
 ///
 /// Either every quartier of a dossier has a share (summing to exactly 100) or none has, and the
 /// money is then split in proportion to the quartiers' populations.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuartierShare {
     /// Quartier id from the referential (QPV code such as `QN06209`, or a QIC id).
@@ -68,7 +68,7 @@ pub struct QuartierShare {
 /// An objectif of the contract's strategy an action serves, with an optional relative weight.
 ///
 /// Either every objectif of a dossier has a weight or none has (equal weights).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ObjectifWeight {
     /// Objectif number in the contract's strategy (1 to 35 for CABBALR).
@@ -78,7 +78,7 @@ pub struct ObjectifWeight {
 }
 
 /// What the comité decided for one financeur and dispositif.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "outcome", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Decision {
     Granted { amount: Amount },
@@ -87,7 +87,7 @@ pub enum Decision {
 }
 
 /// An instructing service's opinion.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Opinion {
     Favourable,
@@ -96,7 +96,7 @@ pub enum Opinion {
 }
 
 /// The written act of a subsidy: a convention, or an arrêté attributif (below the threshold).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ActOfGrant {
     Convention,
@@ -104,7 +104,7 @@ pub enum ActOfGrant {
 }
 
 /// Which payment of a grant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentKind {
     /// Advance paid at signature.
@@ -116,7 +116,7 @@ pub enum PaymentKind {
 }
 
 /// A change to an existing grant, decided later (never an edit of the grant).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum GrantChange {
     Reduce,
@@ -126,7 +126,7 @@ pub enum GrantChange {
 
 /// Commands on a dossier. Where `dispositif` is optional, it may be left out when the financeur
 /// is asked under a single dispositif in the dossier.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "command", deny_unknown_fields)]
 pub enum DossierCommand {
     #[serde(rename = "file_dossier")]
@@ -279,7 +279,7 @@ impl DossierCommand {
 }
 
 /// Facts about a dossier.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type")]
 pub enum DossierEvent {
     DossierFiled {

@@ -17,7 +17,9 @@ use crate::money::Amount;
 pub const REFERENCE_ID_MAX_CHARS: usize = 80;
 
 /// What identifies an envelope: financeur × dispositif × exercice.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct EnvelopeKey {
     pub financeur: String,
@@ -73,7 +75,7 @@ impl std::fmt::Display for EnvelopeKey {
 }
 
 /// Commands on an envelope, as users send them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "command", deny_unknown_fields)]
 pub enum EnvelopeCommand {
     #[serde(rename = "open_envelope")]
@@ -164,7 +166,7 @@ pub enum EnvelopeOperation {
 }
 
 /// Facts about an envelope.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type")]
 pub enum EnvelopeEvent {
     EnvelopeOpened {

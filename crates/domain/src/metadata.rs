@@ -40,7 +40,7 @@ pub enum Source {
 }
 
 /// The kind of legal act a fact rests on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ActKind {
     /// Délibération of an assembly (conseil communautaire, conseil municipal…).
@@ -60,7 +60,7 @@ pub enum ActKind {
 }
 
 /// The act a fact rests on, e.g. « Comité des financeurs du 12/03/2025, réf. CF-2025-01 ».
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActRef {
     pub kind: ActKind,

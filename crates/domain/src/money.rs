@@ -129,6 +129,24 @@ impl Sum for Amount {
     }
 }
 
+/// The JSON Schema of an amount: what [`Amount`]'s `Deserialize` accepts. Events always carry the
+/// string form; commands may also give a JSON number with at most two decimals.
+impl schemars::JsonSchema for Amount {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Amount".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "Euros ≥ 0 with at most 2 decimals, at most 1,000,000,000,000 €; written as a string such as \"1500.50\" (commands also accept a JSON number).",
+            "oneOf": [
+                { "type": "string", "pattern": "^[0-9]{1,13}(\\.[0-9]{1,2})?$" },
+                { "type": "number", "minimum": 0, "multipleOf": 0.01 }
+            ]
+        })
+    }
+}
+
 impl Serialize for Amount {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(self)

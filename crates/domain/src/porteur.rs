@@ -10,7 +10,7 @@ use crate::ids::PorteurId;
 pub const NAME_MAX_CHARS: usize = 300;
 
 /// What kind of organisation a porteur is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PorteurKind {
     Association,
@@ -21,7 +21,7 @@ pub enum PorteurKind {
 }
 
 /// A SIRET (14 digits, Luhn checksum; La Poste's establishments use their own rule).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "String", into = "String")]
 pub struct Siret(String);
 
@@ -81,7 +81,7 @@ fn siret_checksum_ok(digits: &str) -> bool {
 }
 
 /// An RNA number (Répertoire national des associations): `W` followed by 9 digits or capitals.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "String", into = "String")]
 pub struct Rna(String);
 
@@ -108,7 +108,7 @@ impl From<Rna> for String {
 }
 
 /// Commands on a porteur.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "command", deny_unknown_fields)]
 pub enum PorteurCommand {
     #[serde(rename = "register_porteur")]
@@ -129,7 +129,7 @@ pub enum PorteurCommand {
 }
 
 /// Facts about a porteur.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type")]
 pub enum PorteurEvent {
     PorteurRegistered {

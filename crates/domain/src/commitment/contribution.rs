@@ -12,7 +12,7 @@ use super::CommitmentId;
 use crate::event::DomainEvent;
 
 /// Commands on a partner's contribution.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "command", deny_unknown_fields)]
 pub enum ContributionCommand {
     /// The contract gives the partner's contribution as awaited (« En attente »).
@@ -38,7 +38,7 @@ impl ContributionCommand {
 }
 
 /// Facts about a partner's contribution.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type")]
 pub enum ContributionEvent {
     ContributionDeclaredPending {

@@ -16,7 +16,9 @@ use crate::event::DomainEvent;
 pub const VALUES_MAX: u32 = 5_000;
 
 /// What an indicator measures the progress of.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum IndicatorSubject {
     Commitment {
@@ -39,7 +41,7 @@ impl IndicatorSubject {
 }
 
 /// A reference point: a value at a date (baseline or target).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IndicatorPoint {
     pub on: chrono::NaiveDate,
@@ -47,7 +49,7 @@ pub struct IndicatorPoint {
 }
 
 /// Commands on an indicator.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "command", deny_unknown_fields)]
 pub enum IndicatorCommand {
     #[serde(rename = "define_indicator")]
@@ -92,7 +94,7 @@ impl IndicatorCommand {
 }
 
 /// Facts about an indicator.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type")]
 pub enum IndicatorEvent {
     IndicatorDefined {

@@ -76,7 +76,7 @@ pub enum TermsError {
 macro_rules! slug_id {
     ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]
         #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
 
@@ -152,7 +152,19 @@ fn is_slug(text: &str) -> bool {
 /// Only `cabbalr`, `commune` and `quartier` are *local*: a figure stated for the département,
 /// the région or the whole country is never added to local figures as if it were spent in the
 /// contract's quartiers (it is reported beside them, under its own scope).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Scope {
     /// The contract's EPCI as a whole.
@@ -194,7 +206,19 @@ impl fmt::Display for Scope {
 }
 
 /// Whether a financial figure is yearly or for the whole period.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum AmountPeriod {
     PerYear,
@@ -211,7 +235,7 @@ impl AmountPeriod {
 }
 
 /// What kind of promise a commitment is, with the fields that kind needs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum CommitmentKind {
     /// Euros: an amount, yearly or in total (None when the text does not say).
@@ -261,7 +285,9 @@ impl CommitmentKind {
 }
 
 /// Years a commitment covers; either end may be unknown (the annex often gives none).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct YearPeriod {
     #[serde(default)]
@@ -299,7 +325,19 @@ impl YearPeriod {
 }
 
 /// Lines `[from, to]` (inclusive, 1-based) of the contract document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 pub struct LineRange(pub u32, pub u32);
 
 impl LineRange {
@@ -327,7 +365,7 @@ pub fn lines_label(ranges: &[LineRange]) -> String {
 }
 
 /// Everything a signatory states in one commitment. A revision replaces the terms as a whole.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommitmentTerms {
     /// The service within the signatory that states it (e.g. DDETS, DRAC for the State).
@@ -521,7 +559,19 @@ pub const VALUE_ABS_MAX: i64 = 1_000_000_000_000;
 pub const VALUE_SCALE_MAX: u32 = 6;
 
 /// The dates a progress report or an indicator value covers (inclusive).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct ReportingPeriod {
     pub from: chrono::NaiveDate,

@@ -18,7 +18,7 @@ pub fn contract_stream_id(contract_id: &str) -> String {
 }
 
 /// Commands on a contract's referential.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "command", deny_unknown_fields)]
 pub enum ContractCommand {
     /// Publishes a contract's referential (what `engagements init` records).
@@ -62,7 +62,7 @@ pub enum ContractCommand {
 /// Facts about a contract's referential.
 // Events are decoded one at a time and folded at once: boxing variants would only add noise.
 #[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type")]
 pub enum ContractEvent {
     ContractPublished {

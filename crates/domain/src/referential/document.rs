@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::model::*;
 
 /// `quartiers.json`: the quartiers and the totals the source states.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuartiersPart {
     pub quartiers: Vec<Quartier>,
@@ -16,7 +16,7 @@ pub struct QuartiersPart {
 }
 
 /// `communes.json`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommunesPart {
     pub communes: Vec<Commune>,
@@ -25,7 +25,7 @@ pub struct CommunesPart {
 }
 
 /// `organisations.json`: organisations and the people who sign for them.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrganisationsPart {
     pub organisations: Vec<Organisation>,
@@ -35,7 +35,7 @@ pub struct OrganisationsPart {
 }
 
 /// `strategy.json`: enjeux, ambitions, objectifs, enjeux transversaux, GAT.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StrategyPart {
     pub enjeux: Vec<Enjeu>,
@@ -48,7 +48,7 @@ pub struct StrategyPart {
 }
 
 /// `dispositifs.json`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DispositifsPart {
     pub dispositifs: Vec<Dispositif>,
@@ -57,7 +57,7 @@ pub struct DispositifsPart {
 }
 
 /// `tfpb_axes.json`: the national framework and its axes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TfpbPart {
     pub framework: TfpbFramework,
@@ -67,7 +67,7 @@ pub struct TfpbPart {
 }
 
 /// The SHA-256 of one data file, as published.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FileDigest {
     pub file: String,
@@ -75,7 +75,7 @@ pub struct FileDigest {
 }
 
 /// A contract's referential: everything the ledger's facts refer to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Referential {
     pub contract: ContractInfo,

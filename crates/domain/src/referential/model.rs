@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 pub type SourceLines = Vec<[u32; 2]>;
 
 /// Another spelling of a name found in the source, with where it is written.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Variant {
     pub text: String,
@@ -21,7 +21,7 @@ pub struct Variant {
 }
 
 /// The contract itself: name, EPCI, period, approval, legal basis, evaluation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContractInfo {
     /// Stable id of the contract, e.g. `cabbalr-2024-2030`.
@@ -38,7 +38,7 @@ pub struct ContractInfo {
 }
 
 /// The EPCI that pilots the contract.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Epci {
     pub name: String,
@@ -52,7 +52,7 @@ pub struct Epci {
 }
 
 /// The years the contract covers, both included.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Period {
     pub start_year: i32,
@@ -70,7 +70,7 @@ impl Period {
 }
 
 /// The assembly's approval of the contract.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Approval {
     pub body: String,
@@ -83,7 +83,7 @@ pub struct Approval {
 }
 
 /// A law, decree, circular or deliberation the contract rests on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LegalBasis {
     pub text: String,
@@ -93,7 +93,7 @@ pub struct LegalBasis {
 }
 
 /// When the contract is evaluated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EvaluationKind {
     Annual,
@@ -102,7 +102,7 @@ pub enum EvaluationKind {
 }
 
 /// One evaluation the contract plans.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Evaluation {
     pub kind: EvaluationKind,
@@ -114,7 +114,7 @@ pub struct Evaluation {
 }
 
 /// QPV (by decree, with a national code) or quartier d'intérêt communautaire (chosen by the EPCI).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum QuartierKind {
     Qpv,
@@ -131,7 +131,7 @@ impl QuartierKind {
 }
 
 /// A quartier of the contract.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Quartier {
     /// The QPV code (`QN06209`) or `QIC-<slug>`.
@@ -155,7 +155,7 @@ pub struct Quartier {
 }
 
 /// Population totals as the source states them (checked against the quartiers at publication).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuartierTotals {
     pub qpv_population: u64,
@@ -167,7 +167,7 @@ pub struct QuartierTotals {
 }
 
 /// A commune of the contract and the quartiers that touch it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Commune {
     pub id: String,
@@ -184,7 +184,7 @@ pub struct Commune {
 }
 
 /// What kind of body an organisation is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OrganisationKind {
     Epci,
@@ -198,7 +198,7 @@ pub enum OrganisationKind {
 }
 
 /// Under which heading of the signature pages an organisation signs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SignatoryGroup {
     Principal,
@@ -208,7 +208,7 @@ pub enum SignatoryGroup {
 }
 
 /// A signatory, partner or financeur.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Organisation {
     pub id: String,
@@ -224,7 +224,7 @@ pub struct Organisation {
 }
 
 /// A person acting in office for one or more organisations (one person can sign for two).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Representative {
     pub id: String,
@@ -237,7 +237,7 @@ pub struct Representative {
 }
 
 /// An enjeu structurant (top of the strategy tree).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Enjeu {
     pub id: String,
@@ -249,7 +249,7 @@ pub struct Enjeu {
 }
 
 /// An ambition, under one enjeu.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Ambition {
     pub id: String,
@@ -263,7 +263,7 @@ pub struct Ambition {
 }
 
 /// Which part of the document a title comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TitleSource {
     /// The strategy's summary in the body of the contract.
@@ -273,7 +273,7 @@ pub enum TitleSource {
 }
 
 /// A title as one part of the document writes it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TitleVariant {
     pub text: String,
@@ -285,7 +285,7 @@ pub struct TitleVariant {
 }
 
 /// A dispositif as an objectif's sheet mentions it, linked to a referential dispositif if any.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DispositifMention {
     pub text: String,
@@ -296,7 +296,7 @@ pub struct DispositifMention {
 }
 
 /// An objectif (numbered 1, 2, 3… across the whole contract), under one ambition.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Objectif {
     pub id: String,
@@ -323,7 +323,7 @@ pub struct Objectif {
 }
 
 /// An enjeu transversal (applies to every objectif).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnjeuTransversal {
     pub id: String,
@@ -334,7 +334,7 @@ pub struct EnjeuTransversal {
 }
 
 /// A Groupe d'Appui Thématique (GAT).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GroupeAppui {
     pub id: String,
@@ -345,7 +345,7 @@ pub struct GroupeAppui {
 }
 
 /// A rule the text states about a dispositif.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DispositifRule {
     pub text: String,
@@ -355,7 +355,7 @@ pub struct DispositifRule {
 }
 
 /// A dispositif or financing instrument (BOP 147 AAP, CPO, FCS, fonds de concours, TFPB…).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Dispositif {
     pub id: String,
@@ -372,7 +372,7 @@ pub struct Dispositif {
 }
 
 /// The national framework of the TFPB abatement.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TfpbFramework {
     pub name: String,
@@ -385,7 +385,7 @@ pub struct TfpbFramework {
 }
 
 /// One action axis of the national TFPB framework.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TfpbAxis {
     pub id: String,

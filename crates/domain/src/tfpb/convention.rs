@@ -12,7 +12,7 @@ use super::{
 use crate::event::DomainEvent;
 
 /// Commands on a TFPB convention.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "command", deny_unknown_fields)]
 pub enum TfpbConventionCommand {
     #[serde(rename = "sign_tfpb_convention")]
@@ -65,7 +65,7 @@ impl TfpbConventionCommand {
 }
 
 /// Facts about a TFPB convention.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type")]
 pub enum TfpbConventionEvent {
     TfpbConventionSigned {

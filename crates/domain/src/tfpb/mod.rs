@@ -74,7 +74,9 @@ pub fn in_year(date: NaiveDate, year: i32) -> bool {
 }
 
 /// One bailleur's programme in one QPV for one tax year: the key of a [`TfpbProgramme`] stream.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct TfpbProgrammeKey {
     /// Organisation id of the bailleur (referential, kind `bailleur`).
@@ -118,7 +120,7 @@ impl fmt::Display for TfpbProgrammeKey {
 }
 
 /// One bailleur's share of an action financed by several bailleurs (l.1070).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TfpbShare {
     /// Organisation id of the bailleur.
@@ -128,7 +130,7 @@ pub struct TfpbShare {
 }
 
 /// An action of a programme, as planned.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TfpbActionSpec {
     pub action_id: TfpbActionId,
@@ -150,7 +152,19 @@ pub struct TfpbActionSpec {
 }
 
 /// Who reviews a bilan: the State and the EPCI each give their own review.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum TfpbReviewer {
     State,

@@ -16,7 +16,7 @@ use crate::event::DomainEvent;
 use crate::money::Amount;
 
 /// Commands on a bailleur's TFPB programme (bailleur × QPV × tax year).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "command", deny_unknown_fields)]
 pub enum TfpbProgrammeCommand {
     /// Declares the abatement (or corrects the one declared: the new figures replace the old).
@@ -128,7 +128,7 @@ impl TfpbProgrammeCommand {
 }
 
 /// Facts about a bailleur's TFPB programme.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type")]
 pub enum TfpbProgrammeEvent {
     TfpbAbatementDeclared {
