@@ -17,6 +17,7 @@ pub mod import;
 mod ledger;
 mod meta;
 mod read_model;
+pub mod snapshots;
 pub mod referential;
 mod states;
 

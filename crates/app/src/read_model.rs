@@ -1,8 +1,14 @@
-//! The live read model: every projection, kept up to date by folding the log in order.
+//! The live read model: every projection, kept up to date by folding the log in order, starting
+//! from the latest snapshot and saving new ones as it goes (see [`crate::snapshots`]).
+
+use std::sync::{Arc, Mutex, PoisonError};
 
 use engagements_projections::{ProjectionError, Projections};
 use engagements_store::{Store, StoreError};
 use tokio::sync::{RwLock, RwLockReadGuard};
+use tokio::task::JoinHandle;
+
+use crate::snapshots::{Mark, SnapshotError, SnapshotPolicy, Snapshots};
 
 /// Events read from the store per page while catching up.
 const CATCH_UP_PAGE: i64 = 10_000;
@@ -14,25 +20,72 @@ pub enum ReadModelError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Projection(#[from] ProjectionError),
+    #[error(transparent)]
+    Snapshot(#[from] SnapshotError),
 }
 
 /// Projections in memory, following the store.
 pub struct ReadModel {
     store: Store,
     projections: RwLock<Projections>,
+    /// What has been folded into `projections` (updated under its write lock).
+    mark: Mutex<Mark>,
+    snapshots: Arc<Snapshots>,
+    /// Snapshots being saved in the background.
+    saving: Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl ReadModel {
+    /// An empty read model that saves snapshots as [`SnapshotPolicy::from_env`] says (the
+    /// default policy when the variable is unset or wrong).
     pub fn new(store: Store) -> Self {
+        let policy = SnapshotPolicy::from_env().unwrap_or_else(|error| {
+            tracing::warn!(%error, "default snapshot policy used");
+            SnapshotPolicy::default()
+        });
+        ReadModel::with_snapshots(Arc::new(Snapshots::new(store.clone(), policy)), store)
+    }
+
+    /// An empty read model that saves and uses `snapshots`.
+    pub fn with_snapshots(snapshots: Arc<Snapshots>, store: Store) -> Self {
         ReadModel {
             store,
             projections: RwLock::new(Projections::default()),
+            mark: Mutex::default(),
+            snapshots,
+            saving: Mutex::default(),
         }
     }
 
-    /// Folds every event not yet seen. Whoever holds the lock catches up for everyone.
+    /// The snapshots this read model saves and starts from.
+    pub fn snapshots(&self) -> &Arc<Snapshots> {
+        &self.snapshots
+    }
+
+    /// Starts from the latest readable snapshot, if the read model has folded nothing yet.
+    /// Returns the position it starts from.
+    pub async fn restore(&self) -> Result<i64, ReadModelError> {
+        let mut projections = self.projections.write().await;
+        if projections.position > 0 {
+            return Ok(projections.position);
+        }
+        let now = engagements_projections::AsOf::now();
+        if let Some((mark, snapshot)) = self.snapshots.latest_usable(&now).await? {
+            *projections = (*snapshot).clone();
+            *lock(&self.mark) = mark;
+            tracing::info!(
+                position = mark.position,
+                "read model restored from a snapshot"
+            );
+        }
+        Ok(projections.position)
+    }
+
+    /// Folds every event not yet seen. Whoever holds the lock catches up for everyone. Snapshots
+    /// due on the way are saved in the background.
     pub async fn catch_up(&self) -> Result<i64, ReadModelError> {
         let mut projections = self.projections.write().await;
+        let policy = self.snapshots.policy();
         loop {
             let events = self
                 .store
@@ -41,9 +94,18 @@ impl ReadModel {
             if events.is_empty() {
                 return Ok(projections.position);
             }
+            let mut mark = *lock(&self.mark);
             for event in &events {
-                projections.apply(event)?;
+                if let Err(error) = projections.apply(event) {
+                    *lock(&self.mark) = mark;
+                    return Err(error.into());
+                }
+                mark = mark.after(event);
+                if policy.is_due(event.position) {
+                    self.save_in_background(mark, projections.clone());
+                }
             }
+            *lock(&self.mark) = mark;
         }
     }
 
@@ -59,4 +121,51 @@ impl ReadModel {
     pub async fn read(&self) -> RwLockReadGuard<'_, Projections> {
         self.projections.read().await
     }
+
+    /// What the projections returned by [`ReadModel::read`] have folded.
+    pub fn mark(&self) -> Mark {
+        *lock(&self.mark)
+    }
+
+    /// Catches up, then saves a snapshot at the current position now (whatever the policy).
+    pub async fn snapshot_now(&self) -> Result<Mark, ReadModelError> {
+        self.catch_up().await?;
+        let projections = self.projections.read().await;
+        let mark = self.mark();
+        if mark.position > 0 {
+            self.snapshots
+                .save(mark, Arc::new(projections.clone()))
+                .await?;
+        }
+        Ok(mark)
+    }
+
+    /// Waits until the snapshots being saved in the background are stored.
+    pub async fn snapshots_saved(&self) {
+        let pending = std::mem::take(&mut *lock(&self.saving));
+        for task in pending {
+            if let Err(error) = task.await {
+                tracing::warn!(%error, "snapshot task failed");
+            }
+        }
+    }
+
+    /// Saves a snapshot without holding up the fold: the copy is taken here, encoding and
+    /// writing happen on another task. A failure only costs speed, so it is logged.
+    fn save_in_background(&self, mark: Mark, projections: Projections) {
+        let snapshots = self.snapshots.clone();
+        let task = tokio::spawn(async move {
+            if let Err(error) = snapshots.save(mark, Arc::new(projections)).await {
+                tracing::warn!(%error, position = mark.position, "snapshot not saved");
+            }
+        });
+        let mut saving = lock(&self.saving);
+        saving.retain(|task| !task.is_finished());
+        saving.push(task);
+    }
+}
+
+/// The data behind a mutex, even if a panicking holder poisoned it (values are written whole).
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }

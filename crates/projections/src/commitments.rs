@@ -20,7 +20,7 @@ use engagements_domain::{Amount, RecordedEvent};
 use rust_decimal::Decimal;
 
 /// One progress report, as recorded.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ProgressRow {
     pub report_no: u32,
     pub period: ReportingPeriod,
@@ -33,7 +33,7 @@ pub struct ProgressRow {
 }
 
 /// One revision: why, and when it took effect (the old terms stay in the log).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RevisionRow {
     pub revision: u32,
     pub reason: String,
@@ -42,7 +42,7 @@ pub struct RevisionRow {
 }
 
 /// How a commitment ended.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ClosingRow {
     pub status: CommitmentStatus,
     /// The reason (lapsed, withdrawn) or comment (fulfilled).
@@ -52,7 +52,7 @@ pub struct ClosingRow {
 }
 
 /// One commitment with its current terms and what happened to it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CommitmentRow {
     pub commitment_id: CommitmentId,
     pub signatory: String,
@@ -99,7 +99,7 @@ impl CommitmentRow {
 }
 
 /// A partner whose contribution the contract gives as awaited.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PendingContributionRow {
     pub signatory: String,
     pub name_in_source: String,
@@ -108,7 +108,7 @@ pub struct PendingContributionRow {
 }
 
 /// One value of an indicator.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct IndicatorValueRow {
     pub value_no: u32,
     pub period: ReportingPeriod,
@@ -119,7 +119,7 @@ pub struct IndicatorValueRow {
 }
 
 /// A user-defined indicator and its values over time.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct IndicatorRow {
     pub indicator_id: IndicatorId,
     pub subject: IndicatorSubject,
@@ -153,7 +153,7 @@ pub struct ScopeTotal {
 }
 
 /// Every commitment, pending contribution and indicator.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct CommitmentsView {
     pub commitments: BTreeMap<CommitmentId, CommitmentRow>,
     pub pending: BTreeMap<String, PendingContributionRow>,

@@ -28,7 +28,7 @@ pub use asof::AsOf;
 pub use table::{Cell, Table};
 
 /// Every read model, as of `position`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Projections {
     /// Position of the last event folded in (0 for an empty ledger).
     pub position: i64,

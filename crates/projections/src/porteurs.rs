@@ -7,7 +7,7 @@ use engagements_domain::porteur::{PorteurEvent, PorteurKind};
 use engagements_domain::{PorteurId, RecordedEvent};
 
 /// One porteur as the ledger knows it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PorteurRow {
     pub porteur_id: PorteurId,
     pub name: String,
@@ -19,7 +19,7 @@ pub struct PorteurRow {
 }
 
 /// All porteurs, by id.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct PorteursView {
     pub by_id: BTreeMap<PorteurId, PorteurRow>,
 }

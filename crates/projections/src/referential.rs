@@ -11,7 +11,7 @@ use engagements_domain::{ActRef, RecordedEvent};
 use crate::table::{Cell, Table};
 
 /// One change recorded on the contract stream after its publication.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Amendment {
     pub position: i64,
     /// When the avenant takes effect.
@@ -21,7 +21,7 @@ pub struct Amendment {
 }
 
 /// The referential: as published, as amended (current), and the avenants in between.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct ReferentialView {
     /// Every avenant recorded so far applied, whatever its effective date.
     current: Option<Referential>,

@@ -51,7 +51,7 @@ impl TfpbFilter {
 }
 
 /// Every TFPB convention and programme, as the log says now.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct TfpbView {
     pub conventions: BTreeMap<TfpbConventionId, ConventionTerms>,
     /// One programme per bailleur × QPV × tax year.

@@ -104,7 +104,7 @@ impl DomainEvent for TfpbConventionEvent {
 }
 
 /// What a convention says now.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ConventionTerms {
     pub convention_id: TfpbConventionId,
     pub bailleur: String,

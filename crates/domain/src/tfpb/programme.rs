@@ -232,14 +232,14 @@ impl TfpbProgrammeEvent {
 }
 
 /// The abatement as declared last.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Abatement {
     pub dwellings: u32,
     pub amount: Amount,
 }
 
 /// One action and what was spent on it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ActionState {
     pub spec: TfpbActionSpec,
     /// Added during the year rather than planned with the programme.
@@ -281,7 +281,7 @@ impl BilanStatus {
 }
 
 /// A review of the latest submission.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Review {
     pub reviewer: String,
     pub reviewed_on: NaiveDate,
@@ -290,7 +290,7 @@ pub struct Review {
 }
 
 /// The bilan's submissions and the reviews of the latest one.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BilanState {
     pub submissions: u32,
     pub first_submitted_on: Option<NaiveDate>,
@@ -316,7 +316,7 @@ impl BilanState {
 }
 
 /// What the ledger knows of one programme.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TfpbProgrammeState {
     pub abatement: Option<Abatement>,
     pub actions: BTreeMap<TfpbActionId, ActionState>,

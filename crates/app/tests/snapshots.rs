@@ -1,0 +1,350 @@
+//! Projection snapshots, on both backends: as-of answers started from snapshots equal the fold
+//! of the whole log, for many positions, record times and effective dates; opening the ledger
+//! starts from the latest snapshot and folds the rest as a fold from scratch would; snapshots of
+//! another format, unreadable or out of place are ignored. The ledger is the fictitious demo.
+
+use chrono::{Days, NaiveDate};
+use engagements_app::demo::{self, DemoConfig};
+use engagements_app::snapshots::{
+    encode, Mark, SnapshotPolicy, Snapshots, MARK_NAME, SNAPSHOT_NAME,
+};
+use engagements_app::{Ledger, MetaDefaults};
+use engagements_domain::{Actor, RecordedEvent, Source};
+use engagements_projections::{AsOf, Projections};
+use engagements_store::testing;
+use engagements_store::Store;
+
+/// Small enough to run in seconds, varied enough to touch every subsidy stream over two years.
+fn demo_config() -> DemoConfig {
+    DemoConfig {
+        seed: 7,
+        first_year: 2024,
+        years: 2,
+        dossiers_per_year: 25,
+        porteurs: 10,
+        cpos_per_year: 1,
+    }
+}
+
+fn defaults() -> MetaDefaults {
+    MetaDefaults {
+        actor: Actor::new("Agent fictif", "cabbalr"),
+        source: Source::Demo,
+        today: NaiveDate::from_ymd_opt(2026, 6, 30).unwrap(),
+    }
+}
+
+/// Projections compared by their whole encoded content.
+fn same(a: &Projections, b: &Projections) -> bool {
+    encode(&Mark::default(), a).unwrap() == encode(&Mark::default(), b).unwrap()
+}
+
+async fn all_events(store: &Store) -> Vec<RecordedEvent> {
+    let mut events = Vec::new();
+    loop {
+        let page = store
+            .read_all(events.len() as i64 + 1, 10_000)
+            .await
+            .unwrap();
+        if page.is_empty() {
+            return events;
+        }
+        events.extend(page);
+    }
+}
+
+/// A small deterministic generator (xorshift), so that failures replay.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+}
+
+/// Random as-of questions over `events`: positions, record times and effective dates taken
+/// from the log (and a day either side), alone and combined.
+fn questions(events: &[RecordedEvent], count: usize, seed: u64) -> Vec<AsOf> {
+    let mut rng = Rng(seed);
+    let mut dates: Vec<NaiveDate> = events.iter().map(|e| e.metadata.effective_date).collect();
+    dates.sort();
+    dates.dedup();
+    (0..count)
+        .map(|i| {
+            let event = &events[rng.below(events.len())];
+            let date = dates[rng.below(dates.len())];
+            let date = match rng.below(3) {
+                0 => date.checked_sub_days(Days::new(1)).unwrap(),
+                1 => date,
+                _ => date.checked_add_days(Days::new(1)).unwrap(),
+            };
+            match i % 4 {
+                0 => AsOf {
+                    position: Some(event.position),
+                    ..AsOf::default()
+                },
+                1 => AsOf {
+                    effective_on: Some(date),
+                    ..AsOf::default()
+                },
+                2 => AsOf {
+                    recorded_at: Some(event.recorded_at),
+                    effective_on: Some(date),
+                    ..AsOf::default()
+                },
+                _ => AsOf {
+                    position: Some(event.position),
+                    effective_on: Some(date),
+                    ..AsOf::default()
+                },
+            }
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn as_of_answers_from_snapshots_equal_the_fold_of_the_whole_log() {
+    for db in testing::all().await {
+        eprintln!("backend: {}", db.backend);
+        let store = Store::open(&db.url).await.unwrap();
+        let ledger = Ledger::from_store_with(store.clone(), SnapshotPolicy { every: 97 })
+            .await
+            .unwrap();
+        demo::run(&ledger, &demo_config(), &defaults(), |_, _| {})
+            .await
+            .unwrap();
+        ledger.read_model().snapshots_saved().await;
+        let events = all_events(&store).await;
+        let head = events.last().unwrap().position;
+        assert!(
+            head > 500,
+            "the demo should record a few hundred events, not {head}"
+        );
+        let (latest, _) = store
+            .latest_snapshot(SNAPSHOT_NAME, i64::MAX)
+            .await
+            .unwrap()
+            .expect("snapshots saved while catching up");
+        assert_eq!(latest, head / 97 * 97);
+
+        // A fresh ledger: nothing in memory but what it reads from the snapshots.
+        let reopened = Ledger::from_store_with(store.clone(), SnapshotPolicy::NEVER)
+            .await
+            .unwrap();
+        let snapshots = reopened.read_model().snapshots();
+        let mut from_snapshot = 0;
+        for as_of in questions(&events, 60, 2024 + head as u64) {
+            let expected = Projections::fold_as_of(&events, &as_of).unwrap();
+            if snapshots.latest_usable(&as_of).await.unwrap().is_some() {
+                from_snapshot += 1;
+            }
+            let answer = reopened.projections_as_of(&as_of).await.unwrap();
+            assert!(same(&answer, &expected), "{as_of:?} on {}", db.backend);
+            // Asked again: the kept answer, still the same.
+            let again = reopened.projections_as_of(&as_of).await.unwrap();
+            assert!(same(&again, &expected), "{as_of:?} again on {}", db.backend);
+        }
+        assert!(
+            from_snapshot >= 10,
+            "only {from_snapshot} of the questions could start from a snapshot"
+        );
+        store.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn opening_starts_from_the_latest_snapshot_and_folds_the_rest_like_from_scratch() {
+    for db in testing::all().await {
+        eprintln!("backend: {}", db.backend);
+        let store = Store::open(&db.url).await.unwrap();
+        let ledger = Ledger::from_store_with(store.clone(), SnapshotPolicy::NEVER)
+            .await
+            .unwrap();
+        demo::run(&ledger, &demo_config(), &defaults(), |_, _| {})
+            .await
+            .unwrap();
+        let events = all_events(&store).await;
+        let from_scratch = Projections::fold(&events).unwrap();
+        assert!(same(&ledger.projections().await.unwrap(), &from_scratch));
+
+        // A snapshot two thirds in, marked with a fictitious porteur name that only it holds: if
+        // the reopened ledger shows the name, it started from the snapshot.
+        let at = events.len() * 2 / 3;
+        let mut planted = Projections::fold(&events[..at]).unwrap();
+        let mark = events[..at].iter().fold(Mark::default(), |m, e| m.after(e));
+        let porteur = planted.porteurs.by_id.values_mut().next().unwrap();
+        let porteur_id = porteur.porteur_id;
+        porteur.name = "Association fictive (snapshot)".into();
+        let snapshots = Snapshots::new(store.clone(), SnapshotPolicy::NEVER);
+        snapshots
+            .save(mark, std::sync::Arc::new(planted))
+            .await
+            .unwrap();
+        let reopened = Ledger::from_store_with(store.clone(), SnapshotPolicy::NEVER)
+            .await
+            .unwrap();
+        let name = reopened.projections().await.unwrap().porteurs.by_id[&porteur_id]
+            .name
+            .clone();
+        assert_eq!(name, "Association fictive (snapshot)");
+
+        // An honest snapshot at the same place: the rest folded on top equals the fold from
+        // scratch, and so does the live catch-up of commands recorded afterwards.
+        let db2 = fresh_copy_of(&db, &events[..at]).await;
+        let store2 = Store::open(&db2.url).await.unwrap();
+        Ledger::from_store_with(store2.clone(), SnapshotPolicy::NEVER)
+            .await
+            .unwrap()
+            .snapshot_now()
+            .await
+            .unwrap();
+        copy_events(&store2, &events[at..]).await;
+        let resumed = Ledger::from_store_with(store2.clone(), SnapshotPolicy::NEVER)
+            .await
+            .unwrap();
+        let resumed_projections = resumed.projections().await.unwrap().clone();
+        let scratch2 = Projections::fold(&all_events(&store2).await).unwrap();
+        assert!(same(&resumed_projections, &scratch2), "on {}", db.backend);
+        store.shutdown().await;
+        store2.shutdown().await;
+    }
+}
+
+/// A new database of the same backend holding copies of `events` (same streams, payloads and
+/// metadata; new positions from 1, new hashes).
+async fn fresh_copy_of(db: &testing::TestDb, events: &[RecordedEvent]) -> testing::TestDb {
+    let copy = if db.backend == "sqlite" {
+        testing::sqlite()
+    } else {
+        testing::postgres().await.unwrap()
+    };
+    let store = Store::open(&copy.url).await.unwrap();
+    copy_events(&store, events).await;
+    store.shutdown().await;
+    copy
+}
+
+/// Appends copies of `events`, one command per original command, keeping versions.
+async fn copy_events(store: &Store, events: &[RecordedEvent]) {
+    use engagements_store::{AppendRequest, ExpectedVersion, NewEvent, StreamAppend};
+    let mut start = 0;
+    while start < events.len() {
+        let command_id = events[start].metadata.command_id;
+        let end = events[start..]
+            .iter()
+            .position(|e| e.metadata.command_id != command_id)
+            .map_or(events.len(), |n| start + n);
+        let mut streams: Vec<StreamAppend> = Vec::new();
+        for event in &events[start..end] {
+            let new = NewEvent {
+                event_type: event.event_type.clone(),
+                schema_version: event.schema_version,
+                payload: event.payload.clone(),
+            };
+            match streams.iter_mut().find(|s| s.stream_id == event.stream_id) {
+                Some(stream) => stream.events.push(new),
+                None => streams.push(StreamAppend {
+                    stream_type: event.stream_type.clone(),
+                    stream_id: event.stream_id.clone(),
+                    expected: if event.version == 1 {
+                        ExpectedVersion::NoStream
+                    } else {
+                        ExpectedVersion::Exact(event.version - 1)
+                    },
+                    events: vec![new],
+                }),
+            }
+        }
+        store
+            .append(AppendRequest {
+                metadata: events[start].metadata.clone(),
+                streams,
+            })
+            .await
+            .unwrap();
+        start = end;
+    }
+}
+
+#[tokio::test]
+async fn snapshots_of_another_format_unreadable_or_out_of_place_are_ignored() {
+    for db in testing::all().await {
+        eprintln!("backend: {}", db.backend);
+        let store = Store::open(&db.url).await.unwrap();
+        let ledger = Ledger::from_store_with(store.clone(), SnapshotPolicy::NEVER)
+            .await
+            .unwrap();
+        demo::run(&ledger, &demo_config(), &defaults(), |_, _| {})
+            .await
+            .unwrap();
+        let events = all_events(&store).await;
+        let head = events.last().unwrap().position;
+        let mark_at = |n: usize| events[..n].iter().fold(Mark::default(), |m, e| m.after(e));
+        let mark_json = |m: &Mark| serde_json::to_string(m).unwrap();
+
+        // An older format's snapshot (another name) holding nonsense: never read.
+        store
+            .save_snapshot("projections/v0", head, "not a snapshot")
+            .await
+            .unwrap();
+        // This format's name, but unreadable: ignored.
+        let m1 = mark_at(100);
+        store
+            .save_snapshot(SNAPSHOT_NAME, 100, "bm90IG1lc3NhZ2VwYWNr")
+            .await
+            .unwrap();
+        store
+            .save_snapshot(MARK_NAME, 100, &mark_json(&m1))
+            .await
+            .unwrap();
+        // Readable, but stored at the wrong position (projections of 200 events saved at 300).
+        let m2 = mark_at(200);
+        let wrong_place = encode(&m2, &Projections::fold(&events[..200]).unwrap()).unwrap();
+        store
+            .save_snapshot(SNAPSHOT_NAME, 300, &wrong_place)
+            .await
+            .unwrap();
+        store
+            .save_snapshot(
+                MARK_NAME,
+                300,
+                &mark_json(&Mark {
+                    position: 300,
+                    ..m2
+                }),
+            )
+            .await
+            .unwrap();
+        // A mark that is not JSON.
+        store.save_snapshot(MARK_NAME, 400, "{").await.unwrap();
+
+        let reopened = Ledger::from_store_with(store.clone(), SnapshotPolicy::NEVER)
+            .await
+            .unwrap();
+        let from_scratch = Projections::fold(&events).unwrap();
+        assert!(same(&reopened.projections().await.unwrap(), &from_scratch));
+        for position in [head, 450, 350, 250, 150, 100, 50] {
+            let as_of = AsOf {
+                position: Some(position),
+                ..AsOf::default()
+            };
+            assert!(
+                reopened
+                    .read_model()
+                    .snapshots()
+                    .latest_usable(&as_of)
+                    .await
+                    .unwrap()
+                    .is_none(),
+                "no snapshot here is usable (asked at {position})"
+            );
+            let answer = reopened.projections_as_of(&as_of).await.unwrap();
+            let expected = Projections::fold_as_of(&events, &as_of).unwrap();
+            assert!(same(&answer, &expected), "at {position} on {}", db.backend);
+        }
+        store.shutdown().await;
+    }
+}
