@@ -6,6 +6,7 @@
 //! ```
 
 mod append;
+mod asof;
 mod databases;
 mod decider;
 mod instances;
@@ -80,6 +81,24 @@ enum Bench {
         /// Report builds measured.
         #[arg(long, default_value_t = 200)]
         report_samples: usize,
+    },
+    /// As-of latency before and after projection snapshots, with the catch-up that saves them
+    /// and the opening that starts from them, on a ledger of `--events` events.
+    Asof {
+        /// Events recorded before measuring (the seeded workload).
+        #[arg(long, default_value_t = 1_000_000)]
+        events: usize,
+        #[arg(long, value_enum, default_value = "sqlite")]
+        backend: BackendKind,
+        /// Distance between two snapshots, in events.
+        #[arg(long, default_value_t = 50_000)]
+        every: i64,
+        /// As-of questions folded from position 1 (slow at scale: keep it small).
+        #[arg(long, default_value_t = 3)]
+        before_samples: usize,
+        /// As-of questions answered from snapshots.
+        #[arg(long, default_value_t = 50)]
+        after_samples: usize,
     },
     /// Several writer instances on one PostgreSQL: one chain shared, or one chain per contract.
     Instances {
@@ -166,6 +185,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let figures = readside::run(&settings, &databases, &progress).await?;
             ("readside", *backend == BackendKind::Postgres, figures)
+        }
+        Bench::Asof {
+            events,
+            backend,
+            every,
+            before_samples,
+            after_samples,
+        } => {
+            let settings = asof::AsOfSettings {
+                events: *events,
+                backend: *backend,
+                every: *every,
+                before_samples: *before_samples,
+                after_samples: *after_samples,
+                seed: cli.seed,
+            };
+            let figures = asof::run(&settings, &databases, &progress).await?;
+            ("asof", *backend == BackendKind::Postgres, figures)
         }
         Bench::Instances { clients, seconds } => {
             let settings = instances::InstancesSettings {

@@ -139,7 +139,7 @@ async fn measure(
 }
 
 /// Records `settings.events` events of the seeded workload, in atomic groups.
-async fn load(
+pub(crate) async fn load(
     store: &Store,
     settings: &ReadsideSettings,
     progress: &dyn Fn(&str),
@@ -201,7 +201,7 @@ fn decode(event: &RecordedEvent) -> anyhow::Result<()> {
 }
 
 /// The projections as of `position`, folded from the log page by page.
-async fn fold_until(store: &Store, position: i64) -> anyhow::Result<Projections> {
+pub(crate) async fn fold_until(store: &Store, position: i64) -> anyhow::Result<Projections> {
     let mut projections = Projections::default();
     let mut from = 1;
     while from <= position {
