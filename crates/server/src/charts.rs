@@ -70,7 +70,7 @@ pub fn grouped_bars(title: &str, data: &BTreeMap<i32, BTreeMap<String, Amount>>)
                     @for (index, name) in series.iter().enumerate() {
                         li {
                             // An SVG square, not a styled span: the pages' CSP forbids inline styles.
-                            svg.swatch xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10" { rect width="10" height="10" fill=(PALETTE[index % PALETTE.len()]) {} }
+                            svg.swatch xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10" width="12" height="12" { rect width="10" height="10" fill=(PALETTE[index % PALETTE.len()]) {} }
                             (name)
                         }
                     }

@@ -1,33 +1,30 @@
-//! A browser test: headless Chromium loads the dashboard and a dossier page of a running server
-//! with fictitious demo data, checks their content, and keeps a screenshot of each under
-//! `docs/screenshots/`. Chromium is Debian's `chromium` package (installed by `.ci/install`);
-//! without it the test is skipped with a message, except under `CI=true`, where it fails.
+//! The pages on the fictitious demo data (the same as `engagements demo`, TFPB included):
+//!
+//! - a browser test: headless Chromium loads the dashboard, a dossier page and a bailleur's TFPB
+//!   page of a running server, checks their content, and keeps a screenshot of each under
+//!   `docs/screenshots/`. Chromium is Debian's `chromium` package (installed by `.ci/install`);
+//!   without it the test is skipped with a message, except under `CI=true`, where it fails.
+//! - a measurement of how long the pages take to load, printed (never asserted: timings depend on
+//!   the machine); docs/http.md records the figures.
 
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::{Duration, Instant};
 
+use axum::extract::Request;
+use axum::http::{header, HeaderValue};
 use chrono::NaiveDate;
-use engagements_app::referential::LoadedContract;
-use engagements_app::{CommandLine, Ledger, MetaDefaults};
+use engagements_app::demo::{self, DemoConfig};
+use engagements_app::{Ledger, MetaDefaults};
 use engagements_domain::{Actor, Source};
-use engagements_server::{AppState, ServerConfig};
+use engagements_server::{router, AppState, ServerConfig};
 use engagements_store::testing;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
-const DOSSIER: &str = "0190f2a0-0000-7000-8000-00000000d001";
-
-/// Fictitious data (labelled so): one porteur, two envelopes, two dossiers, decisions.
-fn demo_commands() -> Vec<String> {
-    let porteur = "0190f2a0-0000-7000-8000-00000000a001";
-    vec![
-        format!(r#"{{"command":"register_porteur","porteur_id":"{porteur}","name":"Association fictive « Les Jardins <du> Quartier »","kind":"association"}}"#),
-        r#"{"command":"open_envelope","financeur":"etat","dispositif":"bop147-aap","exercice":2025,"amount":"250000.00"}"#.to_string(),
-        r#"{"command":"open_envelope","financeur":"cabbalr","dispositif":"fonds-cohesion-sociale","exercice":2025,"amount":"120000.00"}"#.to_string(),
-        format!(r#"{{"command":"file_dossier","dossier_id":"{DOSSIER}","porteur_id":"{porteur}","exercice":2025,"title":"Jardins partagés (exemple fictif)","total_budget":"42000.00","quartiers":[{{"quartier":"QN06204"}}],"objectifs":[{{"objectif":1}}],"requests":[{{"financeur":"etat","dispositif":"bop147-aap","amount":"15000.00"}},{{"financeur":"cabbalr","dispositif":"fonds-cohesion-sociale","amount":"9000.00"}}]}}"#),
-        format!(r#"{{"command":"decide_subsidy","dossier_id":"{DOSSIER}","financeur":"etat","decision":{{"outcome":"granted","amount":"12000.00"}},"comite":"CF-2025-01 (fictif)","decided_on":"2025-03-12","meta":{{"effective_date":"2025-03-12"}}}}"#),
-        format!(r#"{{"command":"decide_subsidy","dossier_id":"{DOSSIER}","financeur":"cabbalr","decision":{{"outcome":"granted","amount":"9000.00"}},"comite":"CF-2025-01 (fictif)","decided_on":"2025-03-12","meta":{{"effective_date":"2025-03-12"}}}}"#),
-    ]
-}
+/// The bailleur whose session the browser uses.
+const BAILLEUR: &str = "pas-de-calais-habitat";
 
 fn screenshots_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots")
@@ -52,8 +49,114 @@ fn chromium(args: &[&str], profile: &Path) -> std::process::Output {
         .expect("run chromium")
 }
 
+/// A server on the demo data, every request carrying the session cookie of a bailleur's token
+/// (the browser cannot log in by itself in headless dump mode).
+struct DemoServer {
+    address: SocketAddr,
+    dossier: String,
+    dossier_title: String,
+    /// The last position of the demo log.
+    position_last: i64,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+async fn demo_server() -> DemoServer {
+    let db = testing::sqlite();
+    let ledger = Ledger::open(&db.url).await.unwrap();
+    let defaults = MetaDefaults {
+        actor: Actor::new("Équipe démo (fictive)", "cabbalr"),
+        source: Source::Demo,
+        today: NaiveDate::from_ymd_opt(2026, 9, 1).unwrap(),
+    };
+    let started = Instant::now();
+    demo::run(&ledger, &DemoConfig::default(), &defaults, |_, _| {})
+        .await
+        .unwrap();
+    engagements_app::demo_tfpb::record_tfpb_demo(&ledger, DemoConfig::default().seed, &defaults)
+        .await
+        .unwrap();
+    eprintln!("demo recorded in {:?}", started.elapsed());
+    let secret = ledger
+        .store()
+        .create_token("Chargée TFPB (fictive)", BAILLEUR, "bailleur")
+        .await
+        .unwrap()
+        .secret;
+    let (dossier, dossier_title) = {
+        let projections = ledger.projections().await.unwrap();
+        let granted = projections
+            .subsidy
+            .filed(None)
+            .find(|d| !d.granted_total().is_zero())
+            .expect("a granted dossier in the demo");
+        let filing = granted.filed.as_ref().unwrap();
+        (filing.dossier_id.to_string(), filing.title.clone())
+    };
+    let position_last = ledger
+        .store()
+        .head()
+        .await
+        .unwrap()
+        .map(|h| h.position)
+        .unwrap_or(0);
+    let cookie = HeaderValue::from_str(&format!("engagements_jeton={secret}")).unwrap();
+    let app = router(AppState::new(ledger.clone(), ServerConfig::default())).layer(
+        axum::middleware::map_request(move |mut request: Request| {
+            let cookie = cookie.clone();
+            async move {
+                request.headers_mut().insert(header::COOKIE, cookie);
+                request
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+        ledger.store().shutdown().await;
+        drop(db);
+    });
+    DemoServer {
+        address,
+        dossier,
+        dossier_title,
+        position_last,
+        stop,
+        task,
+    }
+}
+
+/// GET `path`, returning the status line's code and the time to the last byte.
+fn timed_get(address: SocketAddr, path: &str) -> (u16, Duration) {
+    let started = Instant::now();
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream
+        .write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        )
+        .unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let elapsed = started.elapsed();
+    let head = String::from_utf8_lossy(&raw[..raw.len().min(20)]).into_owned();
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, elapsed)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn chromium_shows_the_dashboard_and_a_dossier() {
+async fn chromium_shows_the_dashboard_a_dossier_and_the_tfpb_page() {
     if !Path::new(CHROMIUM).exists() {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
             panic!("{CHROMIUM} is required in CI: .ci/install installs Debian's chromium package");
@@ -61,61 +164,38 @@ async fn chromium_shows_the_dashboard_and_a_dossier() {
         eprintln!("skipping the browser test: {CHROMIUM} is missing (apt-get install chromium)");
         return;
     }
-    let db = testing::sqlite();
-    let ledger = Ledger::open(&db.url).await.unwrap();
-    let defaults = MetaDefaults {
-        actor: Actor::new("Équipe démo (fictive)", "cabbalr"),
-        source: Source::Demo,
-        today: NaiveDate::from_ymd_opt(2025, 3, 12).unwrap(),
-    };
-    LoadedContract::embedded()
-        .unwrap()
-        .publish(&ledger, &defaults)
-        .await
-        .unwrap();
-    for line in demo_commands() {
-        let line = CommandLine::parse(&line).unwrap();
-        ledger
-            .execute(line.command, &line.meta, &defaults)
-            .await
-            .unwrap();
-    }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let config = ServerConfig {
-        public_views: true,
-        ..ServerConfig::default()
-    };
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(engagements_server::serve(
-        listener,
-        AppState::new(ledger, config),
-        async move {
-            let _ = stopped.await;
-        },
-    ));
-    let base = format!("http://{address}");
+    let server = demo_server().await;
+    let base = format!("http://{}", server.address);
     std::fs::create_dir_all(screenshots_dir()).unwrap();
+    let escaped_title = server
+        .dossier_title
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
     let pages = [
         (
             "dashboard",
             format!("{base}/tableau-de-bord?exercice=2025"),
             vec![
-                "Tableau de bord — exercice 2025",
-                "bop147-aap",
-                "<svg",
-                "12\u{202f}000,00 €",
+                "Tableau de bord — exercice 2025".to_string(),
+                "bop147-aap".to_string(),
+                "<svg".to_string(),
+                "Montants accordés par année et par financeur".to_string(),
             ],
         ),
         (
             "dossier",
-            format!("{base}/dossiers/{DOSSIER}"),
+            format!("{base}/dossiers/{}", server.dossier),
+            vec![escaped_title, "Chronologie".to_string()],
+        ),
+        (
+            "tfpb",
+            format!("{base}/tfpb"),
             vec![
-                "Jardins partagés (exemple fictif)",
-                "Chronologie",
-                "Subvention accordée",
-                "CF-2025-01 (fictif)",
-                "&lt;du&gt;",
+                format!("Abattement TFPB — {BAILLEUR}"),
+                "<svg".to_string(),
+                format!("<td>{BAILLEUR}</td>"),
+                "fictive".to_string(),
             ],
         ),
     ];
@@ -143,9 +223,14 @@ async fn chromium_shows_the_dashboard_and_a_dossier() {
             String::from_utf8_lossy(&dom.stderr)
         );
         for text in expected {
-            assert!(html.contains(text), "{name}: '{text}' missing from {html}");
+            assert!(html.contains(&text), "{name}: '{text}' missing from {html}");
         }
-        assert!(!html.contains("<du>"), "{name}: a name was not escaped");
+        if name == "tfpb" {
+            assert!(
+                !html.contains("<td>sia-habitat</td>"),
+                "another bailleur shown"
+            );
+        }
         let (shot, path) = shot;
         assert!(
             shot.status.success(),
@@ -159,6 +244,62 @@ async fn chromium_shows_the_dashboard_and_a_dossier() {
             path.display()
         );
     }
-    let _ = stop.send(());
-    server.await.unwrap().unwrap();
+    let _ = server.stop.send(());
+    server.task.await.unwrap();
+}
+
+/// Prints the load time of every page on the demo data: median and slowest of a few loads, as
+/// a bailleur's session sees them (the TFPB page restricted to its organisation).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn page_load_times_on_the_demo_data() {
+    const LOADS: usize = 7;
+    let server = demo_server().await;
+    let address = server.address;
+    let dossier = server.dossier.clone();
+    let halfway = server.position_last / 2;
+    let figures = tokio::task::spawn_blocking(move || {
+        let paths = [
+            "/tableau-de-bord?exercice=2025".to_string(),
+            "/dossiers?exercice=2025".to_string(),
+            format!("/dossiers/{dossier}"),
+            "/signataires/etat".to_string(),
+            "/quartiers/QN06204".to_string(),
+            "/objectifs/1".to_string(),
+            "/vues/quartiers?exercice=2025".to_string(),
+            "/tfpb".to_string(),
+            format!("/tableau-de-bord?exercice=2025&at_position={halfway}"),
+        ];
+        let mut out = Vec::new();
+        for path in paths {
+            let mut times: Vec<Duration> = (0..LOADS)
+                .map(|_| {
+                    let (status, time) = timed_get(address, &path);
+                    assert_eq!(status, 200, "{path}");
+                    time
+                })
+                .collect();
+            times.sort();
+            out.push((path, times[LOADS / 2], times[LOADS - 1]));
+        }
+        out
+    })
+    .await
+    .unwrap();
+    let profile = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
+    println!("page load times on the demo data ({profile} build, {LOADS} loads each):");
+    println!("| page | median | slowest |");
+    println!("|---|---|---|");
+    for (path, median, slowest) in figures {
+        println!(
+            "| `{path}` | {:.1} ms | {:.1} ms |",
+            median.as_secs_f64() * 1000.0,
+            slowest.as_secs_f64() * 1000.0
+        );
+    }
+    let _ = server.stop.send(());
+    server.task.await.unwrap();
 }
