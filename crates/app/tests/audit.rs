@@ -317,7 +317,8 @@ async fn a_bundle_verifies_offline_and_any_edit_is_detected() {
         assert_eq!((report.events, report.position_last), (10, 10));
         assert_eq!(report.checkpoints_checked, 2);
 
-        let edits: Vec<(&str, Box<dyn Fn(&std::path::Path)>)> = vec![
+        type BundleEdit = Box<dyn Fn(&std::path::Path)>;
+        let edits: Vec<(&str, BundleEdit)> = vec![
             (
                 "events.jsonl",
                 Box::new(|b| replace_in(b, "events.jsonl", "note fictive 2", "note fictive 9")),
@@ -362,7 +363,7 @@ async fn a_bundle_verifies_offline_and_any_edit_is_detected() {
         rewrite_unsigned(copy.path());
         let alone = verify_bundle(copy.path(), None, &[]).unwrap();
         assert!(alone.is_ok(), "self-consistent: {:?}", alone.problems);
-        let with_kept = verify_bundle(copy.path(), None, &[kept.clone()]).unwrap();
+        let with_kept = verify_bundle(copy.path(), None, std::slice::from_ref(&kept)).unwrap();
         assert!(
             !with_kept.is_ok(),
             "{}: rewritten bundle passed a kept checkpoint",

@@ -256,7 +256,7 @@ async fn scenario(url: &str, envelope_cents: [i64; 2], ops: &[Op]) {
         if run(&ledger, command(op, &dossiers)).await {
             model.accepted(op);
         }
-        check_invariants(&*ledger.projections().await.unwrap());
+        check_invariants(&ledger.projections().await.unwrap());
     }
     let live = ledger.projections().await.unwrap().clone();
     // Reconciliation to the cent with the grants computed here.
