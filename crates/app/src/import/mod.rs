@@ -1,3 +1,4 @@
 //! Imports: files users already keep, checked in one pass and recorded all or nothing.
 
+pub mod programmation;
 pub mod tfpb;
