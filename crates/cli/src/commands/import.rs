@@ -19,6 +19,15 @@ pub struct ImportArgs {
 pub enum ImportKind {
     /// A bailleur's TFPB actions, one row per action (columns: docs/imports.md).
     Tfpb(TfpbArgs),
+    /// The comité's programmation sheet, one row per dossier and financeur (CSV or XLSX;
+    /// columns: docs/imports.md).
+    Programmation(ProgrammationArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ProgrammationArgs {
+    /// The sheet: `.xlsx` (first sheet) or CSV (`;` or `,` separated, UTF-8).
+    pub file: std::path::PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -33,6 +42,7 @@ pub struct TfpbArgs {
 pub async fn run(db: &str, args: ImportArgs, defaults: &MetaDefaults) -> anyhow::Result<ExitCode> {
     match args.kind {
         ImportKind::Tfpb(args) => run_tfpb(db, args, defaults).await,
+        ImportKind::Programmation(args) => run_programmation(db, args, defaults).await,
     }
 }
 
@@ -66,6 +76,64 @@ async fn run_tfpb(db: &str, args: TfpbArgs, defaults: &MetaDefaults) -> anyhow::
             Ok(ExitCode::SUCCESS)
         }
         Err(TfpbImportError::Rows(problems)) => {
+            for problem in &problems {
+                eprintln!("{file}: {problem}");
+            }
+            eprintln!("{file}: {} problem(s), nothing recorded", problems.len());
+            Ok(ExitCode::from(1))
+        }
+        Err(error) => {
+            eprintln!("{file}: {error}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+async fn run_programmation(
+    db: &str,
+    args: ProgrammationArgs,
+    defaults: &MetaDefaults,
+) -> anyhow::Result<ExitCode> {
+    use engagements_app::import::programmation::{
+        import_programmation, read_csv, read_xlsx, ProgrammationImportError,
+    };
+    let file = args.file.display().to_string();
+    let size = std::fs::metadata(&args.file)
+        .with_context(|| format!("cannot read {file}"))?
+        .len();
+    anyhow::ensure!(
+        size <= FILE_BYTES_MAX as u64,
+        "{file} is {size} bytes, above the limit of {FILE_BYTES_MAX}: split it by exercice"
+    );
+    let is_xlsx = args
+        .file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
+    let sheet = if is_xlsx {
+        read_xlsx(&std::fs::read(&args.file).with_context(|| format!("cannot read {file}"))?)
+    } else {
+        read_csv(
+            &std::fs::read_to_string(&args.file)
+                .with_context(|| format!("cannot read {file} as UTF-8 text"))?,
+        )
+    }
+    .with_context(|| format!("cannot read {file}"))?;
+    let ledger = Ledger::open(db).await?;
+    let outcome = import_programmation(&ledger, &sheet, defaults).await;
+    ledger.store().shutdown().await;
+    match outcome {
+        Ok(report) => {
+            println!(
+                "{file}: {} rows imported: {} porteurs registered, {} dossiers, {} opinions, {} decisions",
+                report.rows,
+                report.porteurs_registered,
+                report.dossiers,
+                report.opinions,
+                report.decisions
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(ProgrammationImportError::Rows(problems)) => {
             for problem in &problems {
                 eprintln!("{file}: {problem}");
             }
