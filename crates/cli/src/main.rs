@@ -51,16 +51,28 @@ pub enum Command {
     Apply(commands::apply::ApplyArgs),
     /// Print a report (a view of the ledger).
     Report(commands::report::ReportArgs),
+    /// Record a file users already keep (e.g. a bailleur's TFPB actions), all or nothing.
+    Import(commands::import::ImportArgs),
     /// Record the referential and a fictitious programmation 2024-2026 (deterministic; twice is harmless).
     Demo(commands::demo::DemoArgs),
     /// Serve the HTTP API and the web pages.
     Serve(commands::serve::ServeArgs),
     /// Manage the API tokens of the server (create, list, revoke).
     Tokens(commands::tokens::TokensArgs),
-    /// Publish every event of the log, in order and at least once, to a RabbitMQ exchange.
-    Relay(commands::relay::RelayArgs),
     /// Print the contract's referential (quartiers, organisations, objectifs…), now or as it stood.
     Referential(commands::referential::ReferentialArgs),
+    /// Publish every event of the log, in order and at least once, to a RabbitMQ exchange.
+    Relay(commands::relay::RelayArgs),
+    /// Every event of a dossier, CPO, envelope, convention or commitment, and of what it touched.
+    History(commands::history::HistoryArgs),
+    /// Sign the log's head, record the checkpoint, and write the file an auditor keeps.
+    Checkpoint(commands::checkpoint::CheckpointArgs),
+    /// Manage the Ed25519 key that signs checkpoints and audit bundles.
+    Keys(commands::keys::KeysArgs),
+    /// Rule-based anomalies (payment above grant, CRF overdue…) with the events that prove them.
+    Findings(commands::findings::FindingsArgs),
+    /// Export the ledger (audit bundle…).
+    Export(commands::export::ExportArgs),
 }
 
 fn main() -> std::process::ExitCode {

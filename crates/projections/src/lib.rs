@@ -36,10 +36,10 @@ pub struct Projections {
     pub recorded_at: Option<DateTime<Utc>>,
     pub porteurs: porteurs::PorteursView,
     pub subsidy: subsidy::SubsidyView,
-    /// The contract's referential (quartiers, organisations, objectifs…), with its avenants.
-    pub referential: referential::ReferentialView,
     /// Droit-commun commitments, pending contributions and indicators.
     pub commitments: commitments::CommitmentsView,
+    /// The contract's referential (quartiers, organisations, objectifs…), with its avenants.
+    pub referential: referential::ReferentialView,
     /// TFPB conventions, abatements, programmes, spending and bilans.
     pub tfpb: tfpb::TfpbView,
 }
@@ -69,11 +69,6 @@ impl Projections {
             DossierEvent::STREAM_TYPE => self.subsidy.apply(event, &event.decode()?),
             EnvelopeEvent::STREAM_TYPE => self.subsidy.apply_envelope(event, &event.decode()?),
             CpoEvent::STREAM_TYPE => self.subsidy.apply_cpo(event, &event.decode()?),
-            ContractEvent::STREAM_TYPE => self.referential.apply(event, &event.decode()?),
-            TfpbConventionEvent::STREAM_TYPE => {
-                self.tfpb.apply_convention(event, &event.decode()?)
-            }
-            TfpbProgrammeEvent::STREAM_TYPE => self.tfpb.apply_programme(event, &event.decode()?),
             CommitmentEvent::STREAM_TYPE => self
                 .commitments
                 .apply_commitment(event, &event.decode()?),
@@ -83,6 +78,11 @@ impl Projections {
             IndicatorEvent::STREAM_TYPE => self
                 .commitments
                 .apply_indicator(event, &event.decode()?),
+            ContractEvent::STREAM_TYPE => self.referential.apply(event, &event.decode()?),
+            TfpbConventionEvent::STREAM_TYPE => {
+                self.tfpb.apply_convention(event, &event.decode()?)
+            }
+            TfpbProgrammeEvent::STREAM_TYPE => self.tfpb.apply_programme(event, &event.decode()?),
             // Streams of kinds this version does not fold are kept in the log untouched.
             _ => {}
         }

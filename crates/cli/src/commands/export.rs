@@ -21,6 +21,8 @@ pub struct ExportArgs {
 pub enum ExportWhat {
     /// The audit bundle: full log with hashes, public key, checkpoints, referential, every report.
     Audit(AuditBundleArgs),
+    /// The SCDL subventions v2.1.1 open-data CSV of one attribuant for one exercice.
+    Scdl(super::export_scdl::ScdlArgs),
 }
 
 #[derive(Debug, Args)]
@@ -42,6 +44,7 @@ pub struct AuditBundleArgs {
 pub async fn run(db: &str, args: ExportArgs) -> anyhow::Result<ExitCode> {
     match args.what {
         ExportWhat::Audit(args) => audit(db, args).await,
+        ExportWhat::Scdl(args) => super::export_scdl::run(db, args).await,
     }
 }
 

@@ -1,8 +1,15 @@
 //! One module per subcommand.
 
 pub mod apply;
+pub mod checkpoint;
 pub mod demo;
+pub mod export;
+pub mod export_scdl;
+pub mod findings;
+pub mod history;
+pub mod import;
 pub mod init;
+pub mod keys;
 pub mod referential;
 pub mod relay;
 pub mod report;
@@ -29,10 +36,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify(args) => verify::run(&cli.db, args).await,
         Command::Apply(args) => apply::run(&cli.db, args, &defaults).await,
         Command::Report(args) => report::run(&cli.db, args).await,
+        Command::Import(args) => import::run(&cli.db, args, &defaults).await,
         Command::Demo(args) => demo::run(&cli.db, args, &defaults).await,
         Command::Serve(args) => serve::run(&cli.db, args).await,
         Command::Tokens(args) => tokens::run(&cli.db, args).await,
-        Command::Relay(args) => relay::run(&cli.db, args).await,
         Command::Referential(args) => referential::run(&cli.db, args).await,
+        Command::Relay(args) => relay::run(&cli.db, args).await,
+        Command::History(args) => history::run(&cli.db, args).await,
+        Command::Checkpoint(args) => checkpoint::run(&cli.db, args, &defaults).await,
+        Command::Keys(args) => keys::run(args),
+        Command::Findings(args) => findings::run(&cli.db, args).await,
+        Command::Export(args) => export::run(&cli.db, args).await,
     }
 }
