@@ -9,16 +9,16 @@ pub mod audit;
 pub mod auth;
 pub mod commitments_seed;
 pub mod demo;
+pub mod demo_tfpb;
 mod error;
 pub mod export;
 mod handlers;
-pub mod demo_tfpb;
 pub mod import;
 mod ledger;
 mod meta;
 mod read_model;
-pub mod snapshots;
 pub mod referential;
+pub mod snapshots;
 mod states;
 
 pub use error::CommandError;

@@ -69,19 +69,17 @@ impl Projections {
             DossierEvent::STREAM_TYPE => self.subsidy.apply(event, &event.decode()?),
             EnvelopeEvent::STREAM_TYPE => self.subsidy.apply_envelope(event, &event.decode()?),
             CpoEvent::STREAM_TYPE => self.subsidy.apply_cpo(event, &event.decode()?),
-            CommitmentEvent::STREAM_TYPE => self
-                .commitments
-                .apply_commitment(event, &event.decode()?),
-            ContributionEvent::STREAM_TYPE => self
-                .commitments
-                .apply_contribution(event, &event.decode()?),
-            IndicatorEvent::STREAM_TYPE => self
-                .commitments
-                .apply_indicator(event, &event.decode()?),
-            ContractEvent::STREAM_TYPE => self.referential.apply(event, &event.decode()?),
-            TfpbConventionEvent::STREAM_TYPE => {
-                self.tfpb.apply_convention(event, &event.decode()?)
+            CommitmentEvent::STREAM_TYPE => {
+                self.commitments.apply_commitment(event, &event.decode()?)
             }
+            ContributionEvent::STREAM_TYPE => {
+                self.commitments.apply_contribution(event, &event.decode()?)
+            }
+            IndicatorEvent::STREAM_TYPE => {
+                self.commitments.apply_indicator(event, &event.decode()?)
+            }
+            ContractEvent::STREAM_TYPE => self.referential.apply(event, &event.decode()?),
+            TfpbConventionEvent::STREAM_TYPE => self.tfpb.apply_convention(event, &event.decode()?),
             TfpbProgrammeEvent::STREAM_TYPE => self.tfpb.apply_programme(event, &event.decode()?),
             // Streams of kinds this version does not fold are kept in the log untouched.
             _ => {}
