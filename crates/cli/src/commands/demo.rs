@@ -53,6 +53,15 @@ pub async fn run(db: &str, args: DemoArgs, defaults: &MetaDefaults) -> anyhow::R
             .map_err(anyhow::Error::from),
         Err(error) => Err(error.into()),
     };
+    // Count every event of the ledger, after the TFPB and commitments too, so that a second run
+    // prints the same summary.
+    let events_total = ledger
+        .store()
+        .head()
+        .await
+        .ok()
+        .flatten()
+        .map(|h| h.position);
     ledger.store().shutdown().await;
     let tfpb = tfpb?;
     if summary.commands_recorded_now == 0 {
@@ -60,7 +69,7 @@ pub async fn run(db: &str, args: DemoArgs, defaults: &MetaDefaults) -> anyhow::R
     } else {
         eprintln!("{} commands recorded", summary.commands_recorded_now);
     }
-    print_summary(&summary, db);
+    print_summary(&summary, db, events_total.unwrap_or(summary.events));
     println!(
         "  TFPB:       {} conventions, {} programmes, {} actions (fictitious amounts)",
         tfpb.conventions, tfpb.programmes, tfpb.actions
@@ -72,7 +81,7 @@ pub async fn run(db: &str, args: DemoArgs, defaults: &MetaDefaults) -> anyhow::R
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_summary(summary: &DemoSummary, db: &str) {
+fn print_summary(summary: &DemoSummary, db: &str, events_total: i64) {
     let years: Vec<String> = summary
         .dossiers_by_year
         .iter()
@@ -91,5 +100,5 @@ fn print_summary(summary: &DemoSummary, db: &str) {
     println!("  granted:    {} €", summary.granted_total);
     println!("  paid:       {} €", summary.paid_total);
     println!("  reversed:   {} €", summary.reversed_total);
-    println!("  events:     {}", summary.events);
+    println!("  events:     {events_total}");
 }
