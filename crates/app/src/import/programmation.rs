@@ -17,7 +17,7 @@ use engagements_domain::porteur::{PorteurCommand, PorteurKind, Rna, Siret};
 use engagements_domain::{Amount, DossierId, LedgerCommand, PorteurId, Source};
 use engagements_projections::Projections;
 
-use super::tfpb::RowProblem;
+use super::tfpb::{parse_amount, problem, RowProblem};
 use crate::error::CommandError;
 use crate::ledger::Ledger;
 use crate::meta::{CommandMeta, MetaDefaults};
@@ -321,28 +321,6 @@ fn check_headers(headers: &[String], problems: &mut Vec<RowProblem>) {
             problems.push(problem(1, Some(header), "column given twice".into()));
         }
     }
-}
-
-fn problem(line: usize, column: Option<&str>, message: String) -> RowProblem {
-    RowProblem {
-        line,
-        column: column.map(str::to_string),
-        message,
-    }
-}
-
-/// Reads an amount as spreadsheets write it: `1234.50`, `1234,50`, `1 234,50 €`.
-fn parse_amount(text: &str) -> Result<Amount, String> {
-    let compact: String = text
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '\u{202f}' && *c != '€')
-        .collect();
-    let normalised = if compact.contains(',') && !compact.contains('.') {
-        compact.replace(',', ".")
-    } else {
-        compact
-    };
-    normalised.parse::<Amount>().map_err(|e| e.to_string())
 }
 
 fn split_list(text: &str) -> Vec<String> {

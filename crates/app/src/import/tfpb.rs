@@ -308,7 +308,8 @@ fn check_headers(headers: &[String], problems: &mut Vec<RowProblem>) -> bool {
     problems.len() == before
 }
 
-fn problem(line: usize, column: Option<&str>, message: String) -> RowProblem {
+/// A problem of one line (1 is the header) and, where it is known, one column.
+pub(super) fn problem(line: usize, column: Option<&str>, message: String) -> RowProblem {
     RowProblem {
         line,
         column: column.map(str::to_string),
@@ -317,7 +318,7 @@ fn problem(line: usize, column: Option<&str>, message: String) -> RowProblem {
 }
 
 /// Reads an amount as spreadsheets write it: `1234.50`, `1234,50`, `1 234,50`.
-fn parse_amount(text: &str) -> Result<Amount, String> {
+pub(super) fn parse_amount(text: &str) -> Result<Amount, String> {
     let compact: String = text
         .chars()
         .filter(|c| !c.is_whitespace() && *c != '\u{202f}' && *c != '€')
