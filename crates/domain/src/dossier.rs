@@ -13,6 +13,7 @@
 //! financeur and exercice, a convention before any payment ([`check_convention_for_payment`]).
 //! The envelope rule spans dossiers and lives in [`crate::envelope`].
 
+mod external_id;
 mod rules;
 mod state;
 
@@ -24,6 +25,10 @@ use crate::event::DomainEvent;
 use crate::ids::{DossierId, PorteurId};
 use crate::money::Amount;
 
+pub use external_id::{
+    ExternalIdKind, ExternalIdRecord, CHORUS_EJ_DIGITS_MAX, CHORUS_EJ_DIGITS_MIN,
+    GISPRO_PROJET_MAX_CHARS, PROGRAMMATION_REF_MAX_CHARS,
+};
 pub use rules::{check_convention_for_payment, CONVENTION_THRESHOLD_EUR};
 pub use state::{ConventionRecord, DossierFiling, DossierState, FundingLine, LineStatus};
 
@@ -243,6 +248,28 @@ pub enum DossierCommand {
         amount: Amount,
         received_on: NaiveDate,
     },
+    /// Keeps another system's identifier of the dossier (a Dauphin code, a GISPRO project code,
+    /// an EJ Chorus, the programmation sheet's reference) as an alias of the dossier's own id.
+    /// An identifier names one dossier only; recording it again on the same dossier is refused
+    /// as already recorded.
+    #[serde(rename = "record_external_id")]
+    RecordExternalId {
+        dossier_id: DossierId,
+        kind: ExternalIdKind,
+        /// The identifier as the other system writes it; recorded normalised (`DA` + 8 digits,
+        /// an EJ's digits, a project code in capitals).
+        value: String,
+        /// The exercice the identifier stands for (a Dauphin code or an EJ is one year's).
+        #[serde(default)]
+        exercice: Option<i32>,
+        /// The financeur whose funding line the identifier belongs to (an EJ commits the
+        /// State's line); it must be asked in the dossier.
+        #[serde(default)]
+        financeur: Option<String>,
+        /// The line's dispositif; may be left out when the financeur is asked under one only.
+        #[serde(default)]
+        dispositif: Option<String>,
+    },
 }
 
 impl DossierCommand {
@@ -259,7 +286,8 @@ impl DossierCommand {
             | DossierCommand::RecordPayment { dossier_id, .. }
             | DossierCommand::ReceiveCrf { dossier_id, .. }
             | DossierCommand::OrderReversement { dossier_id, .. }
-            | DossierCommand::ReceiveReversement { dossier_id, .. } => *dossier_id,
+            | DossierCommand::ReceiveReversement { dossier_id, .. }
+            | DossierCommand::RecordExternalId { dossier_id, .. } => *dossier_id,
         }
     }
 
@@ -273,6 +301,7 @@ impl DossierCommand {
             | DossierCommand::RecordPayment { financeur, .. }
             | DossierCommand::OrderReversement { financeur, .. }
             | DossierCommand::ReceiveReversement { financeur, .. } => Some(financeur),
+            DossierCommand::RecordExternalId { financeur, .. } => financeur.as_deref(),
             _ => None,
         }
     }
@@ -400,6 +429,18 @@ pub enum DossierEvent {
         amount: Amount,
         received_on: NaiveDate,
     },
+    /// Another system's identifier is an alias of the dossier (value normalised).
+    ExternalIdRecorded {
+        dossier_id: DossierId,
+        kind: ExternalIdKind,
+        value: String,
+        #[serde(default)]
+        exercice: Option<i32>,
+        #[serde(default)]
+        financeur: Option<String>,
+        #[serde(default)]
+        dispositif: Option<String>,
+    },
 }
 
 impl DomainEvent for DossierEvent {
@@ -419,7 +460,8 @@ impl DomainEvent for DossierEvent {
         PaymentRecorded,
         CrfReceived,
         ReversementOrdered,
-        ReversementReceived
+        ReversementReceived,
+        ExternalIdRecorded
     });
 }
 
@@ -552,6 +594,21 @@ pub enum DossierError {
     },
     #[error("amount overflow: {0}")]
     Overflow(String),
+    #[error("'{value}' is not a valid {kind} ({label}): {why}")]
+    BadExternalId {
+        kind: ExternalIdKind,
+        label: &'static str,
+        value: String,
+        why: String,
+    },
+    #[error("{kind} {value} is already recorded on dossier {dossier_id}")]
+    ExternalIdAlreadyRecorded {
+        dossier_id: DossierId,
+        kind: ExternalIdKind,
+        value: String,
+    },
+    #[error("a dispositif is given without its financeur: name the financeur too")]
+    DispositifWithoutFinanceur,
 }
 
 /// The dossier aggregate.

@@ -7,9 +7,9 @@ use rust_decimal::Decimal;
 
 use super::{
     ActOfGrant, Decision, DossierCommand, DossierError, DossierEvent, DossierFiling, DossierState,
-    FundingRequest, GrantChange, LineStatus, ObjectifWeight, QuartierShare, DESCRIPTION_MAX_CHARS,
-    EXERCICE_MAX, EXERCICE_MIN, OBJECTIFS_PER_DOSSIER_MAX, OBJECTIF_WEIGHT_MAX,
-    QUARTIERS_PER_DOSSIER_MAX, REQUESTS_PER_DOSSIER_MAX, TEXT_MAX_CHARS,
+    ExternalIdKind, FundingRequest, GrantChange, LineStatus, ObjectifWeight, QuartierShare,
+    DESCRIPTION_MAX_CHARS, EXERCICE_MAX, EXERCICE_MIN, OBJECTIFS_PER_DOSSIER_MAX,
+    OBJECTIF_WEIGHT_MAX, QUARTIERS_PER_DOSSIER_MAX, REQUESTS_PER_DOSSIER_MAX, TEXT_MAX_CHARS,
 };
 use crate::ids::DossierId;
 use crate::money::Amount;
@@ -347,6 +347,16 @@ pub(super) fn handle(
                 ordered_on,
             })
         }
+        DossierCommand::RecordExternalId {
+            dossier_id,
+            kind,
+            value,
+            exercice,
+            financeur,
+            dispositif,
+        } => record_external_id(
+            state, dossier_id, kind, &value, exercice, financeur, dispositif,
+        ),
         DossierCommand::ReceiveReversement {
             dossier_id,
             financeur,
@@ -379,6 +389,61 @@ pub(super) fn handle(
             })
         }
     }
+}
+
+/// An identifier of another system: well formed for its kind, not already on the dossier, its
+/// line (if any) one the dossier asks. A withdrawn dossier may still be named by the State's
+/// systems (a reversement, say), so it accepts identifiers too. Whether another dossier already
+/// carries the identifier spans dossiers and is checked by the application against the read
+/// model.
+fn record_external_id(
+    state: &DossierState,
+    dossier_id: DossierId,
+    kind: ExternalIdKind,
+    value: &str,
+    exercice: Option<i32>,
+    financeur: Option<String>,
+    dispositif: Option<String>,
+) -> Result<DossierEvent, DossierError> {
+    state
+        .filed
+        .as_ref()
+        .ok_or(DossierError::NotFiled(dossier_id))?;
+    let value = kind
+        .normalise(value)
+        .map_err(|why| DossierError::BadExternalId {
+            kind,
+            label: kind.label(),
+            value: value.to_string(),
+            why,
+        })?;
+    if let Some(year) = exercice {
+        if !(EXERCICE_MIN..=EXERCICE_MAX).contains(&year) {
+            return Err(DossierError::ExerciceOutOfRange(year));
+        }
+    }
+    if state.external_id(kind, &value).is_some() {
+        return Err(DossierError::ExternalIdAlreadyRecorded {
+            dossier_id,
+            kind,
+            value,
+        });
+    }
+    let dispositif = match (&financeur, dispositif) {
+        (Some(financeur), dispositif) => {
+            Some(state.resolve_dispositif(dossier_id, financeur, dispositif.as_deref())?)
+        }
+        (None, Some(_)) => return Err(DossierError::DispositifWithoutFinanceur),
+        (None, None) => None,
+    };
+    Ok(DossierEvent::ExternalIdRecorded {
+        dossier_id,
+        kind,
+        value,
+        exercice,
+        financeur,
+        dispositif,
+    })
 }
 
 fn decide(

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 
 use super::{
-    ActOfGrant, DossierEvent, FundingRequest, ObjectifWeight, Opinion, PaymentKind, QuartierShare,
+    ActOfGrant, DossierEvent, ExternalIdKind, ExternalIdRecord, FundingRequest, ObjectifWeight,
+    Opinion, PaymentKind, QuartierShare,
 };
 use crate::ids::{DossierId, PorteurId};
 use crate::money::Amount;
@@ -100,9 +101,24 @@ pub struct DossierState {
     /// Per financeur.
     pub conventions: BTreeMap<String, ConventionRecord>,
     pub crf_received_on: Option<NaiveDate>,
+    /// Identifiers other systems give the dossier, in the order recorded.
+    #[serde(default)]
+    pub external_ids: Vec<ExternalIdRecord>,
 }
 
 impl DossierState {
+    /// The identifier of this kind and (normalised) value, if recorded on the dossier.
+    pub fn external_id(&self, kind: ExternalIdKind, value: &str) -> Option<&ExternalIdRecord> {
+        self.external_ids
+            .iter()
+            .find(|r| r.kind == kind && r.value == value)
+    }
+
+    /// The identifiers of one kind, in the order recorded.
+    pub fn external_ids_of(&self, kind: ExternalIdKind) -> impl Iterator<Item = &ExternalIdRecord> {
+        self.external_ids.iter().filter(move |r| r.kind == kind)
+    }
+
     /// Total granted on the dossier, all financeurs.
     pub fn granted_total(&self) -> Amount {
         self.lines.values().map(|l| l.granted).sum()
@@ -290,6 +306,24 @@ impl DossierState {
                     .reversement_received
                     .checked_add(amount)
                     .unwrap_or(line.reversement_received);
+            }
+            DossierEvent::ExternalIdRecorded {
+                kind,
+                value,
+                exercice,
+                financeur,
+                dispositif,
+                ..
+            } => {
+                if self.external_id(kind, &value).is_none() {
+                    self.external_ids.push(ExternalIdRecord {
+                        kind,
+                        value,
+                        exercice,
+                        financeur,
+                        dispositif,
+                    });
+                }
             }
         }
         self

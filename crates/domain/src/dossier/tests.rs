@@ -354,3 +354,171 @@ fn a_dossier_state_round_trips_through_json_for_snapshots() {
     let back: DossierState = serde_json::from_str(&json).unwrap();
     assert_eq!(back, state);
 }
+
+fn alias(
+    dossier_id: DossierId,
+    kind: ExternalIdKind,
+    value: &str,
+    financeur: Option<&str>,
+) -> DossierCommand {
+    DossierCommand::RecordExternalId {
+        dossier_id,
+        kind,
+        value: value.into(),
+        exercice: Some(2025),
+        financeur: financeur.map(str::to_string),
+        dispositif: None,
+    }
+}
+
+#[test]
+fn external_ids_are_normalised_kept_in_order_and_recorded_once() {
+    let dossier_id = DossierId::new();
+    let err = run(
+        DossierState::default(),
+        alias(
+            dossier_id,
+            ExternalIdKind::DauphinDossier,
+            "DA00012345",
+            None,
+        ),
+    )
+    .unwrap_err();
+    assert_eq!(err, DossierError::NotFiled(dossier_id));
+
+    let (dossier_id, state) = filed();
+    let state = run(
+        state,
+        alias(
+            dossier_id,
+            ExternalIdKind::DauphinDossier,
+            "da 00012345",
+            None,
+        ),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(state, DossierError::BadExternalId { .. }),
+        "a space inside a Dauphin code: {state}"
+    );
+    let (dossier_id, state) = filed();
+    let state = run(
+        state,
+        alias(dossier_id, ExternalIdKind::DauphinDossier, "12345", None),
+    )
+    .unwrap();
+    // An EJ on the State's line: the dispositif resolves to the only one asked of the State.
+    let state = run(
+        state,
+        alias(
+            dossier_id,
+            ExternalIdKind::ChorusEj,
+            "2103456789",
+            Some("etat"),
+        ),
+    )
+    .unwrap();
+    assert_eq!(
+        state
+            .external_ids
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        [
+            "dauphin_dossier DA00012345 (2025)",
+            "chorus_ej 2103456789 (2025, etat/bop147-aap)"
+        ]
+    );
+    // The same identifier again, however written, is refused as already recorded.
+    let err = run(
+        state.clone(),
+        alias(
+            dossier_id,
+            ExternalIdKind::DauphinDossier,
+            "DA00012345-1",
+            None,
+        ),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, DossierError::ExternalIdAlreadyRecorded { .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("DA00012345"), "{err}");
+    // A line the dossier does not ask, a dispositif without financeur, a bad year.
+    let err = run(
+        state.clone(),
+        alias(
+            dossier_id,
+            ExternalIdKind::ChorusEj,
+            "2103456790",
+            Some("caf"),
+        ),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, DossierError::FinanceurNotAsked { .. }),
+        "{err}"
+    );
+    let err = run(
+        state.clone(),
+        DossierCommand::RecordExternalId {
+            dossier_id,
+            kind: ExternalIdKind::GisproProjet,
+            value: "PRJ-1".into(),
+            exercice: None,
+            financeur: None,
+            dispositif: Some("bop147-aap".into()),
+        },
+    )
+    .unwrap_err();
+    assert_eq!(err, DossierError::DispositifWithoutFinanceur);
+    let err = run(
+        state.clone(),
+        DossierCommand::RecordExternalId {
+            dossier_id,
+            kind: ExternalIdKind::GisproProjet,
+            value: "PRJ-1".into(),
+            exercice: Some(1925),
+            financeur: None,
+            dispositif: None,
+        },
+    )
+    .unwrap_err();
+    assert_eq!(err, DossierError::ExerciceOutOfRange(1925));
+    // A withdrawn dossier still accepts identifiers.
+    let state = run(
+        state,
+        DossierCommand::Withdraw {
+            dossier_id,
+            reason: "abandon (fictif)".into(),
+        },
+    )
+    .unwrap();
+    let state = run(
+        state,
+        alias(dossier_id, ExternalIdKind::GisproProjet, "prj-1", None),
+    )
+    .unwrap();
+    assert_eq!(state.external_ids.len(), 3);
+    assert_eq!(state.external_ids[2].value, "PRJ-1");
+    let json = serde_json::to_string(&state).unwrap();
+    let back: DossierState = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, state);
+}
+
+#[test]
+fn record_external_id_reads_from_json() {
+    let line = r#"{"command":"record_external_id","dossier_id":"0190f2a0-0000-7000-8000-000000000001","kind":"chorus_ej","value":"2103456789","exercice":2025,"financeur":"etat"}"#;
+    let command: DossierCommand = serde_json::from_str(line).unwrap();
+    assert!(matches!(
+        command,
+        DossierCommand::RecordExternalId {
+            kind: ExternalIdKind::ChorusEj,
+            ..
+        }
+    ));
+    assert_eq!(command.financeur(), Some("etat"));
+    let bad = line.replace("chorus_ej", "ej");
+    assert!(serde_json::from_str::<DossierCommand>(&bad).is_err());
+}
