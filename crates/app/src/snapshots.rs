@@ -37,12 +37,12 @@ use serde::{Deserialize, Serialize};
 
 /// Name of the projection snapshots of this format. Bump the version whenever a read model's
 /// shape changes: older snapshots are then ignored and rebuilt, never misread.
-pub const SNAPSHOT_NAME: &str = "projections/v1";
+pub const SNAPSHOT_NAME: &str = "projections/v2";
 /// Name of the marks kept beside each snapshot of [`SNAPSHOT_NAME`].
-pub const MARK_NAME: &str = "projections/v1/mark";
+pub const MARK_NAME: &str = "projections/v2/mark";
 /// Format number written inside each snapshot, checked on reading (a second guard beside the
 /// name).
-const SNAPSHOT_FORMAT: u32 = 1;
+const SNAPSHOT_FORMAT: u32 = 2;
 /// Default distance, in events, between two snapshots.
 pub const SNAPSHOT_EVERY_DEFAULT: i64 = 50_000;
 /// Environment variable overriding [`SNAPSHOT_EVERY_DEFAULT`] (0 disables snapshots).

@@ -70,6 +70,7 @@ pub fn french_header(column: &str) -> String {
         "opinion" => "Avis",
         "convention" => "Convention ou arrêté",
         "crf_received_on" => "CRF reçu le",
+        "external_ids" => "Identifiants externes (Dauphin, GISPRO, Chorus)",
         "reversement_ordered_eur" => "Reversement demandé (€)",
         "reversed_eur" => "Reversé (€)",
         "objectif_title" => "Intitulé de l'objectif",

@@ -12,7 +12,7 @@ pub mod split;
 use std::collections::BTreeMap;
 
 use engagements_domain::cpo::{CpoEvent, CpoId, CpoState, CpoYearStatus};
-use engagements_domain::dossier::{DossierEvent, DossierState};
+use engagements_domain::dossier::{DossierEvent, DossierState, ExternalIdKind};
 use engagements_domain::envelope::{EnvelopeEvent, EnvelopeKey, EnvelopeState};
 use engagements_domain::{Amount, DossierId, RecordedEvent};
 
@@ -30,6 +30,11 @@ pub struct SubsidyView {
     pub dossiers: BTreeMap<DossierId, DossierState>,
     pub envelopes: BTreeMap<EnvelopeKey, EnvelopeState>,
     pub cpos: BTreeMap<CpoId, CpoRow>,
+    /// Identifiers of other systems (Dauphin, GISPRO, Chorus, the programmation sheet), by kind
+    /// and normalised value: the dossier each names. Each dossier lists its own in
+    /// `DossierState::external_ids`.
+    #[serde(default)]
+    pub external_ids: BTreeMap<ExternalIdKind, BTreeMap<String, DossierId>>,
 }
 
 impl SubsidyView {
@@ -50,8 +55,18 @@ impl SubsidyView {
             | DossierEvent::PaymentRecorded { dossier_id, .. }
             | DossierEvent::CrfReceived { dossier_id, .. }
             | DossierEvent::ReversementOrdered { dossier_id, .. }
-            | DossierEvent::ReversementReceived { dossier_id, .. } => *dossier_id,
+            | DossierEvent::ReversementReceived { dossier_id, .. }
+            | DossierEvent::ExternalIdRecorded { dossier_id, .. } => *dossier_id,
         };
+        if let DossierEvent::ExternalIdRecorded { kind, value, .. } = event {
+            // The application refuses an identifier already on another dossier; should two
+            // concurrent commands slip through, the first recorded keeps it here.
+            self.external_ids
+                .entry(*kind)
+                .or_default()
+                .entry(value.clone())
+                .or_insert(dossier_id);
+        }
         let state = self.dossiers.remove(&dossier_id).unwrap_or_default();
         self.dossiers.insert(dossier_id, state.apply(event.clone()));
     }
@@ -85,6 +100,13 @@ impl SubsidyView {
         }
         row.state = row.state.apply(event.clone());
         self.cpos.insert(cpo_id, row);
+    }
+
+    /// The dossier another system's identifier names: `value` is normalised first, so any
+    /// spelling the kind accepts finds it (`12345` finds `DA00012345`).
+    pub fn dossier_by_external_id(&self, kind: ExternalIdKind, value: &str) -> Option<DossierId> {
+        let value = kind.normalise(value).ok()?;
+        self.external_ids.get(&kind)?.get(&value).copied()
     }
 
     /// A dossier, if filed.

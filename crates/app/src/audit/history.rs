@@ -387,6 +387,25 @@ impl Memory {
                 )
             }
             "CrfReceived" => format!("CRF received on {}", text(p, "received_on")),
+            "ExternalIdRecorded" => {
+                let mut details = Vec::new();
+                if let Some(year) = p.get("exercice").and_then(Value::as_i64) {
+                    details.push(format!("exercice {year}"));
+                }
+                if !text(p, "financeur").is_empty() {
+                    details.push(format!("line {line}"));
+                }
+                format!(
+                    "identifier of another system recorded: {} {}{}",
+                    text(p, "kind"),
+                    text(p, "value"),
+                    if details.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", details.join(", "))
+                    }
+                )
+            }
             "ReversementOrdered" => format!(
                 "{line}: reversement of {} ordered on {}{reason}",
                 eur(amt),

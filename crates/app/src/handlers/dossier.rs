@@ -18,7 +18,7 @@
 
 use engagements_domain::dossier::{
     check_convention_for_payment, Decision, Dossier, DossierCommand, DossierError, DossierState,
-    GrantChange,
+    ExternalIdKind, GrantChange,
 };
 use engagements_domain::envelope::{Envelope, EnvelopeKey, EnvelopeOperation};
 use engagements_domain::{Amount, DossierId};
@@ -80,12 +80,45 @@ fn check_references(ctx: &Context<'_, '_>, command: &DossierCommand) -> Result<(
             objectifs.as_ref(),
             requests.as_ref(),
         ),
+        DossierCommand::RecordExternalId {
+            dossier_id,
+            kind,
+            value,
+            financeur,
+            ..
+        } => {
+            if let Some(financeur) = financeur {
+                require_organisation(ctx, financeur)?;
+            }
+            check_external_id_free(ctx, *dossier_id, *kind, value)
+        }
         other => {
             if let Some(financeur) = other.financeur() {
                 require_organisation(ctx, financeur)?;
             }
             Ok(())
         }
+    }
+}
+
+/// An identifier of another system names one dossier only: one already on another dossier is
+/// refused (a malformed value is left to the dossier, which names the problem). The index spans
+/// dossiers, so it is read from the read model; as for the convention rule, two commands giving
+/// the same identifier to two dossiers in the same instant could both pass, and the first
+/// recorded keeps it in the index.
+fn check_external_id_free(
+    ctx: &Context<'_, '_>,
+    dossier_id: DossierId,
+    kind: ExternalIdKind,
+    value: &str,
+) -> Result<(), CommandError> {
+    match ctx.projections.subsidy.dossier_by_external_id(kind, value) {
+        Some(other) if other != dossier_id => Err(CommandError::Rejected(format!(
+            "{kind} {} ({}) is already an identifier of dossier {other}: an identifier names one dossier only",
+            kind.normalise(value).unwrap_or_else(|_| value.to_string()),
+            kind.label()
+        ))),
+        _ => Ok(()),
     }
 }
 

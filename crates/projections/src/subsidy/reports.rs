@@ -399,6 +399,7 @@ impl SubsidyView {
                 "reversed_eur",
                 "convention",
                 "crf_received_on",
+                "external_ids",
             ],
         );
         for dossier in self.filed(year) {
@@ -410,6 +411,16 @@ impl SubsidyView {
             } else {
                 "filed"
             };
+            // Every identifier other systems give the dossier, e.g.
+            // `dauphin_dossier DA00012345 (2025); chorus_ej 2103456789 (2025, etat/bop147-aap)`.
+            let external_ids = (!dossier.external_ids.is_empty()).then(|| {
+                dossier
+                    .external_ids
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            });
             for ((financeur, dispositif), line) in &dossier.lines {
                 let convention = dossier.conventions.get(financeur).map(|c| {
                     let kind = match c.kind {
@@ -441,6 +452,7 @@ impl SubsidyView {
                     line.reversement_received.into(),
                     Cell::from(convention),
                     Cell::from(dossier.crf_received_on),
+                    Cell::from(external_ids.clone()),
                 ]);
             }
         }

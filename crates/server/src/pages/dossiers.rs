@@ -30,6 +30,7 @@ fn porteur_name(projections: &Projections, dossier: &DossierFiling) -> String {
 fn matches(
     projections: &Projections,
     dossier: &DossierFiling,
+    state: &DossierState,
     params: &PageParams,
     exercice: Option<i32>,
 ) -> bool {
@@ -43,6 +44,11 @@ fn matches(
             || porteur_name(projections, dossier)
                 .to_lowercase()
                 .contains(&q)
+            // A Dauphin code, an EJ or a programmation reference finds its dossier.
+            || state
+                .external_ids
+                .iter()
+                .any(|id| id.value.to_lowercase().contains(&q))
     });
     exercice.is_none_or(|y| y == dossier.exercice) && financeur_ok && text_ok
 }
@@ -74,7 +80,7 @@ pub async fn list(
         .subsidy
         .filed(exercice)
         .filter_map(|d| d.filed.as_ref().map(|f| (f, d)))
-        .filter(|(f, _)| matches(&projections, f, &params, exercice))
+        .filter(|(f, d)| matches(&projections, f, d, &params, exercice))
         .collect();
     let csv = format!(
         "/api/v1/reports/dossiers?format=csv{}{when}",
@@ -172,6 +178,26 @@ pub async fn dossier(
                     }
                 }
             }
+            @if !state_now.external_ids.is_empty() {
+                h2 { "Identifiants dans d'autres systèmes" }
+                table.report {
+                    thead { tr { th { "Système" } th { "Identifiant" } th { "Exercice" } th { "Ligne de financement" } } }
+                    tbody {
+                        @for id in &state_now.external_ids {
+                            tr {
+                                td { (id.kind.label()) }
+                                td { code { (id.value) } }
+                                td { (id.exercice.map(|y| y.to_string()).unwrap_or_default()) }
+                                td { (match (&id.financeur, &id.dispositif) {
+                                    (Some(f), Some(d)) => format!("{f} / {d}"),
+                                    (Some(f), None) => f.clone(),
+                                    _ => String::new(),
+                                }) }
+                            }
+                        }
+                    }
+                }
+            }
             h2 { "Chronologie" }
             (timeline(&events))
         },
@@ -222,6 +248,7 @@ fn event_label(event_type: &str) -> String {
         "SubsidyGranted" => "Subvention accordée".to_string(),
         "SubsidyRefused" => "Subvention refusée".to_string(),
         "DecisionAdjourned" => "Décision ajournée".to_string(),
+        "ExternalIdRecorded" => "Identifiant d'un autre système enregistré".to_string(),
         other => other.to_string(),
     }
 }
