@@ -78,17 +78,20 @@ async fn a_good_programmation_sheet_is_recorded_whole() {
             assert!(names.contains(&"Association Exemple Fictive"), "{names:?}");
         }
 
-        // The same sheet as a workbook reads the same rows, and a porteur already known by its
-        // SIRET is not registered twice.
+        // The same sheet as a workbook reads the same rows; imported again, it files nothing
+        // twice: its dossiers are known by their references, and nothing is recorded.
         let xlsx = workbook(GOOD_FILE);
         let from_xlsx = read_xlsx(&xlsx).unwrap();
         assert_eq!(from_xlsx.rows.len(), sheet.rows.len());
         assert_eq!(from_xlsx.rows[0].line, 2);
+        let position = head(&ledger).await;
         let again = import_programmation(&ledger, &from_xlsx, &defaults())
             .await
             .unwrap();
         assert_eq!(again.porteurs_registered, 0);
-        assert_eq!(again.dossiers, 2);
+        assert_eq!((again.dossiers, again.dossiers_known), (0, 2));
+        assert!(again.nothing_new(), "{again:?}");
+        assert_eq!(head(&ledger).await, position);
         ledger.store().shutdown().await;
     }
 }

@@ -5,27 +5,33 @@
 //! pass with its line and column (unknown quartier, objectif, financeur or dispositif, bad amount,
 //! bad SIRET, granted above asked…); only a clean file is turned into commands (porteurs not yet
 //! known, dossiers, opinions, decisions), recorded together by [`Ledger::execute_atomic`].
+//!
+//! The sheet's `dossier` reference (and the optional `code_dossier`, Dauphin's code, and `ej`,
+//! the EJ Chorus of a State line) are kept as aliases of the dossier. A dossier whose reference,
+//! Dauphin code or EJ the ledger already knows is not filed again: only what is new on it
+//! (opinions, decisions on undecided lines, identifiers) is recorded, and a sheet imported twice
+//! records nothing. What the sheet says of a known dossier must match what is recorded; a
+//! difference is a problem, never a silent change.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 use engagements_domain::dossier::{
-    Decision, DossierCommand, FundingRequest, ObjectifWeight, Opinion, QuartierShare, EXERCICE_MAX,
-    EXERCICE_MIN,
+    Decision, DossierCommand, DossierState, ExternalIdKind, FundingRequest, LineStatus,
+    ObjectifWeight, Opinion, QuartierShare, EXERCICE_MAX, EXERCICE_MIN,
 };
 use engagements_domain::porteur::{PorteurCommand, PorteurKind, Rna, Siret};
+use engagements_domain::referential::OrganisationKind;
 use engagements_domain::{Amount, DossierId, LedgerCommand, PorteurId, Source};
 use engagements_projections::Projections;
 
+use super::sheet::SheetError;
 use super::tfpb::{parse_amount, problem, RowProblem};
 use crate::error::CommandError;
 use crate::ledger::Ledger;
 use crate::meta::{CommandMeta, MetaDefaults};
 
-/// Largest file accepted.
-pub const FILE_BYTES_MAX: usize = 16 * 1024 * 1024;
-/// Most rows in one file.
-pub const ROWS_MAX: usize = 20_000;
+pub use super::sheet::{FILE_BYTES_MAX, ROWS_MAX};
 
 /// The columns every file must have.
 pub const REQUIRED_COLUMNS: [&str; 10] = [
@@ -41,7 +47,7 @@ pub const REQUIRED_COLUMNS: [&str; 10] = [
     "asked",
 ];
 /// Columns a file may add.
-pub const OPTIONAL_COLUMNS: [&str; 7] = [
+pub const OPTIONAL_COLUMNS: [&str; 9] = [
     "siret",
     "rna",
     "description",
@@ -49,6 +55,8 @@ pub const OPTIONAL_COLUMNS: [&str; 7] = [
     "granted",
     "comite",
     "decided_on",
+    "code_dossier",
+    "ej",
 ];
 
 /// Why an import recorded nothing.
@@ -77,123 +85,47 @@ fn list(problems: &[RowProblem]) -> String {
 pub struct ProgrammationReport {
     pub rows: usize,
     pub porteurs_registered: usize,
+    /// Dossiers filed by this import.
     pub dossiers: usize,
+    /// Dossiers of the sheet the ledger already had (found by their reference, Dauphin code or
+    /// EJ): nothing is filed again, only what is new on them is recorded.
+    pub dossiers_known: usize,
     pub opinions: usize,
     pub decisions: usize,
+    /// Identifiers recorded as aliases (programmation reference, Dauphin code, EJ).
+    pub identifiers: usize,
 }
 
-/// A data row: its line in the file and its cells by (lower-cased) column name.
-#[derive(Debug, Clone)]
-pub struct SheetRow {
-    pub line: usize,
-    pub cells: BTreeMap<String, String>,
-}
-
-impl SheetRow {
-    fn get(&self, column: &str) -> &str {
-        self.cells.get(column).map(|s| s.trim()).unwrap_or("")
+impl ProgrammationReport {
+    /// Whether the import recorded nothing (the sheet was already recorded whole).
+    pub fn nothing_new(&self) -> bool {
+        self.porteurs_registered == 0
+            && self.dossiers == 0
+            && self.opinions == 0
+            && self.decisions == 0
+            && self.identifiers == 0
     }
 }
 
-/// The header and rows of a sheet, read from CSV or XLSX.
-#[derive(Debug, Clone, Default)]
-pub struct Sheet {
-    pub headers: Vec<String>,
-    pub rows: Vec<SheetRow>,
-}
+pub use super::sheet::{Sheet, SheetRow};
 
 /// Reads a CSV text (`;` or `,` separated, as the header line says; optional BOM).
 pub fn read_csv(text: &str) -> Result<Sheet, ProgrammationImportError> {
-    if text.len() > FILE_BYTES_MAX {
-        return Err(ProgrammationImportError::TooLarge(text.len()));
-    }
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let header_line = text.lines().next().unwrap_or("");
-    let delimiter = if header_line.matches(';').count() > header_line.matches(',').count() {
-        b';'
-    } else {
-        b','
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let headers: Vec<String> = reader
-        .headers()
-        .map_err(|e| ProgrammationImportError::Unreadable(format!("header: {e}")))?
-        .iter()
-        .map(|c| c.trim().to_lowercase())
-        .collect();
-    let mut rows = Vec::new();
-    for (index, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| {
-            ProgrammationImportError::Unreadable(format!("line {}: {e}", index + 2))
-        })?;
-        let line = record
-            .position()
-            .map(|p| p.line() as usize)
-            .unwrap_or(index + 2);
-        rows.push(SheetRow {
-            line,
-            cells: headers
-                .iter()
-                .cloned()
-                .zip(record.iter().map(str::to_string))
-                .collect(),
-        });
-        if rows.len() > ROWS_MAX {
-            break;
-        }
-    }
-    Ok(Sheet { headers, rows })
+    super::sheet::read_csv(text).map_err(ProgrammationImportError::from)
 }
 
 /// Reads the first sheet of an XLSX workbook; line numbers are the spreadsheet's row numbers.
 pub fn read_xlsx(bytes: &[u8]) -> Result<Sheet, ProgrammationImportError> {
-    use calamine::{Data, Reader, Xlsx};
-    if bytes.len() > FILE_BYTES_MAX {
-        return Err(ProgrammationImportError::TooLarge(bytes.len()));
-    }
-    let mut workbook = Xlsx::new(std::io::Cursor::new(bytes))
-        .map_err(|e| ProgrammationImportError::Unreadable(e.to_string()))?;
-    let range = workbook
-        .worksheet_range_at(0)
-        .ok_or_else(|| ProgrammationImportError::Unreadable("the workbook has no sheet".into()))?
-        .map_err(|e| ProgrammationImportError::Unreadable(e.to_string()))?;
-    let first_row = range.start().map(|(row, _)| row as usize).unwrap_or(0);
-    let cell_text = |cell: &Data| match cell {
-        Data::Empty => String::new(),
-        Data::Float(f) => f.to_string(),
-        Data::Int(i) => i.to_string(),
-        Data::DateTime(d) => d
-            .as_datetime()
-            .map(|t| t.date().to_string())
-            .unwrap_or_default(),
-        other => other.to_string(),
-    };
-    let mut lines = range.rows().enumerate();
-    let headers: Vec<String> = match lines.next() {
-        Some((_, cells)) => cells
-            .iter()
-            .map(|c| cell_text(c).trim().to_lowercase())
-            .collect(),
-        None => return Ok(Sheet::default()),
-    };
-    let mut rows = Vec::new();
-    for (index, cells) in lines {
-        rows.push(SheetRow {
-            line: first_row + index + 1,
-            cells: headers
-                .iter()
-                .cloned()
-                .zip(cells.iter().map(cell_text))
-                .collect(),
-        });
-        if rows.len() > ROWS_MAX {
-            break;
+    super::sheet::read_xlsx(bytes).map_err(ProgrammationImportError::from)
+}
+
+impl From<SheetError> for ProgrammationImportError {
+    fn from(error: SheetError) -> Self {
+        match error {
+            SheetError::TooLarge(bytes) => ProgrammationImportError::TooLarge(bytes),
+            SheetError::Unreadable(why) => ProgrammationImportError::Unreadable(why),
         }
     }
-    Ok(Sheet { headers, rows })
 }
 
 /// One command to record, with the file line it comes from.
@@ -215,6 +147,9 @@ pub async fn import_programmation(
         .map_err(|error| ProgrammationImportError::Refused { line: 0, error })?
         .clone();
     let (planned, report) = plan(sheet, &projections)?;
+    if planned.is_empty() {
+        return Ok(report);
+    }
     let commands = planned
         .iter()
         .map(|item| {
@@ -259,6 +194,10 @@ struct CheckedRow {
     granted: Option<Amount>,
     comite: String,
     decided_on: Option<NaiveDate>,
+    /// Dauphin's code of the dossier (`DA` + 8 digits), normalised.
+    code_dossier: Option<String>,
+    /// The EJ Chorus of this row's (State) line, normalised.
+    ej: Option<String>,
 }
 
 fn plan(
@@ -291,7 +230,12 @@ fn plan(
         problems.sort_by_key(|p| p.line);
         return Err(ProgrammationImportError::Rows(problems));
     }
-    Ok(into_commands(&checked, projections))
+    let planned = into_commands(&checked, projections, &mut problems);
+    if !problems.is_empty() {
+        problems.sort_by_key(|p| p.line);
+        return Err(ProgrammationImportError::Rows(problems));
+    }
+    Ok(planned)
 }
 
 fn check_headers(headers: &[String], problems: &mut Vec<RowProblem>) {
@@ -443,6 +387,36 @@ fn check_row(
             .map_err(|_| bad("decided_on", format!("'{s}' is not a date AAAA-MM-JJ")))
             .ok(),
     };
+    if !dossier_key.is_empty() {
+        if let Err(why) = ExternalIdKind::Programmation.normalise(&dossier_key) {
+            bad(
+                "dossier",
+                format!("'{dossier_key}' is not a usable reference: {why}"),
+            );
+        }
+    }
+    let mut identifier = |column: &str, kind: ExternalIdKind| match row.get(column) {
+        "" => None,
+        text => kind
+            .normalise(text)
+            .map_err(|why| bad(column, format!("'{text}' is not valid: {why}")))
+            .ok(),
+    };
+    let code_dossier = identifier("code_dossier", ExternalIdKind::DauphinDossier);
+    let ej = identifier("ej", ExternalIdKind::ChorusEj);
+    let mut bad =
+        |column: &str, message: String| problems.push(problem(line, Some(column), message));
+    if ej.is_some()
+        && !financeur.is_empty()
+        && view
+            .organisation(&financeur)
+            .is_some_and(|o| o.kind != OrganisationKind::Etat)
+    {
+        bad(
+            "ej",
+            format!("an EJ Chorus commits the State, and this row's financeur is '{financeur}'"),
+        );
+    }
     if granted.is_some() && comite.is_empty() {
         bad("comite", "a grant names the comité that decided it".into());
     }
@@ -471,6 +445,8 @@ fn check_row(
         granted,
         comite,
         decided_on,
+        code_dossier,
+        ej,
     })
 }
 
@@ -524,11 +500,244 @@ fn check_dossiers(rows: &[CheckedRow], problems: &mut Vec<RowProblem>) {
             }
         }
     }
+    // A Dauphin code belongs to one dossier (it may be written on one row only, or on every
+    // row alike); an EJ to one line.
+    let mut codes: BTreeMap<&str, &CheckedRow> = BTreeMap::new();
+    let mut ejs: BTreeMap<&str, &CheckedRow> = BTreeMap::new();
+    for row in rows {
+        if let Some(code) = row.code_dossier.as_deref() {
+            match codes.get(code) {
+                Some(other) if other.dossier_key != row.dossier_key => problems.push(problem(
+                    row.line,
+                    Some("code_dossier"),
+                    format!(
+                        "{code} is also the code of dossier '{}' at line {}",
+                        other.dossier_key, other.line
+                    ),
+                )),
+                Some(_) => {}
+                None => {
+                    codes.insert(code, row);
+                }
+            }
+            let other_code = rows
+                .iter()
+                .filter(|r| r.dossier_key == row.dossier_key)
+                .filter_map(|r| r.code_dossier.as_deref().map(|c| (c, r.line)))
+                .find(|(c, _)| *c != code);
+            if let Some((other, line)) = other_code {
+                if line < row.line {
+                    problems.push(problem(
+                        row.line,
+                        Some("code_dossier"),
+                        format!(
+                            "differs from {other} at line {line} of the same dossier '{}'",
+                            row.dossier_key
+                        ),
+                    ));
+                }
+            }
+        }
+        if let Some(ej) = row.ej.as_deref() {
+            if let Some(other) = ejs.insert(ej, row) {
+                problems.push(problem(
+                    row.line,
+                    Some("ej"),
+                    format!("{ej} is also the EJ of line {}", other.line),
+                ));
+            }
+        }
+    }
 }
 
+/// The dossier of the ledger a sheet's dossier already is, if any: by its programmation reference,
+/// its Dauphin code or an EJ of its rows (all of which must agree), else, for dossiers recorded
+/// before references were kept, a dossier of the same porteur, exercice and title that has no
+/// reference yet. Disagreeing identifiers are problems.
+fn existing_dossier(
+    rows: &[&CheckedRow],
+    porteur_id: Option<PorteurId>,
+    projections: &Projections,
+    claimed: &BTreeSet<DossierId>,
+    problems: &mut Vec<RowProblem>,
+) -> Option<DossierId> {
+    let subsidy = &projections.subsidy;
+    let head = rows[0];
+    let mut found: Option<(DossierId, String)> = subsidy
+        .dossier_by_external_id(ExternalIdKind::Programmation, &head.dossier_key)
+        .map(|id| (id, format!("reference '{}'", head.dossier_key)));
+    let mut named = |row: &CheckedRow, column: &str, kind: ExternalIdKind, value: &str| {
+        let Some(id) = subsidy.dossier_by_external_id(kind, value) else {
+            return;
+        };
+        match &found {
+            None => found = Some((id, format!("{kind} {value}"))),
+            Some((first, why)) if *first != id => problems.push(problem(
+                row.line,
+                Some(column),
+                format!(
+                    "{kind} {value} is an identifier of dossier {id}, but {why} names dossier {first}"
+                ),
+            )),
+            Some(_) => {}
+        }
+    };
+    for row in rows {
+        if let Some(code) = row.code_dossier.as_deref() {
+            named(row, "code_dossier", ExternalIdKind::DauphinDossier, code);
+        }
+        if let Some(ej) = row.ej.as_deref() {
+            named(row, "ej", ExternalIdKind::ChorusEj, ej);
+        }
+    }
+    if let Some((id, _)) = found {
+        return Some(id);
+    }
+    let porteur_id = porteur_id?;
+    subsidy
+        .filed(Some(head.exercice))
+        .filter_map(|d| d.filed.as_ref().map(|f| (f, d)))
+        .find(|(filing, state)| {
+            filing.porteur_id == porteur_id
+                && filing.title.trim().eq_ignore_ascii_case(head.action.trim())
+                && state
+                    .external_ids_of(ExternalIdKind::Programmation)
+                    .next()
+                    .is_none()
+                && !claimed.contains(&filing.dossier_id)
+        })
+        .map(|(filing, _)| filing.dossier_id)
+}
+
+/// What the sheet says of a dossier the ledger already has must be what the ledger records; the
+/// sheet may add opinions, decisions and identifiers, never silently change the dossier.
+fn check_known_dossier(
+    rows: &[&CheckedRow],
+    state: &DossierState,
+    porteur_id: Option<PorteurId>,
+    problems: &mut Vec<RowProblem>,
+) {
+    let Some(filing) = state.filed.as_ref() else {
+        return;
+    };
+    let head = rows[0];
+    let recorded = |what: &str| {
+        format!(
+            "dossier '{}' is already recorded (dossier {}) with {what}: amend it (amend_dossier) or correct the sheet",
+            head.dossier_key, filing.dossier_id
+        )
+    };
+    let quartiers: BTreeSet<&str> = filing
+        .quartiers
+        .iter()
+        .map(|q| q.quartier.as_str())
+        .collect();
+    let objectifs: BTreeSet<u32> = filing.objectifs.iter().map(|o| o.objectif).collect();
+    let mut bad =
+        |column: &str, message: String| problems.push(problem(head.line, Some(column), message));
+    if porteur_id != Some(filing.porteur_id) {
+        bad("porteur", recorded("another porteur"));
+    }
+    if head.exercice != filing.exercice {
+        bad(
+            "exercice",
+            recorded(&format!("exercice {}", filing.exercice)),
+        );
+    }
+    if head.action.trim() != filing.title {
+        bad("action", recorded(&format!("the title '{}'", filing.title)));
+    }
+    if head.budget != filing.total_budget {
+        bad(
+            "budget",
+            recorded(&format!("a budget of {}", filing.total_budget)),
+        );
+    }
+    if head
+        .quartiers
+        .iter()
+        .map(String::as_str)
+        .collect::<BTreeSet<_>>()
+        != quartiers
+    {
+        bad(
+            "quartiers",
+            recorded(&format!(
+                "the quartiers {}",
+                quartiers.iter().copied().collect::<Vec<_>>().join("|")
+            )),
+        );
+    }
+    if head.objectifs.iter().copied().collect::<BTreeSet<_>>() != objectifs {
+        bad(
+            "objectifs",
+            recorded(&format!(
+                "the objectifs {}",
+                objectifs
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join("|")
+            )),
+        );
+    }
+    for row in rows {
+        let mut bad =
+            |column: &str, message: String| problems.push(problem(row.line, Some(column), message));
+        let Some(request) = filing
+            .requests
+            .iter()
+            .find(|r| r.financeur == row.financeur && r.dispositif == row.dispositif)
+        else {
+            bad(
+                "financeur",
+                recorded(&format!(
+                    "no request of {} under {}",
+                    row.financeur, row.dispositif
+                )),
+            );
+            continue;
+        };
+        if request.amount != row.asked {
+            bad(
+                "asked",
+                recorded(&format!(
+                    "{} asked of {} under {}",
+                    request.amount, row.financeur, row.dispositif
+                )),
+            );
+        }
+        let Some(granted) = row.granted else {
+            continue;
+        };
+        let line = &state.lines[&(row.financeur.clone(), row.dispositif.clone())];
+        let consistent = match line.status {
+            LineStatus::Requested | LineStatus::Adjourned => true,
+            LineStatus::Granted => granted == line.granted,
+            LineStatus::Refused => granted.is_zero(),
+            LineStatus::Cancelled => false,
+        };
+        if !consistent {
+            bad(
+                "granted",
+                format!(
+                    "{} has already decided on dossier '{}' ({}, {} granted now): the sheet says {granted}; record a change (change_subsidy) or correct the sheet",
+                    row.financeur,
+                    head.dossier_key,
+                    line.status.as_str(),
+                    line.granted
+                ),
+            );
+        }
+    }
+}
+
+/// The commands a checked sheet means: porteurs not yet known, dossiers not yet filed, their
+/// identifiers, opinions and decisions — only what the ledger does not have yet.
 fn into_commands(
     rows: &[CheckedRow],
     projections: &Projections,
+    problems: &mut Vec<RowProblem>,
 ) -> (Vec<Planned>, ProgrammationReport) {
     let mut report = ProgrammationReport {
         rows: rows.len(),
@@ -537,11 +746,16 @@ fn into_commands(
     let mut planned = Vec::new();
     let mut porteurs: BTreeMap<String, PorteurId> = BTreeMap::new();
     let mut dossiers: BTreeMap<&str, DossierId> = BTreeMap::new();
+    let mut known_dossiers: BTreeSet<DossierId> = BTreeSet::new();
     let mut decisions = Vec::new();
     for row in rows {
         if dossiers.contains_key(row.dossier_key.as_str()) {
             continue;
         }
+        let of_dossier: Vec<&CheckedRow> = rows
+            .iter()
+            .filter(|r| r.dossier_key == row.dossier_key)
+            .collect();
         let porteur_key = row
             .siret
             .as_ref()
@@ -554,9 +768,23 @@ fn into_commands(
             .find(|p| match &row.siret {
                 Some(siret) => p.siret.as_deref() == Some(siret.as_str()),
                 None => p.name.eq_ignore_ascii_case(&row.porteur),
-            });
+            })
+            .map(|p| p.porteur_id);
+
+        if let Some(dossier_id) =
+            existing_dossier(&of_dossier, known, projections, &known_dossiers, problems)
+        {
+            dossiers.insert(&row.dossier_key, dossier_id);
+            known_dossiers.insert(dossier_id);
+            report.dossiers_known += 1;
+            if let Some(state) = projections.subsidy.dossier(&dossier_id) {
+                check_known_dossier(&of_dossier, state, known, problems);
+            }
+            continue;
+        }
+
         let porteur_id = match (known, porteurs.get(&porteur_key)) {
-            (Some(p), _) => p.porteur_id,
+            (Some(id), _) => id,
             (None, Some(id)) => *id,
             (None, None) => {
                 let id = PorteurId::new();
@@ -583,9 +811,8 @@ fn into_commands(
         let dossier_id = DossierId::new();
         dossiers.insert(&row.dossier_key, dossier_id);
         report.dossiers += 1;
-        let requests = rows
+        let requests = of_dossier
             .iter()
-            .filter(|r| r.dossier_key == row.dossier_key)
             .map(|r| FundingRequest {
                 financeur: r.financeur.clone(),
                 dispositif: r.dispositif.clone(),
@@ -624,26 +851,74 @@ fn into_commands(
     }
     for row in rows {
         let dossier_id = dossiers[row.dossier_key.as_str()];
-        if let Some(proposed) = row.proposed {
-            report.opinions += 1;
+        let state = projections.subsidy.dossier(&dossier_id);
+        let has = |kind: ExternalIdKind, value: &str| {
+            state.is_some_and(|s| s.external_id(kind, value).is_some())
+        };
+        let mut identifier = |kind: ExternalIdKind, value: &str, line: Option<&CheckedRow>| {
+            report.identifiers += 1;
             planned.push(Planned {
                 line: row.line,
-                command: LedgerCommand::Dossier(DossierCommand::GiveOpinion {
+                command: LedgerCommand::Dossier(DossierCommand::RecordExternalId {
                     dossier_id,
-                    financeur: row.financeur.clone(),
-                    dispositif: Some(row.dispositif.clone()),
-                    opinion: if proposed.is_zero() {
-                        Opinion::Unfavourable
-                    } else {
-                        Opinion::Favourable
-                    },
-                    proposed_amount: proposed,
-                    comment: String::new(),
+                    kind,
+                    value: value.to_string(),
+                    exercice: (kind != ExternalIdKind::Programmation).then_some(row.exercice),
+                    financeur: line.map(|r| r.financeur.clone()),
+                    dispositif: line.map(|r| r.dispositif.clone()),
                 }),
                 effective_date: None,
             });
+        };
+        let head = rows
+            .iter()
+            .position(|r| r.dossier_key == row.dossier_key)
+            .is_some_and(|first| std::ptr::eq(&rows[first], row));
+        if head && !has(ExternalIdKind::Programmation, &row.dossier_key) {
+            identifier(ExternalIdKind::Programmation, &row.dossier_key, None);
         }
-        if let (Some(granted), Some(decided_on)) = (row.granted, row.decided_on) {
+        // The dossier's Dauphin code, from the first row that gives it.
+        let first_code = rows
+            .iter()
+            .find(|r| r.dossier_key == row.dossier_key && r.code_dossier.is_some())
+            .is_some_and(|r| std::ptr::eq(r, row));
+        if let (true, Some(code)) = (first_code, row.code_dossier.as_deref()) {
+            if !has(ExternalIdKind::DauphinDossier, code) {
+                identifier(ExternalIdKind::DauphinDossier, code, None);
+            }
+        }
+        if let Some(ej) = row.ej.as_deref() {
+            if !has(ExternalIdKind::ChorusEj, ej) {
+                identifier(ExternalIdKind::ChorusEj, ej, Some(row));
+            }
+        }
+        let line = state.and_then(|s| {
+            s.lines
+                .get(&(row.financeur.clone(), row.dispositif.clone()))
+        });
+        if let Some(proposed) = row.proposed {
+            if line.is_none_or(|l| l.proposed != Some(proposed)) {
+                report.opinions += 1;
+                planned.push(Planned {
+                    line: row.line,
+                    command: LedgerCommand::Dossier(DossierCommand::GiveOpinion {
+                        dossier_id,
+                        financeur: row.financeur.clone(),
+                        dispositif: Some(row.dispositif.clone()),
+                        opinion: if proposed.is_zero() {
+                            Opinion::Unfavourable
+                        } else {
+                            Opinion::Favourable
+                        },
+                        proposed_amount: proposed,
+                        comment: String::new(),
+                    }),
+                    effective_date: None,
+                });
+            }
+        }
+        let undecided = line.is_none_or(|l| !l.status.is_final());
+        if let (Some(granted), Some(decided_on), true) = (row.granted, row.decided_on, undecided) {
             report.decisions += 1;
             decisions.push(Planned {
                 line: row.line,

@@ -5,6 +5,10 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use engagements_app::auth::Principal;
+use engagements_app::import::etat::{
+    import_extract, Extract, ExtractImportError, ExtractOptions, UNMATCHED_LISTED_MAX,
+};
+use engagements_app::import::sheet::{self, Sheet};
 use engagements_app::import::tfpb::{import_tfpb, TfpbImportError, FILE_BYTES_MAX};
 use engagements_app::{Ledger, MetaDefaults};
 
@@ -22,6 +26,32 @@ pub enum ImportKind {
     /// The comité's programmation sheet, one row per dossier and financeur (CSV or XLSX;
     /// columns: docs/imports.md).
     Programmation(ProgrammationArgs),
+    /// A GISPRO extract (the State's payment side): its EJ Chorus, Dauphin and project codes are
+    /// recorded on the dossiers they match (CSV or XLSX; columns: docs/imports.md).
+    Gispro(ExtractArgs),
+    /// ANCT's programme 147 extract: its Dauphin codes are recorded on the dossiers they match
+    /// (CSV or XLSX; columns: docs/imports.md).
+    Anct(AnctArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExtractArgs {
+    /// The extract: `.xlsx` (first sheet) or CSV (`;` or `,` separated, UTF-8).
+    pub file: std::path::PathBuf,
+    /// The exercice of the extract's rows (the State's extracts are one year each); required
+    /// unless the file has an `exercice` column.
+    #[arg(long)]
+    pub exercice: Option<i32>,
+}
+
+#[derive(Debug, Args)]
+pub struct AnctArgs {
+    #[command(flatten)]
+    pub extract: ExtractArgs,
+    /// Keep only the rows of this contrat de ville (its `Code contrat ville`); the others are
+    /// counted and left aside.
+    #[arg(long)]
+    pub contrat_ville: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -43,6 +73,17 @@ pub async fn run(db: &str, args: ImportArgs, defaults: &MetaDefaults) -> anyhow:
     match args.kind {
         ImportKind::Tfpb(args) => run_tfpb(db, args, defaults).await,
         ImportKind::Programmation(args) => run_programmation(db, args, defaults).await,
+        ImportKind::Gispro(args) => run_extract(db, Extract::Gispro, args, None, defaults).await,
+        ImportKind::Anct(args) => {
+            run_extract(
+                db,
+                Extract::Anct,
+                args.extract,
+                args.contrat_ville,
+                defaults,
+            )
+            .await
+        }
     }
 }
 
@@ -122,18 +163,129 @@ async fn run_programmation(
     let outcome = import_programmation(&ledger, &sheet, defaults).await;
     ledger.store().shutdown().await;
     match outcome {
+        Ok(report) if report.nothing_new() => {
+            println!(
+                "{file}: {} rows, {} dossiers already recorded: nothing new, nothing recorded",
+                report.rows, report.dossiers_known
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Ok(report) => {
             println!(
-                "{file}: {} rows imported: {} porteurs registered, {} dossiers, {} opinions, {} decisions",
+                "{file}: {} rows imported: {} porteurs registered, {} dossiers, {} opinions, {} decisions, {} identifiers{}",
                 report.rows,
                 report.porteurs_registered,
                 report.dossiers,
                 report.opinions,
-                report.decisions
+                report.decisions,
+                report.identifiers,
+                if report.dossiers_known > 0 {
+                    format!(" ({} dossiers were already recorded)", report.dossiers_known)
+                } else {
+                    String::new()
+                }
             );
             Ok(ExitCode::SUCCESS)
         }
         Err(ProgrammationImportError::Rows(problems)) => {
+            for problem in &problems {
+                eprintln!("{file}: {problem}");
+            }
+            eprintln!("{file}: {} problem(s), nothing recorded", problems.len());
+            Ok(ExitCode::from(1))
+        }
+        Err(error) => {
+            eprintln!("{file}: {error}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+/// Reads a sheet: `.xlsx` (first sheet) or CSV text.
+fn read_sheet(path: &std::path::Path) -> anyhow::Result<Sheet> {
+    let file = path.display().to_string();
+    let size = std::fs::metadata(path)
+        .with_context(|| format!("cannot read {file}"))?
+        .len();
+    anyhow::ensure!(
+        size <= FILE_BYTES_MAX as u64,
+        "{file} is {size} bytes, above the limit of {FILE_BYTES_MAX}: split it"
+    );
+    let is_xlsx = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
+    let sheet = if is_xlsx {
+        sheet::read_xlsx(&std::fs::read(path).with_context(|| format!("cannot read {file}"))?)
+    } else {
+        sheet::read_csv(
+            &std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {file} as UTF-8 text"))?,
+        )
+    };
+    sheet.with_context(|| format!("cannot read {file}"))
+}
+
+async fn run_extract(
+    db: &str,
+    extract: Extract,
+    args: ExtractArgs,
+    contrat_ville: Option<String>,
+    defaults: &MetaDefaults,
+) -> anyhow::Result<ExitCode> {
+    let file = args.file.display().to_string();
+    let sheet = read_sheet(&args.file)?;
+    let options = ExtractOptions {
+        exercice: args.exercice,
+        contrat_ville,
+    };
+    let ledger = Ledger::open(db).await?;
+    let outcome = import_extract(&ledger, extract, &sheet, &options, defaults).await;
+    ledger.store().shutdown().await;
+    match outcome {
+        Ok(report) => {
+            let recorded = if report.identifiers_recorded == 0 {
+                "nothing new, nothing recorded".to_string()
+            } else {
+                format!("{} identifiers recorded", report.identifiers_recorded)
+            };
+            println!(
+                "{file}: {} rows: {} attached to {} dossiers, {recorded}; {} unmatched{}",
+                report.rows,
+                report.matched,
+                report.dossiers.len(),
+                report.unmatched.len(),
+                if report.other_contracts > 0 {
+                    format!(
+                        "; {} of other contrats de ville left aside",
+                        report.other_contracts
+                    )
+                } else {
+                    String::new()
+                }
+            );
+            for row in report.unmatched.iter().take(UNMATCHED_LISTED_MAX) {
+                let about = if row.about.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", row.about)
+                };
+                println!(
+                    "{file}: line {}: unmatched: no dossier of the ledger carries {}{about}; nothing recorded for it",
+                    row.line, row.identifiers
+                );
+            }
+            if report.unmatched.len() > UNMATCHED_LISTED_MAX {
+                println!(
+                    "{file}: … and {} more unmatched rows",
+                    report.unmatched.len() - UNMATCHED_LISTED_MAX
+                );
+            }
+            for note in &report.notes {
+                println!("{file}: note: {note}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(ExtractImportError::Rows(problems)) => {
             for problem in &problems {
                 eprintln!("{file}: {problem}");
             }
