@@ -590,3 +590,55 @@ async fn dossiers_filed_before_references_were_kept_are_not_filed_again() {
         ledger.store().shutdown().await;
     }
 }
+
+#[tokio::test]
+async fn a_gispro_workbook_with_numbers_for_codes_reads_like_its_csv() {
+    // A spreadsheet turns codes into numbers: the Dauphin code loses its prefix and its leading
+    // zeros, the EJ, the SIRET and the amount become numbers.
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (column, header) in GISPRO_HEADER.split(';').enumerate() {
+        sheet.write_string(0, column as u16, header).unwrap();
+    }
+    sheet.write_number(1, 0, 2103456789.0).unwrap();
+    sheet.write_number(1, 1, 12345.0).unwrap();
+    sheet.write_string(1, 2, "PRJ-FICTIF-0001").unwrap();
+    sheet.write_string(1, 3, "DDETS fictive").unwrap();
+    sheet.write_number(1, 4, 99900001000010.0).unwrap();
+    sheet
+        .write_string(1, 5, "Politique de la ville (fictive)")
+        .unwrap();
+    sheet.write_number(1, 6, 6000.0).unwrap();
+    sheet.write_string(1, 7, "Association").unwrap();
+    let bytes = book.save_to_buffer().unwrap();
+    let sheet = engagements_app::import::sheet::read_xlsx(&bytes).unwrap();
+    assert_eq!(sheet.rows[0].line, 2);
+    for db in testing::all().await {
+        let ledger = ledger(&db).await;
+        import_programmation(
+            &ledger,
+            &read_programmation(PROGRAMMATION).unwrap(),
+            &defaults(),
+        )
+        .await
+        .unwrap();
+        let options = ExtractOptions {
+            exercice: Some(2025),
+            contrat_ville: None,
+        };
+        let report = import_extract(&ledger, Extract::Gispro, &sheet, &options, &defaults())
+            .await
+            .unwrap();
+        assert_eq!((report.matched, report.identifiers_recorded), (1, 2));
+        assert!(report.notes.is_empty(), "{:?}", report.notes);
+        let (_, ids) = dossier(&ledger, "PROG-2025-001").await;
+        assert_eq!(
+            ids[2..],
+            [
+                "chorus_ej 2103456789 (2025, etat/bop147-aap)",
+                "gispro_projet PRJ-FICTIF-0001"
+            ]
+        );
+        ledger.store().shutdown().await;
+    }
+}
