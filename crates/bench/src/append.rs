@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, Context};
 use engagements_domain::dossier::Dossier;
 use engagements_domain::porteur::Porteur;
-use engagements_store::{AppendRequest, EventRow, Store};
+use engagements_store::{AppendRequest, EventRow, Limits, Store};
 use esrs::manager::AggregateManager;
 use esrs::store::postgres::{PgStore, PgStoreBuilder};
 use esrs::AggregateState;
@@ -34,6 +34,8 @@ pub const RAW_ROWS_PER_TRANSACTION: usize = 100;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum System {
     Ledger,
+    /// The ledger with the one-transaction-per-batch writer (before the pipeline).
+    LedgerSerial,
     Esrs,
     Raw,
 }
@@ -42,6 +44,7 @@ impl System {
     pub fn label(self) -> &'static str {
         match self {
             System::Ledger => "ledger (hash chain)",
+            System::LedgerSerial => "ledger, serial writer",
             System::Esrs => "esrs 0.18 PgStore",
             System::Raw => "raw INSERT x100",
         }
@@ -68,7 +71,12 @@ pub async fn run(
         for &clients in &settings.clients {
             let systems: &[System] = match backend {
                 BackendKind::Sqlite => &[System::Ledger, System::Raw],
-                BackendKind::Postgres => &[System::Ledger, System::Esrs, System::Raw],
+                BackendKind::Postgres => &[
+                    System::Ledger,
+                    System::LedgerSerial,
+                    System::Esrs,
+                    System::Raw,
+                ],
             };
             for &system in systems {
                 progress(&format!(
@@ -95,7 +103,8 @@ async fn measure(
 ) -> anyhow::Result<Figure> {
     let duration = Duration::from_secs_f64(settings.seconds);
     let (latencies, elapsed) = match system {
-        System::Ledger => run_ledger(db, clients, settings.seed, duration).await?,
+        System::Ledger => run_ledger(db, clients, settings.seed, duration, true).await?,
+        System::LedgerSerial => run_ledger(db, clients, settings.seed, duration, false).await?,
         System::Esrs => run_esrs(db, clients, settings.seed, duration).await?,
         System::Raw => run_raw(db, clients, settings.seed, duration).await?,
     };
@@ -137,8 +146,13 @@ async fn run_ledger(
     clients: usize,
     seed: u64,
     duration: Duration,
+    pipeline: bool,
 ) -> anyhow::Result<(Latencies, Duration)> {
-    let store = Store::open(&db.url).await?;
+    let limits = Limits {
+        pipeline,
+        ..Limits::default()
+    };
+    let store = Store::open_with(&db.url, limits).await?;
     let result = drive(clients, duration, |index, deadline| {
         ledger_client(store.clone(), seed, index as u64, deadline)
     })

@@ -148,7 +148,9 @@ fn baselines_of(system: &str) -> Option<Vec<(&'static str, Ratio)>> {
         "ledger (hash chain)" => Some(vec![
             ("esrs 0.18 PgStore", Ratio::Times),
             ("raw INSERT x100", Ratio::Percent),
+            ("ledger, serial writer", Ratio::Times),
         ]),
+        "ledger, serial writer" => Some(vec![("esrs 0.18 PgStore", Ratio::Times)]),
         "fold into all projections" => Some(vec![("read + deserialise only", Ratio::Percent)]),
         _ => None,
     }

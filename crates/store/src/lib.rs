@@ -14,6 +14,7 @@ mod error;
 pub mod esrs_adapter;
 pub mod hash;
 mod model;
+mod pg_pipeline;
 pub mod relay_offsets;
 mod store;
 mod subscription;

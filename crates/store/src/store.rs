@@ -24,6 +24,9 @@ pub struct Limits {
     pub batch_commands_max: usize,
     /// Commands waiting for the writer before callers are made to wait.
     pub queue_commands_max: usize,
+    /// On PostgreSQL, plan the next batch while the previous one commits, under a lease on the
+    /// chain (see `docs/adr/0002-scaling-writes.md`); off, one locked transaction per batch.
+    pub pipeline: bool,
 }
 
 impl Default for Limits {
@@ -34,6 +37,7 @@ impl Default for Limits {
             stream_id_chars_max: 200,
             batch_commands_max: 512,
             queue_commands_max: 8192,
+            pipeline: true,
         }
     }
 }
@@ -71,6 +75,7 @@ impl Store {
             receiver,
             position_sender,
             limits.batch_commands_max,
+            limits.pipeline,
         ));
         tracing::info!(backend = backend.name(), "ledger opened");
         Ok(Store {

@@ -35,8 +35,25 @@ pub(crate) enum Outcome {
     Duplicate(Vec<EventRow>),
 }
 
-/// Runs until every sender is dropped.
+/// Runs until every sender is dropped: the pipelined writer on PostgreSQL (see
+/// [`crate::pg_pipeline`]) unless `pipeline` is off, one transaction per batch otherwise.
 pub(crate) async fn run(
+    backend: Backend,
+    receiver: mpsc::Receiver<Pending>,
+    last_position: watch::Sender<i64>,
+    batch_max_commands: usize,
+    pipeline: bool,
+) {
+    match backend {
+        Backend::Postgres(pool) if pipeline => {
+            crate::pg_pipeline::run(pool, receiver, last_position, batch_max_commands).await
+        }
+        backend => run_serial(backend, receiver, last_position, batch_max_commands).await,
+    }
+}
+
+/// One batch at a time: lock, read the head and the batch's lookups, insert, commit.
+async fn run_serial(
     backend: Backend,
     mut receiver: mpsc::Receiver<Pending>,
     last_position: watch::Sender<i64>,
@@ -45,40 +62,59 @@ pub(crate) async fn run(
     let mut batch: Vec<Pending> = Vec::with_capacity(batch_max_commands);
     while let Some(first) = receiver.recv().await {
         batch.push(first);
-        while batch.len() < batch_max_commands {
-            match receiver.try_recv() {
-                Ok(pending) => batch.push(pending),
-                Err(_) => break,
-            }
-        }
+        gather(&mut receiver, &mut batch, batch_max_commands);
         let span = tracing::debug_span!("write_batch", commands = batch.len());
         let _entered = span.enter();
         match backend.write_batch(&batch).await {
-            Ok(outcomes) => {
-                let mut position_last = None;
-                for (pending, outcome) in batch.drain(..).zip(outcomes) {
-                    if let Ok(group) = &outcome {
-                        for written in group {
-                            if let Outcome::Written(rows) = written {
-                                position_last = rows.last().map(|r| r.position).or(position_last);
-                            }
-                        }
-                    }
-                    // A caller that gave up waiting is not an error: its command is recorded.
-                    let _ = pending.reply.send(outcome);
-                }
-                if let Some(position) = position_last {
-                    last_position.send_replace(position);
-                }
-            }
-            Err(error) => {
-                tracing::error!(%error, "batch failed; none of its commands was recorded");
-                let shared = AppendError::from(error);
-                for pending in batch.drain(..) {
-                    let _ = pending.reply.send(Err(shared.clone()));
+            Ok(outcomes) => deliver(std::mem::take(&mut batch), outcomes, &last_position),
+            Err(error) => fail(std::mem::take(&mut batch), error),
+        }
+    }
+}
+
+/// Adds to `batch` what is already waiting, up to `batch_max_commands` groups.
+pub(crate) fn gather(
+    receiver: &mut mpsc::Receiver<Pending>,
+    batch: &mut Vec<Pending>,
+    batch_max_commands: usize,
+) {
+    while batch.len() < batch_max_commands {
+        match receiver.try_recv() {
+            Ok(pending) => batch.push(pending),
+            Err(_) => break,
+        }
+    }
+}
+
+/// Answers the callers of a recorded batch and moves the followers' position on.
+pub(crate) fn deliver(
+    batch: Vec<Pending>,
+    outcomes: Vec<GroupOutcome>,
+    last_position: &watch::Sender<i64>,
+) {
+    let mut position_last = None;
+    for (pending, outcome) in batch.into_iter().zip(outcomes) {
+        if let Ok(group) = &outcome {
+            for written in group {
+                if let Outcome::Written(rows) = written {
+                    position_last = rows.last().map(|r| r.position).or(position_last);
                 }
             }
         }
+        // A caller that gave up waiting is not an error: its command is recorded.
+        let _ = pending.reply.send(outcome);
+    }
+    if let Some(position) = position_last {
+        last_position.send_replace(position);
+    }
+}
+
+/// Answers the callers of a batch that was not recorded.
+pub(crate) fn fail(batch: Vec<Pending>, error: sqlx::Error) {
+    tracing::error!(%error, "batch failed; none of its commands was recorded");
+    let shared = AppendError::from(error);
+    for pending in batch {
+        let _ = pending.reply.send(Err(shared.clone()));
     }
 }
 

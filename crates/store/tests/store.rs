@@ -7,7 +7,7 @@ use engagements_domain::porteur::{Porteur, PorteurCommand, PorteurEvent, Porteur
 use engagements_domain::{Actor, Metadata, PorteurId, Source};
 use engagements_store::esrs_adapter::EsrsStore;
 use engagements_store::testing::{self, TestDb};
-use engagements_store::{AppendError, AppendRequest, ExpectedVersion, NewEvent, Store};
+use engagements_store::{AppendError, AppendRequest, ExpectedVersion, Limits, NewEvent, Store};
 use sqlx::Connection;
 use uuid::Uuid;
 
@@ -420,4 +420,92 @@ async fn a_group_is_recorded_all_or_nothing() {
         store.shutdown().await;
     })
     .await;
+}
+
+/// Three writers on one PostgreSQL chain at once, as three processes have: two pipelined (each
+/// under the chain's lease in turn) and one with the serial, locked transaction. Each command is
+/// also sent twice at the same moment (a client retrying while its first try is in flight).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn writers_of_several_processes_share_one_chain() {
+    let Some(db) = testing::postgres().await else {
+        return;
+    };
+    let serial = Limits {
+        pipeline: false,
+        ..Limits::default()
+    };
+    let stores = vec![
+        Store::open(&db.url).await.unwrap(),
+        Store::open(&db.url).await.unwrap(),
+        Store::open_with(&db.url, serial).await.unwrap(),
+    ];
+    let per_client = 40;
+    let mut tasks = Vec::new();
+    for (writer, store) in stores.iter().enumerate() {
+        for client in 0..8 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                let stream = format!("w{writer}-c{client}");
+                for i in 0..per_client {
+                    let request = append_to(
+                        &stream,
+                        ExpectedVersion::from_version(i),
+                        &format!("{stream} #{i}"),
+                    );
+                    let (first, retry) =
+                        tokio::join!(store.append(request.clone()), store.append(request));
+                    let (first, retry) = (first.unwrap(), retry.unwrap());
+                    let hashes = |a: &engagements_store::Appended| {
+                        a.events.iter().map(|e| e.hash.clone()).collect::<Vec<_>>()
+                    };
+                    assert_eq!(
+                        hashes(&first),
+                        hashes(&retry),
+                        "the retry returns the first result"
+                    );
+                    assert!(
+                        first.duplicate != retry.duplicate,
+                        "exactly one is a duplicate"
+                    );
+                    // And one stream that every client of every writer fights over.
+                    loop {
+                        let version = store.stream_version("shared").await.unwrap().unwrap_or(0);
+                        let request = append_to(
+                            "shared",
+                            ExpectedVersion::from_version(version),
+                            &format!("{stream} shared #{i}"),
+                        );
+                        match store.append(request).await {
+                            Ok(_) => break,
+                            Err(AppendError::Conflict { .. }) => continue,
+                            Err(e) => panic!("{e}"),
+                        }
+                    }
+                }
+            }));
+        }
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let reader = &stores[0];
+    let events = reader.read_all(1, i64::MAX).await.unwrap();
+    assert_eq!(
+        events.len(),
+        2 * 3 * 8 * per_client as usize,
+        "each command once"
+    );
+    let mut writers_seen = std::collections::HashSet::new();
+    for (index, event) in events.iter().enumerate() {
+        assert_eq!(event.position, index as i64 + 1, "positions are gapless");
+        if event.stream_id != "shared" {
+            writers_seen.insert(event.stream_id[..2].to_string());
+        }
+    }
+    assert_eq!(writers_seen.len(), 3, "every writer wrote");
+    let report = reader.verify(|_| {}).await.unwrap();
+    assert!(report.is_ok(), "{:?}", report.problem);
+    for store in &stores {
+        store.shutdown().await;
+    }
 }

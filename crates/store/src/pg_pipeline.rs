@@ -1,0 +1,424 @@
+//! The PostgreSQL writer: a lease on the chain, and a two-stage pipeline.
+//!
+//! While it has work, the writer holds its chain's advisory lock at session level (the
+//! *lease*), so it knows the chain's head without reading it again, and:
+//!
+//! - it plans batch n+1 (looks up its command ids and stream versions, assigns positions,
+//!   hashes the chain) while batch n is being committed on another connection;
+//! - it writes each batch with **one autocommitted statement** (an INSERT from `UNNEST` arrays,
+//!   which also NOTIFYs followers), sent only once the previous batch is durable, so that a later
+//!   batch is never durable before an earlier one and the chain has no gap.
+//!
+//! The lease is given back when the writer has been idle for the rest of its turn
+//! ([`LEASE_HOLD_MAX`]), and at the end of a turn under load if another process's writer waits
+//! for it (PostgreSQL grants a released lock to the waiters first), so that writers of several
+//! processes on one chain take turns. The chain's integrity does not rest on the lease:
+//! positions and (stream, version) are unique in the table, so a writer that lost its lease
+//! fails its INSERT instead of forking the chain, gives the lease back and plans again.
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use sqlx::pool::PoolConnection;
+use sqlx::{PgPool, Postgres};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+use crate::model::{ChainHead, EventRow};
+use crate::writer::{deliver, fail, gather, plan_batch, GroupOutcome, Pending};
+
+/// A writer's turn with the lease: at its end, the lease is given back if another process's
+/// writer waits for it, kept for another turn otherwise.
+pub(crate) const LEASE_HOLD_MAX: Duration = Duration::from_millis(25);
+
+/// Takes the chain's lease (session-level: it outlives transactions). Same key as every writer
+/// of the chain: [`crate::backend::CHAIN_LOCK_CLASS`] and the schema.
+const TAKE_LEASE: &str = "SELECT pg_advisory_lock(1701734241, hashtext(current_schema()))";
+const GIVE_LEASE: &str = "SELECT pg_advisory_unlock(1701734241, hashtext(current_schema()))";
+
+const OTHERS_WAIT: &str = "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' \
+    AND NOT granted AND classid = 1701734241::OID AND objid = hashtext(current_schema())::OID \
+    AND objsubid = 2)";
+
+const HEAD: &str = "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1";
+
+/// The stream versions and the already-recorded command ids of a batch, in one round trip.
+/// Written as one index probe per key (`LATERAL … LIMIT 1`, `EXISTS`) so that the plan stays
+/// an index lookup even before PostgreSQL has statistics on a new table: an `= ANY(…)` over the
+/// whole table was planned as a parallel bitmap scan there, a few milliseconds per batch.
+const LOOKUP: &str = "SELECT 0 AS kind, s.id AS key, v.version FROM UNNEST($1::TEXT[]) AS s(id) \
+        CROSS JOIN LATERAL (SELECT version FROM events WHERE stream_id = s.id \
+            ORDER BY version DESC LIMIT 1) v \
+    UNION ALL \
+    SELECT 1, c.id, 0::BIGINT FROM UNNEST($2::TEXT[]) AS c(id) \
+        WHERE EXISTS (SELECT 1 FROM events WHERE command_id = c.id)";
+
+/// One statement for any batch size (so PostgreSQL prepares it once), committed on its own.
+const INSERT: &str = "WITH inserted AS (\
+    INSERT INTO events (position, event_id, stream_type, stream_id, version, event_type, \
+        schema_version, command_id, payload, metadata, recorded_at, prev_hash, hash) \
+    SELECT * FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::BIGINT[], \
+        $6::TEXT[], $7::INTEGER[], $8::TEXT[], $9::TEXT[], $10::TEXT[], $11::BIGINT[], \
+        $12::TEXT[], $13::TEXT[]) \
+    RETURNING position) \
+    SELECT pg_notify('engagements_events', MAX(position)::TEXT) FROM inserted";
+
+const ROWS_OF_COMMANDS: &str = "SELECT position, event_id, stream_type, stream_id, version, \
+    event_type, schema_version, command_id, payload, metadata, recorded_at, prev_hash, hash \
+    FROM events WHERE command_id = ANY($1) ORDER BY position";
+
+/// The chain, held by this writer.
+struct Lease {
+    /// Holds the lock; also runs the lookups (the writer's own connections skip the pool's
+    /// check before each use, a round trip).
+    connection: PoolConnection<Postgres>,
+    /// Runs the INSERTs; away in the task of the batch in flight.
+    inserter: Option<PoolConnection<Postgres>>,
+    taken_at: Instant,
+    /// The head as planned: the last row of the batch in flight, if any.
+    head: Option<ChainHead>,
+}
+
+/// A batch whose INSERT was sent and is not acknowledged yet.
+struct InFlight {
+    batch: Vec<Pending>,
+    outcomes: Vec<GroupOutcome>,
+    /// Stream versions after this batch, for the streams it writes.
+    versions: HashMap<String, i64>,
+    /// The rows this batch writes, per command id (a retry planned meanwhile is a duplicate).
+    commands: HashMap<String, Vec<EventRow>>,
+    insert: JoinHandle<(PoolConnection<Postgres>, Result<(), sqlx::Error>)>,
+}
+
+/// Runs until every sender is dropped.
+pub(crate) async fn run(
+    pool: PgPool,
+    mut receiver: mpsc::Receiver<Pending>,
+    last_position: watch::Sender<i64>,
+    batch_max_commands: usize,
+) {
+    let mut lease: Option<Lease> = None;
+    let mut in_flight: Option<InFlight> = None;
+    // Commands planned on top of a batch that then failed: planned again first.
+    let mut carried: Vec<Pending> = Vec::new();
+    loop {
+        // Under load, let the other processes' writers in from time to time: at the end of
+        // each turn, keep the lease only if nobody waits for it.
+        let turn_over = match lease.as_mut() {
+            Some(held) if held.taken_at.elapsed() >= LEASE_HOLD_MAX => {
+                match others_wait(&mut held.connection).await {
+                    Ok(false) => {
+                        held.taken_at = Instant::now();
+                        false
+                    }
+                    Ok(true) | Err(_) => true,
+                }
+            }
+            _ => false,
+        };
+        if turn_over {
+            if let Some(done) = in_flight.take() {
+                finish(done, &last_position, &mut lease).await;
+            }
+            if let Some(held) = lease.take() {
+                give_back(held).await;
+            }
+        }
+        let mut batch = std::mem::take(&mut carried);
+        if batch.is_empty() && in_flight.is_none() {
+            // Idle: keep the lease until its time is up (a client often sends its next
+            // command at once), then give it back and wait.
+            let remaining = lease
+                .as_ref()
+                .map(|held| LEASE_HOLD_MAX.saturating_sub(held.taken_at.elapsed()));
+            let next = match remaining {
+                Some(remaining) => match tokio::time::timeout(remaining, receiver.recv()).await {
+                    Ok(next) => next,
+                    Err(_) => {
+                        if let Some(held) = lease.take() {
+                            give_back(held).await;
+                        }
+                        receiver.recv().await
+                    }
+                },
+                None => receiver.recv().await,
+            };
+            match next {
+                Some(pending) => batch.push(pending),
+                None => break,
+            }
+        }
+        gather(&mut receiver, &mut batch, batch_max_commands);
+        if batch.is_empty() {
+            // Nothing new while the previous batch commits: wait for it.
+            if let Some(done) = in_flight.take() {
+                finish(done, &last_position, &mut lease).await;
+            }
+            continue;
+        }
+        if lease.is_none() {
+            match take_lease(&pool).await {
+                Ok(taken) => lease = Some(taken),
+                Err(error) => {
+                    fail(batch, error);
+                    continue;
+                }
+            }
+        }
+        let held = lease.as_mut().expect("taken above");
+        let planned = plan(held, in_flight.as_ref(), &batch).await;
+        if let Some(done) = in_flight.take() {
+            if !finish(done, &last_position, &mut lease).await {
+                // Planned on top of a batch that was not recorded: plan it again.
+                carried = batch;
+                continue;
+            }
+        }
+        match planned {
+            Ok(planned) => {
+                let held = lease.as_mut().expect("kept while the batch was planned");
+                let inserter = match held.inserter.take() {
+                    Some(inserter) => inserter,
+                    None => match pool.acquire().await {
+                        Ok(inserter) => inserter,
+                        Err(error) => {
+                            fail(batch, error);
+                            continue;
+                        }
+                    },
+                };
+                if let Some(last) = planned.rows.last() {
+                    held.head = Some(ChainHead {
+                        position: last.position,
+                        hash: last.hash.clone(),
+                        recorded_at: last.recorded_at,
+                    });
+                }
+                in_flight = Some(send(inserter, batch, planned));
+            }
+            Err(error) => {
+                if let Some(held) = lease.take() {
+                    give_back(held).await;
+                }
+                fail(batch, error);
+            }
+        }
+    }
+    if let Some(done) = in_flight.take() {
+        finish(done, &last_position, &mut lease).await;
+    }
+    if let Some(held) = lease.take() {
+        give_back(held).await;
+    }
+}
+
+/// Waits for a batch in flight and answers its callers. `false` if it was not recorded (the
+/// lease is then given back, so the head is read again).
+async fn finish(
+    done: InFlight,
+    last_position: &watch::Sender<i64>,
+    lease: &mut Option<Lease>,
+) -> bool {
+    let result = match done.insert.await {
+        Ok((inserter, Ok(()))) => {
+            if let Some(held) = lease.as_mut() {
+                held.inserter = Some(inserter);
+            }
+            Ok(())
+        }
+        Ok((mut inserter, Err(error))) => {
+            inserter.close_on_drop();
+            Err(error)
+        }
+        Err(join) => Err(sqlx::Error::Protocol(format!(
+            "the insert task failed: {join}"
+        ))),
+    };
+    match result {
+        Ok(()) => {
+            deliver(done.batch, done.outcomes, last_position);
+            true
+        }
+        Err(error) => {
+            if let Some(held) = lease.take() {
+                give_back(held).await;
+            }
+            fail(done.batch, error);
+            false
+        }
+    }
+}
+
+/// What planning a batch produced.
+struct Planned {
+    rows: Vec<EventRow>,
+    outcomes: Vec<GroupOutcome>,
+}
+
+/// Plans a batch on top of the database and of the batch in flight (whose rows the database
+/// may not show yet).
+async fn plan(
+    lease: &mut Lease,
+    in_flight: Option<&InFlight>,
+    batch: &[Pending],
+) -> Result<Planned, sqlx::Error> {
+    let commands = || batch.iter().flat_map(|p| p.commands.iter());
+    let command_ids: Vec<String> =
+        unique(commands().map(|c| c.request.metadata.command_id.to_string()));
+    let stream_ids: Vec<String> =
+        unique(commands().flat_map(|c| c.request.streams.iter().map(|s| s.stream_id.clone())));
+    let found: Vec<(i32, String, i64)> = sqlx::query_as(LOOKUP)
+        .bind(&stream_ids)
+        .bind(&command_ids)
+        .fetch_all(&mut *lease.connection)
+        .await?;
+    let mut versions = HashMap::new();
+    let mut recorded = Vec::new();
+    for (kind, key, version) in found {
+        if kind == 0 {
+            versions.insert(key, version);
+        } else {
+            recorded.push(key);
+        }
+    }
+    let mut existing: Vec<EventRow> = if recorded.is_empty() {
+        Vec::new()
+    } else {
+        sqlx::query_as(ROWS_OF_COMMANDS)
+            .bind(&recorded)
+            .fetch_all(&mut *lease.connection)
+            .await?
+    };
+    if let Some(previous) = in_flight {
+        for id in &stream_ids {
+            if let Some(version) = previous.versions.get(id) {
+                versions.insert(id.clone(), *version);
+            }
+        }
+        for id in &command_ids {
+            if let Some(rows) = previous.commands.get(id) {
+                if !recorded.contains(id) {
+                    existing.extend(rows.iter().cloned());
+                }
+            }
+        }
+    }
+    let now = chrono::Utc::now().timestamp_micros();
+    let (rows, outcomes) = plan_batch(lease.head.clone(), existing, versions, batch, now);
+    Ok(Planned { rows, outcomes })
+}
+
+fn unique(ids: impl Iterator<Item = String>) -> Vec<String> {
+    let mut seen = HashSet::new();
+    ids.filter(|id| seen.insert(id.clone())).collect()
+}
+
+/// Sends a planned batch's INSERT on its own connection and returns at once.
+fn send(mut inserter: PoolConnection<Postgres>, batch: Vec<Pending>, planned: Planned) -> InFlight {
+    let mut versions = HashMap::new();
+    let mut commands: HashMap<String, Vec<EventRow>> = HashMap::new();
+    for row in &planned.rows {
+        versions.insert(row.stream_id.clone(), row.version);
+        commands
+            .entry(row.command_id.clone())
+            .or_default()
+            .push(row.clone());
+    }
+    let rows = planned.rows;
+    let insert = tokio::spawn(async move {
+        if rows.is_empty() {
+            return (inserter, Ok(())); // only duplicates or conflicts: nothing to write
+        }
+        let result = insert_rows(&mut inserter, &rows).await;
+        (inserter, result)
+    });
+    InFlight {
+        batch,
+        outcomes: planned.outcomes,
+        versions,
+        commands,
+        insert,
+    }
+}
+
+async fn insert_rows(
+    connection: &mut PoolConnection<Postgres>,
+    rows: &[EventRow],
+) -> Result<(), sqlx::Error> {
+    fn column<'r, T: 'r>(rows: &'r [EventRow], field: impl Fn(&'r EventRow) -> T) -> Vec<T> {
+        rows.iter().map(field).collect()
+    }
+    sqlx::query(INSERT)
+        .bind(column(rows, |r| r.position))
+        .bind(column(rows, |r| r.event_id.as_str()))
+        .bind(column(rows, |r| r.stream_type.as_str()))
+        .bind(column(rows, |r| r.stream_id.as_str()))
+        .bind(column(rows, |r| r.version))
+        .bind(column(rows, |r| r.event_type.as_str()))
+        .bind(column(rows, |r| r.schema_version))
+        .bind(column(rows, |r| r.command_id.as_str()))
+        .bind(column(rows, |r| r.payload.as_str()))
+        .bind(column(rows, |r| r.metadata.as_str()))
+        .bind(column(rows, |r| r.recorded_at))
+        .bind(column(rows, |r| r.prev_hash.as_str()))
+        .bind(column(rows, |r| r.hash.as_str()))
+        .execute(&mut **connection)
+        .await?;
+    Ok(())
+}
+
+/// Waits for the chain's lease, then reads its head (another process may have written).
+async fn take_lease(pool: &PgPool) -> Result<Lease, sqlx::Error> {
+    let mut connection = pool.acquire().await?;
+    sqlx::query(TAKE_LEASE).execute(&mut *connection).await?;
+    let head: Option<(i64, String, i64)> = sqlx::query_as(HEAD)
+        .fetch_optional(&mut *connection)
+        .await?;
+    Ok(Lease {
+        connection,
+        inserter: None,
+        taken_at: Instant::now(),
+        head: head.map(|(position, hash, recorded_at)| ChainHead {
+            position,
+            hash,
+            recorded_at,
+        }),
+    })
+}
+
+/// Whether another session waits for this chain's lock.
+async fn others_wait(connection: &mut PoolConnection<Postgres>) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(OTHERS_WAIT)
+        .fetch_one(&mut **connection)
+        .await
+}
+
+async fn give_back(mut lease: Lease) {
+    if let Err(error) = sqlx::query(GIVE_LEASE)
+        .execute(&mut *lease.connection)
+        .await
+    {
+        // A connection that cannot unlock must not go back to the pool still holding the lock:
+        // closing it ends the session, which releases the lock.
+        tracing::warn!(%error, "could not give the chain's lease back; closing its connection");
+        lease.connection.close_on_drop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lease_uses_the_chain_lock_of_every_writer() {
+        let key = format!(
+            "{}, hashtext(current_schema())",
+            crate::backend::CHAIN_LOCK_CLASS
+        );
+        assert!(TAKE_LEASE.contains(&key));
+        assert!(GIVE_LEASE.contains(&key));
+        let class = crate::backend::CHAIN_LOCK_CLASS;
+        assert!(OTHERS_WAIT.contains(&format!("classid = {class}::OID")));
+        assert!(INSERT.contains(&format!("'{}'", crate::backend::NOTIFY_CHANNEL)));
+    }
+}
