@@ -503,6 +503,7 @@ fn check_dossiers(rows: &[CheckedRow], problems: &mut Vec<RowProblem>) {
     // A Dauphin code belongs to one dossier (it may be written on one row only, or on every
     // row alike); an EJ to one line.
     let mut codes: BTreeMap<&str, &CheckedRow> = BTreeMap::new();
+    let mut code_of_dossier: BTreeMap<&str, &CheckedRow> = BTreeMap::new();
     let mut ejs: BTreeMap<&str, &CheckedRow> = BTreeMap::new();
     for row in rows {
         if let Some(code) = row.code_dossier.as_deref() {
@@ -520,21 +521,22 @@ fn check_dossiers(rows: &[CheckedRow], problems: &mut Vec<RowProblem>) {
                     codes.insert(code, row);
                 }
             }
-            let other_code = rows
-                .iter()
-                .filter(|r| r.dossier_key == row.dossier_key)
-                .filter_map(|r| r.code_dossier.as_deref().map(|c| (c, r.line)))
-                .find(|(c, _)| *c != code);
-            if let Some((other, line)) = other_code {
-                if line < row.line {
+            match code_of_dossier.get(row.dossier_key.as_str()) {
+                Some(first) if first.code_dossier.as_deref() != Some(code) => {
                     problems.push(problem(
                         row.line,
                         Some("code_dossier"),
                         format!(
-                            "differs from {other} at line {line} of the same dossier '{}'",
+                            "differs from {} at line {} of the same dossier '{}'",
+                            first.code_dossier.as_deref().unwrap_or_default(),
+                            first.line,
                             row.dossier_key
                         ),
-                    ));
+                    ))
+                }
+                Some(_) => {}
+                None => {
+                    code_of_dossier.insert(&row.dossier_key, row);
                 }
             }
         }
@@ -558,6 +560,7 @@ fn existing_dossier(
     rows: &[&CheckedRow],
     porteur_id: Option<PorteurId>,
     projections: &Projections,
+    unreferenced: &Unreferenced,
     claimed: &BTreeSet<DossierId>,
     problems: &mut Vec<RowProblem>,
 ) -> Option<DossierId> {
@@ -593,20 +596,44 @@ fn existing_dossier(
     if let Some((id, _)) = found {
         return Some(id);
     }
-    let porteur_id = porteur_id?;
-    subsidy
-        .filed(Some(head.exercice))
-        .filter_map(|d| d.filed.as_ref().map(|f| (f, d)))
-        .find(|(filing, state)| {
-            filing.porteur_id == porteur_id
-                && filing.title.trim().eq_ignore_ascii_case(head.action.trim())
-                && state
-                    .external_ids_of(ExternalIdKind::Programmation)
-                    .next()
-                    .is_none()
-                && !claimed.contains(&filing.dossier_id)
-        })
-        .map(|(filing, _)| filing.dossier_id)
+    let key = (
+        porteur_id?,
+        head.exercice,
+        head.action.trim().to_lowercase(),
+    );
+    unreferenced
+        .get(&key)?
+        .iter()
+        .find(|id| !claimed.contains(id))
+        .copied()
+}
+
+/// Filed dossiers without a programmation reference, by porteur, exercice and lower-cased title.
+type Unreferenced = BTreeMap<(PorteurId, i32, String), Vec<DossierId>>;
+
+/// The [`Unreferenced`] dossiers of the ledger.
+fn unreferenced_dossiers(projections: &Projections) -> Unreferenced {
+    let mut index = Unreferenced::new();
+    for state in projections.subsidy.filed(None) {
+        let Some(filing) = state.filed.as_ref() else {
+            continue;
+        };
+        if state
+            .external_ids_of(ExternalIdKind::Programmation)
+            .next()
+            .is_none()
+        {
+            index
+                .entry((
+                    filing.porteur_id,
+                    filing.exercice,
+                    filing.title.trim().to_lowercase(),
+                ))
+                .or_default()
+                .push(filing.dossier_id);
+        }
+    }
+    index
 }
 
 /// What the sheet says of a dossier the ledger already has must be what the ledger records; the
@@ -748,14 +775,16 @@ fn into_commands(
     let mut dossiers: BTreeMap<&str, DossierId> = BTreeMap::new();
     let mut known_dossiers: BTreeSet<DossierId> = BTreeSet::new();
     let mut decisions = Vec::new();
+    let mut groups: BTreeMap<&str, Vec<&CheckedRow>> = BTreeMap::new();
+    for row in rows {
+        groups.entry(&row.dossier_key).or_default().push(row);
+    }
+    let unreferenced = unreferenced_dossiers(projections);
     for row in rows {
         if dossiers.contains_key(row.dossier_key.as_str()) {
             continue;
         }
-        let of_dossier: Vec<&CheckedRow> = rows
-            .iter()
-            .filter(|r| r.dossier_key == row.dossier_key)
-            .collect();
+        let of_dossier = &groups[row.dossier_key.as_str()];
         let porteur_key = row
             .siret
             .as_ref()
@@ -771,14 +800,19 @@ fn into_commands(
             })
             .map(|p| p.porteur_id);
 
-        if let Some(dossier_id) =
-            existing_dossier(&of_dossier, known, projections, &known_dossiers, problems)
-        {
+        if let Some(dossier_id) = existing_dossier(
+            of_dossier,
+            known,
+            projections,
+            &unreferenced,
+            &known_dossiers,
+            problems,
+        ) {
             dossiers.insert(&row.dossier_key, dossier_id);
             known_dossiers.insert(dossier_id);
             report.dossiers_known += 1;
             if let Some(state) = projections.subsidy.dossier(&dossier_id) {
-                check_known_dossier(&of_dossier, state, known, problems);
+                check_known_dossier(of_dossier, state, known, problems);
             }
             continue;
         }
@@ -870,18 +904,16 @@ fn into_commands(
                 effective_date: None,
             });
         };
-        let head = rows
-            .iter()
-            .position(|r| r.dossier_key == row.dossier_key)
-            .is_some_and(|first| std::ptr::eq(&rows[first], row));
+        let of_dossier = &groups[row.dossier_key.as_str()];
+        let head = std::ptr::eq(of_dossier[0], row);
         if head && !has(ExternalIdKind::Programmation, &row.dossier_key) {
             identifier(ExternalIdKind::Programmation, &row.dossier_key, None);
         }
         // The dossier's Dauphin code, from the first row that gives it.
-        let first_code = rows
+        let first_code = of_dossier
             .iter()
-            .find(|r| r.dossier_key == row.dossier_key && r.code_dossier.is_some())
-            .is_some_and(|r| std::ptr::eq(r, row));
+            .find(|r| r.code_dossier.is_some())
+            .is_some_and(|r| std::ptr::eq(*r, row));
         if let (true, Some(code)) = (first_code, row.code_dossier.as_deref()) {
             if !has(ExternalIdKind::DauphinDossier, code) {
                 identifier(ExternalIdKind::DauphinDossier, code, None);
