@@ -21,6 +21,23 @@ const CONFLICT_RETRIES_MAX: usize = 5;
 /// Events read per page by an as-of fold.
 const AS_OF_PAGE: i64 = 10_000;
 
+/// Projections being read: the live read model, or a past state.
+pub enum ProjectionsRead<'a> {
+    Live(RwLockReadGuard<'a, Projections>),
+    Past(SharedProjections),
+}
+
+impl std::ops::Deref for ProjectionsRead<'_> {
+    type Target = Projections;
+
+    fn deref(&self) -> &Projections {
+        match self {
+            ProjectionsRead::Live(guard) => guard,
+            ProjectionsRead::Past(shared) => shared,
+        }
+    }
+}
+
 /// What an accepted command recorded.
 #[derive(Debug, Clone)]
 pub struct Receipt {
@@ -123,6 +140,18 @@ impl Ledger {
     pub async fn projections_as_of(&self, as_of: &AsOf) -> Result<Projections, CommandError> {
         let shared = self.projections_as_of_shared(as_of).await?;
         Ok(Arc::unwrap_or_clone(shared))
+    }
+
+    /// The projections to read for `as_of`, without copying them: the live read model itself
+    /// (held for reading, so its tables built once per position are shared by every reader)
+    /// when `as_of` is now, else a shared past answer. Drop it before the next `execute`.
+    pub async fn read_as_of(&self, as_of: &AsOf) -> Result<ProjectionsRead<'_>, CommandError> {
+        if as_of.is_now() {
+            return Ok(ProjectionsRead::Live(self.projections().await?));
+        }
+        Ok(ProjectionsRead::Past(
+            self.projections_as_of_shared(as_of).await?,
+        ))
     }
 
     /// [`Ledger::projections_as_of`], shared rather than copied: recent answers are kept and

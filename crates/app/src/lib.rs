@@ -22,6 +22,6 @@ pub mod snapshots;
 mod states;
 
 pub use error::CommandError;
-pub use ledger::{Ledger, Receipt};
+pub use ledger::{Ledger, ProjectionsRead, Receipt};
 pub use meta::{CommandLine, CommandMeta, MetaDefaults};
 pub use read_model::ReadModel;

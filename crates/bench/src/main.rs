@@ -9,6 +9,7 @@ mod append;
 mod asof;
 mod databases;
 mod decider;
+mod http;
 mod instances;
 mod readside;
 mod report;
@@ -100,6 +101,24 @@ enum Bench {
         #[arg(long, default_value_t = 50)]
         after_samples: usize,
     },
+    /// Report latency over HTTP under concurrent readers, with and without commands recorded
+    /// meanwhile, on a ledger of `--events` events.
+    Http {
+        /// Events recorded before measuring (the seeded workload).
+        #[arg(long, default_value_t = 1_000_000)]
+        events: usize,
+        #[arg(long, value_enum, default_value = "sqlite")]
+        backend: BackendKind,
+        /// Concurrent readers, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "1,16,64")]
+        clients: Vec<usize>,
+        /// Seconds each load runs.
+        #[arg(long, default_value_t = 5.0)]
+        seconds: f64,
+        /// Commands recorded per second beside the readers (second measurement of each load).
+        #[arg(long, default_value_t = 2.0)]
+        writes_per_second: f64,
+    },
     /// Several writer instances on one PostgreSQL: one chain shared, or one chain per contract.
     Instances {
         /// Concurrent clients of each instance.
@@ -185,6 +204,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let figures = readside::run(&settings, &databases, &progress).await?;
             ("readside", *backend == BackendKind::Postgres, figures)
+        }
+        Bench::Http {
+            events,
+            backend,
+            clients,
+            seconds,
+            writes_per_second,
+        } => {
+            let settings = http::HttpSettings {
+                events: *events,
+                backend: *backend,
+                clients: clients.clone(),
+                seconds: *seconds,
+                writes_per_second: *writes_per_second,
+                seed: cli.seed,
+            };
+            let figures = http::run(&settings, &databases, &progress).await?;
+            ("http", *backend == BackendKind::Postgres, figures)
         }
         Bench::Asof {
             events,

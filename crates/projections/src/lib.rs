@@ -5,6 +5,7 @@
 //! then; nothing here does I/O.
 
 pub mod asof;
+pub mod cache;
 pub mod commitments;
 pub mod porteurs;
 pub mod referential;
@@ -42,6 +43,9 @@ pub struct Projections {
     pub referential: referential::ReferentialView,
     /// TFPB conventions, abatements, programmes, spending and bilans.
     pub tfpb: tfpb::TfpbView,
+    /// Report tables built at this position (not part of the state: never serialised).
+    #[serde(skip)]
+    pub tables: cache::TableCache,
 }
 
 /// Why an event could not be folded.
@@ -64,6 +68,7 @@ impl Projections {
                 got: event.position,
             });
         }
+        self.tables.clear();
         match event.stream_type.as_str() {
             PorteurEvent::STREAM_TYPE => self.porteurs.apply(event, &event.decode()?),
             DossierEvent::STREAM_TYPE => self.subsidy.apply(event, &event.decode()?),

@@ -3,6 +3,7 @@
 //! [`report`].
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use engagements_domain::Amount;
@@ -90,25 +91,29 @@ pub fn spec(name: &str) -> Option<&'static ViewSpec> {
     VIEWS.iter().find(|v| v.name == name)
 }
 
-/// The table of view `name`, `None` if there is no such view.
-pub fn report(projections: &Projections, name: &str, year: Option<i32>) -> Option<Table> {
-    let subsidy = &projections.subsidy;
-    let referential = &projections.referential;
-    let table = match name {
-        "signataires" => subsidy.signatory_table(year, referential),
-        "quartiers" => subsidy.quartier_table(year, referential),
-        "objectifs" => subsidy.objective_table(year, referential),
-        "communes" => subsidy.commune_table(year, referential),
-        "par-porteur" => subsidy.porteur_table(year, &projections.porteurs),
-        "dossiers" => subsidy.dossiers_table(year),
-        "porteurs" => porteurs_table(projections),
-        "engagements" => projections.commitments.commitments_table(None, None),
-        "engagements-quartiers" => projections.commitments.quartiers_table(None),
-        "engagements-totaux" => projections.commitments.totals_table(),
-        "indicateurs" => projections.commitments.indicators_table(None, None),
+/// The table of view `name`, `None` if there is no such view. Built once per position and
+/// filter, then shared by every request until the projections move on.
+pub fn report(projections: &Projections, name: &str, year: Option<i32>) -> Option<Arc<Table>> {
+    type Build = fn(&Projections, Option<i32>) -> Table;
+    let build: Build = match name {
+        "signataires" => |p, y| p.subsidy.signatory_table(y, &p.referential),
+        "quartiers" => |p, y| p.subsidy.quartier_table(y, &p.referential),
+        "objectifs" => |p, y| p.subsidy.objective_table(y, &p.referential),
+        "communes" => |p, y| p.subsidy.commune_table(y, &p.referential),
+        "par-porteur" => |p, y| p.subsidy.porteur_table(y, &p.porteurs),
+        "dossiers" => |p, y| p.subsidy.dossiers_table(y),
+        "porteurs" => |p, _| porteurs_table(p),
+        "engagements" => |p, _| p.commitments.commitments_table(None, None),
+        "engagements-quartiers" => |p, _| p.commitments.quartiers_table(None),
+        "engagements-totaux" => |p, _| p.commitments.totals_table(),
+        "indicateurs" => |p, _| p.commitments.indicators_table(None, None),
         _ => return None,
     };
-    Some(table)
+    Some(
+        projections
+            .tables
+            .get_or_build(name, year, || build(projections, year)),
+    )
 }
 
 /// Granted amounts by exercice and financeur, over every exercice (for the bar chart).

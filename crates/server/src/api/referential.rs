@@ -41,10 +41,7 @@ pub async fn get_referential(
 ) -> Result<Response, ApiError> {
     caller.may_read(ReadScope::Published)?;
     let Query(params) = params.map_err(|e| ApiError::invalid(e.body_text()))?;
-    let projections = state
-        .ledger
-        .projections_as_of(&params.when().as_of()?)
-        .await?;
+    let projections = state.ledger.read_as_of(&params.when().as_of()?).await?;
     let view = &projections.referential;
     let referential = view.current().ok_or_else(no_contract)?;
     let document = serde_json::json!({
@@ -80,10 +77,7 @@ pub async fn get_referential_section(
             SECTIONS.join(", ")
         )));
     }
-    let projections = state
-        .ledger
-        .projections_as_of(&params.when().as_of()?)
-        .await?;
+    let projections = state.ledger.read_as_of(&params.when().as_of()?).await?;
     let view = &projections.referential;
     let referential = view.current().ok_or_else(no_contract)?;
     let table = match section.as_str() {

@@ -113,7 +113,7 @@ pub async fn get_report(
         Audience::Audit => ReadScope::Audit,
     })?;
     let as_of = params.when().as_of()?;
-    let projections = state.ledger.projections_as_of(&as_of).await?;
+    let projections = state.ledger.read_as_of(&as_of).await?;
     let table = views::report(&projections, spec.name, params.year)
         .ok_or_else(|| ApiError::not_found(format!("no view named '{view}'")))?;
     respond(&table, params.format, projections.position, spec.name)

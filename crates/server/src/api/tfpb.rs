@@ -106,7 +106,7 @@ pub async fn get_tfpb(
     let today = as_of
         .effective_on
         .unwrap_or_else(|| chrono::Local::now().date_naive());
-    let projections = state.ledger.projections_as_of(&as_of).await?;
+    let projections = state.ledger.read_as_of(&as_of).await?;
     let table = views::tfpb_report(&projections.tfpb, spec.name, &filter, today)
         .ok_or_else(|| ApiError::not_found(format!("no TFPB view named '{view}'")))?;
     respond(

@@ -2,6 +2,7 @@
 
 use axum::extract::{Query, State};
 use axum::response::{Html, Redirect};
+use engagements_app::ProjectionsRead;
 use engagements_domain::Amount;
 use engagements_projections::Projections;
 use maud::html;
@@ -22,12 +23,12 @@ pub async fn home() -> Redirect {
 }
 
 /// The projections a page shows: now, or as of the page's date selector.
-pub async fn projections_for(
-    state: &AppState,
+pub async fn projections_for<'s>(
+    state: &'s AppState,
     params: &PageParams,
-) -> Result<Projections, PageError> {
+) -> Result<ProjectionsRead<'s>, PageError> {
     let as_of = params.when()?.as_of()?;
-    Ok(state.ledger.projections_as_of(&as_of).await?)
+    Ok(state.ledger.read_as_of(&as_of).await?)
 }
 
 /// A banner saying which past moment a page shows.
