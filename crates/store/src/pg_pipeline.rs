@@ -40,6 +40,9 @@ const OTHERS_WAIT: &str = "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype 
     AND NOT granted AND classid = 1701734241::OID AND objid = hashtext(current_schema())::OID \
     AND objsubid = 2)";
 
+const GENERIC_PLANS: &str = "SET plan_cache_mode = force_generic_plan";
+const USUAL_PLANS: &str = "RESET plan_cache_mode";
+
 const HEAD: &str = "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1";
 
 /// The stream versions and the already-recorded command ids of a batch, in one round trip.
@@ -149,6 +152,18 @@ pub(crate) async fn run(
             }
         }
         gather(&mut receiver, &mut batch, batch_max_commands);
+        let worth_a_turn = in_flight
+            .as_ref()
+            .is_none_or(|flying| batch.len() * 2 >= flying.batch.len());
+        if !worth_a_turn {
+            // Few commands while the previous batch commits (its callers are still waiting):
+            // a batch of its own would cost a whole round of statements and a flush for them.
+            // Let the previous batch finish first, and gather what its callers send next.
+            if let Some(done) = in_flight.take() {
+                finish(done, &last_position, &mut lease).await;
+            }
+            gather(&mut receiver, &mut batch, batch_max_commands);
+        }
         if batch.is_empty() {
             // Nothing new while the previous batch commits: wait for it.
             if let Some(done) = in_flight.take() {
@@ -166,7 +181,10 @@ pub(crate) async fn run(
             }
         }
         let held = lease.as_mut().expect("taken above");
+        let planning = Instant::now();
         let planned = plan(held, in_flight.as_ref(), &batch).await;
+        let planned_in = planning.elapsed();
+        let waiting = Instant::now();
         if let Some(done) = in_flight.take() {
             if !finish(done, &last_position, &mut lease).await {
                 // Planned on top of a batch that was not recorded: plan it again.
@@ -174,12 +192,18 @@ pub(crate) async fn run(
                 continue;
             }
         }
+        tracing::debug!(
+            commands = batch.len(),
+            plan_us = planned_in.as_micros() as u64,
+            wait_us = waiting.elapsed().as_micros() as u64,
+            "batch planned"
+        );
         match planned {
             Ok(planned) => {
                 let held = lease.as_mut().expect("kept while the batch was planned");
                 let inserter = match held.inserter.take() {
                     Some(inserter) => inserter,
-                    None => match pool.acquire().await {
+                    None => match writer_connection(&pool).await {
                         Ok(inserter) => inserter,
                         Err(error) => {
                             fail(batch, error);
@@ -368,15 +392,25 @@ async fn insert_rows(
 }
 
 /// Waits for the chain's lease, then reads its head (another process may have written).
-async fn take_lease(pool: &PgPool) -> Result<Lease, sqlx::Error> {
+/// A pooled connection set up for the writer's few statements, run thousands of times: their
+/// plans are made once (PostgreSQL would otherwise plan the lookup anew for each batch, about a
+/// millisecond, because its generic plan looks dearer than a custom one).
+async fn writer_connection(pool: &PgPool) -> Result<PoolConnection<Postgres>, sqlx::Error> {
     let mut connection = pool.acquire().await?;
+    sqlx::query(GENERIC_PLANS).execute(&mut *connection).await?;
+    Ok(connection)
+}
+
+async fn take_lease(pool: &PgPool) -> Result<Lease, sqlx::Error> {
+    let mut connection = writer_connection(pool).await?;
     sqlx::query(TAKE_LEASE).execute(&mut *connection).await?;
+    let inserter = writer_connection(pool).await?;
     let head: Option<(i64, String, i64)> = sqlx::query_as(HEAD)
         .fetch_optional(&mut *connection)
         .await?;
     Ok(Lease {
         connection,
-        inserter: None,
+        inserter: Some(inserter),
         taken_at: Instant::now(),
         head: head.map(|(position, hash, recorded_at)| ChainHead {
             position,
@@ -394,10 +428,25 @@ async fn others_wait(connection: &mut PoolConnection<Postgres>) -> Result<bool, 
 }
 
 async fn give_back(mut lease: Lease) {
-    if let Err(error) = sqlx::query(GIVE_LEASE)
+    if let Some(mut inserter) = lease.inserter.take() {
+        if sqlx::query(USUAL_PLANS)
+            .execute(&mut *inserter)
+            .await
+            .is_err()
+        {
+            inserter.close_on_drop();
+        }
+    }
+    let given_back = sqlx::query(USUAL_PLANS)
         .execute(&mut *lease.connection)
-        .await
-    {
+        .await;
+    if let Err(error) = match given_back {
+        Ok(_) => sqlx::query(GIVE_LEASE)
+            .execute(&mut *lease.connection)
+            .await
+            .map(|_| ()),
+        Err(error) => Err(error),
+    } {
         // A connection that cannot unlock must not go back to the pool still holding the lock:
         // closing it ends the session, which releases the lock.
         tracing::warn!(%error, "could not give the chain's lease back; closing its connection");
