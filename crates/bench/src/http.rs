@@ -9,6 +9,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
+use engagements_app::snapshots::SnapshotPolicy;
 use engagements_app::Ledger;
 use engagements_server::{AppState, ServerConfig};
 use engagements_store::{AppendRequest, Store};
@@ -54,7 +55,8 @@ pub async fn run(
     };
     readside::load(&store, &loading, progress).await?;
     progress("http: folding the ledger into the server's read model");
-    let ledger = Ledger::from_store(store.clone()).await?;
+    // No snapshot saved while measuring: their encoding would compete with the readers.
+    let ledger = Ledger::from_store_with(store.clone(), SnapshotPolicy::NEVER).await?;
     let config = ServerConfig {
         public_views: true,
         ..ServerConfig::default()

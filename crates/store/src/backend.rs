@@ -243,7 +243,7 @@ macro_rules! backend_ops {
                 }))
             }
 
-            async fn rows_of_commands(
+            pub(super) async fn rows_of_commands(
                 conn: &mut <$db as sqlx::Database>::Connection,
                 command_ids: &[String],
             ) -> Result<Vec<EventRow>, sqlx::Error> {
@@ -258,7 +258,7 @@ macro_rules! backend_ops {
                 query.build_query_as().fetch_all(&mut *conn).await
             }
 
-            async fn stream_versions(
+            pub(super) async fn stream_versions(
                 conn: &mut <$db as sqlx::Database>::Connection,
                 stream_ids: &[String],
             ) -> Result<HashMap<String, i64>, sqlx::Error> {
@@ -379,6 +379,18 @@ backend_ops!(postgres_ops, sqlx::Postgres, PgPool,
     begin: PG_BEGIN_AND_LOCK,
     insert_prefix: "WITH inserted AS (",
     insert_suffix: PG_INSERT_NOTIFY_SUFFIX);
+
+/// The rows already recorded for `command_ids` and the versions of `stream_ids`, on a
+/// PostgreSQL connection (the pipelined writer's lookups, the same statements as the serial one).
+pub(crate) async fn postgres_lookups(
+    connection: &mut sqlx::PgConnection,
+    command_ids: &[String],
+    stream_ids: &[String],
+) -> Result<(Vec<EventRow>, HashMap<String, i64>), sqlx::Error> {
+    let existing = postgres_ops::rows_of_commands(&mut *connection, command_ids).await?;
+    let versions = postgres_ops::stream_versions(&mut *connection, stream_ids).await?;
+    Ok((existing, versions))
+}
 
 #[cfg(test)]
 mod tests {

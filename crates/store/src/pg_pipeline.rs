@@ -3,8 +3,9 @@
 //! While it has work, the writer holds its chain's advisory lock at session level (the
 //! *lease*), so it knows the chain's head without reading it again, and:
 //!
-//! - it plans batch n+1 (looks up its command ids and stream versions, assigns positions,
-//!   hashes the chain) while batch n is being committed on another connection;
+//! - it plans batch n+1 (looks up its command ids and stream versions with the serial writer's
+//!   statements, assigns positions, hashes the chain) while batch n is being committed on
+//!   another connection;
 //! - it writes each batch with **one autocommitted statement** (an INSERT from `UNNEST` arrays,
 //!   which also NOTIFYs followers), sent only once the previous batch is durable, so that a later
 //!   batch is never durable before an earlier one and the chain has no gap.
@@ -40,21 +41,7 @@ const OTHERS_WAIT: &str = "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype 
     AND NOT granted AND classid = 1701734241::OID AND objid = hashtext(current_schema())::OID \
     AND objsubid = 2)";
 
-const GENERIC_PLANS: &str = "SET plan_cache_mode = force_generic_plan";
-const USUAL_PLANS: &str = "RESET plan_cache_mode";
-
 const HEAD: &str = "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1";
-
-/// The stream versions and the already-recorded command ids of a batch, in one round trip.
-/// Written as one index probe per key (`LATERAL … LIMIT 1`, `EXISTS`) so that the plan stays
-/// an index lookup even before PostgreSQL has statistics on a new table: an `= ANY(…)` over the
-/// whole table was planned as a parallel bitmap scan there, a few milliseconds per batch.
-const LOOKUP: &str = "SELECT 0 AS kind, s.id AS key, v.version FROM UNNEST($1::TEXT[]) AS s(id) \
-        CROSS JOIN LATERAL (SELECT version FROM events WHERE stream_id = s.id \
-            ORDER BY version DESC LIMIT 1) v \
-    UNION ALL \
-    SELECT 1, c.id, 0::BIGINT FROM UNNEST($2::TEXT[]) AS c(id) \
-        WHERE EXISTS (SELECT 1 FROM events WHERE command_id = c.id)";
 
 /// One statement for any batch size (so PostgreSQL prepares it once), committed on its own.
 const INSERT: &str = "WITH inserted AS (\
@@ -65,10 +52,6 @@ const INSERT: &str = "WITH inserted AS (\
         $12::TEXT[], $13::TEXT[]) \
     RETURNING position) \
     SELECT pg_notify('engagements_events', MAX(position)::TEXT) FROM inserted";
-
-const ROWS_OF_COMMANDS: &str = "SELECT position, event_id, stream_type, stream_id, version, \
-    event_type, schema_version, command_id, payload, metadata, recorded_at, prev_hash, hash \
-    FROM events WHERE command_id = ANY($1) ORDER BY position";
 
 /// The chain, held by this writer.
 struct Lease {
@@ -203,7 +186,7 @@ pub(crate) async fn run(
                 let held = lease.as_mut().expect("kept while the batch was planned");
                 let inserter = match held.inserter.take() {
                     Some(inserter) => inserter,
-                    None => match writer_connection(&pool).await {
+                    None => match pool.acquire().await {
                         Ok(inserter) => inserter,
                         Err(error) => {
                             fail(batch, error);
@@ -291,28 +274,9 @@ async fn plan(
         unique(commands().map(|c| c.request.metadata.command_id.to_string()));
     let stream_ids: Vec<String> =
         unique(commands().flat_map(|c| c.request.streams.iter().map(|s| s.stream_id.clone())));
-    let found: Vec<(i32, String, i64)> = sqlx::query_as(LOOKUP)
-        .bind(&stream_ids)
-        .bind(&command_ids)
-        .fetch_all(&mut *lease.connection)
-        .await?;
-    let mut versions = HashMap::new();
-    let mut recorded = Vec::new();
-    for (kind, key, version) in found {
-        if kind == 0 {
-            versions.insert(key, version);
-        } else {
-            recorded.push(key);
-        }
-    }
-    let mut existing: Vec<EventRow> = if recorded.is_empty() {
-        Vec::new()
-    } else {
-        sqlx::query_as(ROWS_OF_COMMANDS)
-            .bind(&recorded)
-            .fetch_all(&mut *lease.connection)
-            .await?
-    };
+    let (mut existing, mut versions) =
+        crate::backend::postgres_lookups(&mut lease.connection, &command_ids, &stream_ids).await?;
+    let recorded: HashSet<String> = existing.iter().map(|r| r.command_id.clone()).collect();
     if let Some(previous) = in_flight {
         for id in &stream_ids {
             if let Some(version) = previous.versions.get(id) {
@@ -392,19 +356,10 @@ async fn insert_rows(
 }
 
 /// Waits for the chain's lease, then reads its head (another process may have written).
-/// A pooled connection set up for the writer's few statements, run thousands of times: their
-/// plans are made once (PostgreSQL would otherwise plan the lookup anew for each batch, about a
-/// millisecond, because its generic plan looks dearer than a custom one).
-async fn writer_connection(pool: &PgPool) -> Result<PoolConnection<Postgres>, sqlx::Error> {
-    let mut connection = pool.acquire().await?;
-    sqlx::query(GENERIC_PLANS).execute(&mut *connection).await?;
-    Ok(connection)
-}
-
 async fn take_lease(pool: &PgPool) -> Result<Lease, sqlx::Error> {
-    let mut connection = writer_connection(pool).await?;
+    let mut connection = pool.acquire().await?;
     sqlx::query(TAKE_LEASE).execute(&mut *connection).await?;
-    let inserter = writer_connection(pool).await?;
+    let inserter = pool.acquire().await?;
     let head: Option<(i64, String, i64)> = sqlx::query_as(HEAD)
         .fetch_optional(&mut *connection)
         .await?;
@@ -428,25 +383,10 @@ async fn others_wait(connection: &mut PoolConnection<Postgres>) -> Result<bool, 
 }
 
 async fn give_back(mut lease: Lease) {
-    if let Some(mut inserter) = lease.inserter.take() {
-        if sqlx::query(USUAL_PLANS)
-            .execute(&mut *inserter)
-            .await
-            .is_err()
-        {
-            inserter.close_on_drop();
-        }
-    }
-    let given_back = sqlx::query(USUAL_PLANS)
+    if let Err(error) = sqlx::query(GIVE_LEASE)
         .execute(&mut *lease.connection)
-        .await;
-    if let Err(error) = match given_back {
-        Ok(_) => sqlx::query(GIVE_LEASE)
-            .execute(&mut *lease.connection)
-            .await
-            .map(|_| ()),
-        Err(error) => Err(error),
-    } {
+        .await
+    {
         // A connection that cannot unlock must not go back to the pool still holding the lock:
         // closing it ends the session, which releases the lock.
         tracing::warn!(%error, "could not give the chain's lease back; closing its connection");
