@@ -181,17 +181,22 @@ macro_rules! backend_ops {
             ) -> Result<Vec<GroupOutcome>, sqlx::Error> {
                 // One round trip opens the transaction and, on PostgreSQL, takes the chain lock.
                 let mut tx = pool.begin_with($begin).await?;
-                let head = head_in(&mut *tx).await?;
                 let commands = batch.iter().flat_map(|p| p.commands.iter());
                 let command_ids: Vec<String> = commands
                     .clone()
                     .map(|c| c.request.metadata.command_id.to_string())
                     .collect();
-                let existing = rows_of_commands(&mut *tx, &command_ids).await?;
                 let stream_ids: Vec<String> = commands
                     .flat_map(|c| c.request.streams.iter().map(|s| s.stream_id.clone()))
                     .collect();
-                let versions = stream_versions(&mut *tx, &stream_ids).await?;
+                let (head, recorded, versions) =
+                    batch_lookup(&mut *tx, &command_ids, &stream_ids).await?;
+                // Rows of commands already recorded: only for a retried command, seldom.
+                let existing = if recorded.is_empty() {
+                    Vec::new()
+                } else {
+                    rows_of_commands(&mut *tx, &recorded).await?
+                };
                 let now = chrono::Utc::now().timestamp_micros();
                 let (rows, outcomes) = plan_batch(head, existing, versions, batch, now);
                 for chunk in rows.chunks(INSERT_CHUNK_ROWS) {
@@ -226,6 +231,57 @@ macro_rules! backend_ops {
                 query.push($suffix);
                 query.build().execute(&mut *conn).await?;
                 Ok(())
+            }
+
+            /// The chain head, the command ids already recorded and the streams' versions, in
+            /// one statement (one round trip; on SQLite, one trip to its worker thread).
+            async fn batch_lookup(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                command_ids: &[String],
+                stream_ids: &[String],
+            ) -> Result<(Option<ChainHead>, Vec<String>, HashMap<String, i64>), sqlx::Error> {
+                let mut query = QueryBuilder::<$db>::new(
+                    "SELECT CAST('h' AS TEXT), hash, position, recorded_at FROM \
+                     (SELECT hash, position, recorded_at FROM events \
+                      ORDER BY position DESC LIMIT 1) AS head \
+                     UNION ALL SELECT CAST('v' AS TEXT), stream_id, MAX(version), \
+                     CAST(0 AS BIGINT) FROM events WHERE stream_id IN (",
+                );
+                let mut list = query.separated(", ");
+                for id in stream_ids {
+                    list.push_bind(id);
+                }
+                query.push(
+                    ") GROUP BY stream_id UNION ALL SELECT DISTINCT CAST('c' AS TEXT), \
+                     command_id, CAST(0 AS BIGINT), CAST(0 AS BIGINT) FROM events \
+                     WHERE command_id IN (",
+                );
+                let mut list = query.separated(", ");
+                for id in command_ids {
+                    list.push_bind(id);
+                }
+                query.push(")");
+                let found: Vec<(String, String, i64, i64)> =
+                    query.build_query_as().fetch_all(&mut *conn).await?;
+                let mut head = None;
+                let mut recorded = Vec::new();
+                let mut versions = HashMap::new();
+                for (kind, key, number, extra) in found {
+                    match kind.as_str() {
+                        "h" => {
+                            head = Some(ChainHead {
+                                position: number,
+                                hash: key,
+                                recorded_at: extra,
+                            })
+                        }
+                        "v" => {
+                            versions.insert(key, number);
+                        }
+                        _ => recorded.push(key),
+                    }
+                }
+                Ok((head, recorded, versions))
             }
 
             async fn head_in(
