@@ -314,6 +314,9 @@ macro_rules! backend_ops {
                 query.build_query_as().fetch_all(&mut *conn).await
             }
 
+            // Used by PostgreSQL's pipelined writer only (the serial writer looks up in one
+            // statement, `batch_lookup`).
+            #[allow(dead_code)]
             pub(super) async fn stream_versions(
                 conn: &mut <$db as sqlx::Database>::Connection,
                 stream_ids: &[String],
