@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, Context};
 use engagements_domain::dossier::Dossier;
 use engagements_domain::porteur::Porteur;
-use engagements_store::{AppendRequest, EventRow, Limits, Store};
+use engagements_store::{EventRow, Limits, Store};
 use esrs::manager::AggregateManager;
 use esrs::store::postgres::{PgStore, PgStoreBuilder};
 use esrs::AggregateState;
@@ -176,14 +176,7 @@ pub(crate) async fn ledger_client(
             break;
         }
         let started = Instant::now();
-        let (stream, decided) = decider.decide(&item.command)?;
-        store
-            .append(AppendRequest {
-                metadata: item.metadata,
-                streams: vec![stream],
-            })
-            .await?;
-        decider.recorded(decided);
+        decider.append(&store, item).await?;
         latencies.record(started.elapsed());
     }
     Ok(latencies)

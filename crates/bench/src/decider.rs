@@ -7,11 +7,11 @@ use anyhow::{anyhow, Context};
 use engagements_domain::dossier::{Dossier, DossierEvent, DossierState};
 use engagements_domain::porteur::{Porteur, PorteurEvent, PorteurState};
 use engagements_domain::DomainEvent;
-use engagements_store::{ExpectedVersion, NewEvent, StreamAppend};
+use engagements_store::{AppendRequest, ExpectedVersion, NewEvent, Store, StreamAppend};
 use esrs::Aggregate;
 use uuid::Uuid;
 
-use crate::workload::WorkCommand;
+use crate::workload::{WorkCommand, WorkItem};
 
 /// Events decided but not yet recorded: folded into the client's states once the append is
 /// acknowledged.
@@ -50,6 +50,20 @@ impl Decider {
             Decided::Porteur(id, events) => fold_in::<Porteur>(&mut self.porteurs, id, events),
             Decided::Dossier(id, events) => fold_in::<Dossier>(&mut self.dossiers, id, events),
         }
+    }
+
+    /// Decides a workload item, appends it as one command and, once it is durable, folds its
+    /// events in: what a client of the ledger does for each command.
+    pub async fn append(&mut self, store: &Store, item: WorkItem) -> anyhow::Result<()> {
+        let (stream, decided) = self.decide(&item.command)?;
+        store
+            .append(AppendRequest {
+                metadata: item.metadata,
+                streams: vec![stream],
+            })
+            .await?;
+        self.recorded(decided);
+        Ok(())
     }
 }
 

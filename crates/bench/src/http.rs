@@ -12,7 +12,7 @@ use anyhow::{bail, Context};
 use engagements_app::snapshots::SnapshotPolicy;
 use engagements_app::Ledger;
 use engagements_server::{AppState, ServerConfig};
-use engagements_store::{AppendRequest, Store};
+use engagements_store::Store;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
@@ -161,14 +161,7 @@ async fn write_steadily(
         if Instant::now() >= deadline {
             break;
         }
-        let (stream, decided) = decider.decide(&item.command)?;
-        store
-            .append(AppendRequest {
-                metadata: item.metadata,
-                streams: vec![stream],
-            })
-            .await?;
-        decider.recorded(decided);
+        decider.append(&store, item).await?;
         written += 1;
     }
     Ok(written)
