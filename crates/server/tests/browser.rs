@@ -2,7 +2,8 @@
 //!
 //! - a browser test: headless Chromium loads the dashboard, a dossier page and a bailleur's TFPB
 //!   page of a running server, checks their content, and keeps a screenshot of each under
-//!   `docs/screenshots/`. Chromium is Debian's `chromium` package (installed by `.ci/install`);
+//!   `target/screenshots/` (under `docs/screenshots/` with `UPDATE_SCREENSHOTS=1`, so that a test
+//!   run leaves the checkout as it was). Chromium is Debian's `chromium` package (installed by `.ci/install`);
 //!   without it the test is skipped with a message, except under `CI=true`, where it fails.
 //! - a measurement of how long the pages take to load, printed (never asserted: timings depend on
 //!   the machine); docs/http.md records the figures.
@@ -27,7 +28,12 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 const BAILLEUR: &str = "pas-de-calais-habitat";
 
 fn screenshots_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots")
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    if std::env::var("UPDATE_SCREENSHOTS").is_ok_and(|v| v == "1") {
+        root.join("docs/screenshots")
+    } else {
+        root.join("target/screenshots")
+    }
 }
 
 fn chromium(args: &[&str], profile: &Path) -> std::process::Output {
