@@ -242,13 +242,49 @@ pub fn timeline(events: &[RecordedEvent]) -> Markup {
     }
 }
 
+/// What happened, in French; an event type without a label shows its own name.
 fn event_label(event_type: &str) -> String {
-    match event_type {
-        "DossierFiled" => "Dossier déposé".to_string(),
-        "SubsidyGranted" => "Subvention accordée".to_string(),
-        "SubsidyRefused" => "Subvention refusée".to_string(),
-        "DecisionAdjourned" => "Décision ajournée".to_string(),
-        "ExternalIdRecorded" => "Identifiant d'un autre système enregistré".to_string(),
-        other => other.to_string(),
+    let label = match event_type {
+        "DossierFiled" => "Dossier déposé",
+        "DossierAmended" => "Dossier modifié",
+        "DossierWithdrawn" => "Dossier retiré par le porteur",
+        "OpinionGiven" => "Avis du service instructeur",
+        "SubsidyGranted" => "Subvention accordée",
+        "SubsidyRefused" => "Subvention refusée",
+        "DecisionAdjourned" => "Décision ajournée",
+        "SubsidyReduced" => "Subvention réduite",
+        "SubsidyIncreased" => "Subvention augmentée",
+        "SubsidyCancelled" => "Subvention annulée",
+        "ConventionSigned" => "Convention ou arrêté signé",
+        "PaymentRecorded" => "Versement",
+        "CrfReceived" => "Compte rendu financier reçu",
+        "ReversementOrdered" => "Reversement demandé (titre de recettes)",
+        "ReversementReceived" => "Reversement reçu",
+        "ExternalIdRecorded" => "Identifiant d'un autre système enregistré",
+        other => return other.to_string(),
+    };
+    label.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_dossier_event_has_a_french_label() {
+        // The event types are the schema's capitalised constants (the enum's tags): a new
+        // dossier event without a label fails here.
+        let schema = include_str!("../../../../schemas/events/dossier.schema.json");
+        let names: Vec<&str> = schema
+            .split("\"const\": \"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .filter(|name| name.starts_with(|c: char| c.is_ascii_uppercase()))
+            .collect();
+        assert!(names.len() >= 16, "{names:?}");
+        for name in names {
+            assert_ne!(event_label(name), name, "{name} has no French label");
+        }
+        assert_eq!(event_label("Unknown"), "Unknown");
     }
 }
