@@ -82,8 +82,15 @@ impl ReadModel {
     }
 
     /// Folds every event not yet seen. Whoever holds the lock catches up for everyone. Snapshots
-    /// due on the way are saved in the background.
+    /// due on the way are saved in the background. Takes the write lock only when there is
+    /// something to fold.
     pub async fn catch_up(&self) -> Result<i64, ReadModelError> {
+        // Most calls find nothing new: look first without the write lock, so that concurrent
+        // readers do not queue one behind the other (nor behind a reader building a table).
+        let folded = self.projections.read().await.position;
+        if self.store.read_all(folded + 1, 1).await?.is_empty() {
+            return Ok(folded);
+        }
         let mut projections = self.projections.write().await;
         let policy = self.snapshots.policy();
         loop {
