@@ -37,7 +37,7 @@ use engagements_domain::{Amount, DossierId, LedgerCommand, Source};
 use engagements_projections::Projections;
 
 use super::sheet::{is_blank, Sheet, SheetRow, ROWS_MAX};
-use super::tfpb::{parse_amount, problem, RowProblem};
+use super::tfpb::{list, parse_amount, problem, RowProblem};
 use crate::error::CommandError;
 use crate::ledger::Ledger;
 use crate::meta::{CommandMeta, MetaDefaults};
@@ -210,14 +210,6 @@ pub enum ExtractImportError {
     Refused { line: usize, error: CommandError },
 }
 
-fn list(problems: &[RowProblem]) -> String {
-    problems
-        .iter()
-        .map(|p| format!("  {p}"))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 /// Checks the whole extract against the ledger and records the identifiers it brings, all or
 /// nothing. A file that brings nothing new records nothing and says so (`identifiers_recorded`
 /// is 0).
@@ -228,12 +220,14 @@ pub async fn import_extract(
     options: &ExtractOptions,
     defaults: &MetaDefaults,
 ) -> Result<ExtractReport, ExtractImportError> {
-    let projections = ledger
-        .projections()
-        .await
-        .map_err(|error| ExtractImportError::Refused { line: 0, error })?
-        .clone();
-    let (planned, report) = plan(extract, sheet, options, &projections)?;
+    // Planned under the read guard, dropped before recording (executing needs the read model).
+    let (planned, report) = {
+        let projections = ledger
+            .projections()
+            .await
+            .map_err(|error| ExtractImportError::Refused { line: 0, error })?;
+        plan(extract, sheet, options, &projections)?
+    };
     if planned.is_empty() {
         return Ok(report);
     }

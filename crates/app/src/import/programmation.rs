@@ -26,7 +26,7 @@ use engagements_domain::{Amount, DossierId, LedgerCommand, PorteurId, Source};
 use engagements_projections::Projections;
 
 use super::sheet::SheetError;
-use super::tfpb::{parse_amount, problem, RowProblem};
+use super::tfpb::{list, parse_amount, problem, RowProblem};
 use crate::error::CommandError;
 use crate::ledger::Ledger;
 use crate::meta::{CommandMeta, MetaDefaults};
@@ -70,14 +70,6 @@ pub enum ProgrammationImportError {
     Rows(Vec<RowProblem>),
     #[error("line {line}: refused: {error}; nothing recorded")]
     Refused { line: usize, error: CommandError },
-}
-
-fn list(problems: &[RowProblem]) -> String {
-    problems
-        .iter()
-        .map(|p| format!("  {p}"))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// What an import recorded.
@@ -141,12 +133,14 @@ pub async fn import_programmation(
     sheet: &Sheet,
     defaults: &MetaDefaults,
 ) -> Result<ProgrammationReport, ProgrammationImportError> {
-    let projections = ledger
-        .projections()
-        .await
-        .map_err(|error| ProgrammationImportError::Refused { line: 0, error })?
-        .clone();
-    let (planned, report) = plan(sheet, &projections)?;
+    // Planned under the read guard, dropped before recording (executing needs the read model).
+    let (planned, report) = {
+        let projections = ledger
+            .projections()
+            .await
+            .map_err(|error| ProgrammationImportError::Refused { line: 0, error })?;
+        plan(sheet, &projections)?
+    };
     if planned.is_empty() {
         return Ok(report);
     }

@@ -38,11 +38,9 @@ pub struct Sheet {
     pub rows: Vec<SheetRow>,
 }
 
-/// Reads a CSV text (`;` or `,` separated, as the header line says; optional BOM).
-pub fn read_csv(text: &str) -> Result<Sheet, SheetError> {
-    if text.len() > FILE_BYTES_MAX {
-        return Err(SheetError::TooLarge(text.len()));
-    }
+/// A CSV reader of `text`: `;` or `,` separated (whichever the header line has more of), an
+/// optional BOM skipped, rows of any length (their checks report short rows).
+pub(crate) fn csv_reader(text: &str) -> csv::Reader<&[u8]> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let header_line = text.lines().next().unwrap_or("");
     let delimiter = if header_line.matches(';').count() > header_line.matches(',').count() {
@@ -50,10 +48,18 @@ pub fn read_csv(text: &str) -> Result<Sheet, SheetError> {
     } else {
         b','
     };
-    let mut reader = csv::ReaderBuilder::new()
+    csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
-        .from_reader(text.as_bytes());
+        .from_reader(text.as_bytes())
+}
+
+/// Reads a CSV text (`;` or `,` separated, as the header line says; optional BOM).
+pub fn read_csv(text: &str) -> Result<Sheet, SheetError> {
+    if text.len() > FILE_BYTES_MAX {
+        return Err(SheetError::TooLarge(text.len()));
+    }
+    let mut reader = csv_reader(text);
     let headers: Vec<String> = reader
         .headers()
         .map_err(|e| SheetError::Unreadable(format!("header: {e}")))?

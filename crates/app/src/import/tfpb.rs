@@ -71,7 +71,9 @@ pub enum TfpbImportError {
     Refused { line: usize, error: CommandError },
 }
 
-fn list(problems: &[RowProblem]) -> String {
+/// Every problem of a refused file, one a line, up to [`PROBLEMS_LISTED_MAX`] (shared by the
+/// imports).
+pub(crate) fn list(problems: &[RowProblem]) -> String {
     let mut text: Vec<String> = problems
         .iter()
         .take(PROBLEMS_LISTED_MAX)
@@ -116,26 +118,32 @@ pub async fn import_tfpb(
     if text.len() > FILE_BYTES_MAX {
         return Err(TfpbImportError::TooLarge(text.len()));
     }
-    let projections = ledger
-        .projections()
-        .await
-        .map_err(|error| TfpbImportError::Refused { line: 0, error })?
-        .clone();
-    let (planned, report) = plan_file(text, bailleur, &projections)?;
-    let mut commands = Vec::with_capacity(planned.len());
-    for item in &planned {
-        let command = LedgerCommand::TfpbProgramme(item.command.clone());
-        authorize(principal, &command, &projections).map_err(|error| TfpbImportError::Refused {
-            line: item.line,
-            error,
-        })?;
-        let meta = CommandMeta {
-            actor: Some(principal.actor()),
-            effective_date: item.effective_date,
-            ..CommandMeta::default()
-        };
-        commands.push((command, meta));
-    }
+    // Planned and authorised under the read guard, dropped before recording (executing needs
+    // the read model).
+    let (planned, report, commands) = {
+        let projections = ledger
+            .projections()
+            .await
+            .map_err(|error| TfpbImportError::Refused { line: 0, error })?;
+        let (planned, report) = plan_file(text, bailleur, &projections)?;
+        let mut commands = Vec::with_capacity(planned.len());
+        for item in &planned {
+            let command = LedgerCommand::TfpbProgramme(item.command.clone());
+            authorize(principal, &command, &projections).map_err(|error| {
+                TfpbImportError::Refused {
+                    line: item.line,
+                    error,
+                }
+            })?;
+            let meta = CommandMeta {
+                actor: Some(principal.actor()),
+                effective_date: item.effective_date,
+                ..CommandMeta::default()
+            };
+            commands.push((command, meta));
+        }
+        (planned, report, commands)
+    };
     let defaults = MetaDefaults {
         source: Source::Import,
         ..defaults.clone()
@@ -219,17 +227,7 @@ impl Row {
 /// Splits the file into rows keyed by (lower-cased) column names; `;` or `,` separated (the
 /// header line decides), UTF-8, an optional BOM.
 fn read_rows(text: &str, problems: &mut Vec<RowProblem>) -> Vec<Row> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let header_line = text.lines().next().unwrap_or("");
-    let delimiter = if header_line.matches(';').count() > header_line.matches(',').count() {
-        b';'
-    } else {
-        b','
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .from_reader(text.as_bytes());
+    let mut reader = super::sheet::csv_reader(text);
     let headers: Vec<String> = match reader.headers() {
         Ok(h) => h.iter().map(|c| c.trim().to_lowercase()).collect(),
         Err(e) => {
