@@ -26,7 +26,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::model::{ChainHead, EventRow};
-use crate::writer::{deliver, fail, gather, plan_batch, GroupOutcome, Pending};
+use crate::writer::{deliver, fail, gather, plan_batch, GroupOutcome, Outcome, Pending};
 
 /// A writer's turn with the lease: at its end, the lease is given back if another process's
 /// writer waits for it, kept for another turn otherwise.
@@ -71,9 +71,21 @@ struct InFlight {
     outcomes: Vec<GroupOutcome>,
     /// Stream versions after this batch, for the streams it writes.
     versions: HashMap<String, i64>,
-    /// The rows this batch writes, per command id (a retry planned meanwhile is a duplicate).
-    commands: HashMap<String, Vec<EventRow>>,
+    /// Where each command this batch writes has its rows in `outcomes` (group, command): a
+    /// retry planned meanwhile is a duplicate of them.
+    commands: HashMap<String, (usize, usize)>,
     insert: JoinHandle<(PoolConnection<Postgres>, Result<(), sqlx::Error>)>,
+}
+
+impl InFlight {
+    /// The rows this batch writes for `command_id`, if it writes that command.
+    fn rows_of(&self, command_id: &str) -> Option<&[EventRow]> {
+        let &(group, index) = self.commands.get(command_id)?;
+        match self.outcomes.get(group)?.as_ref().ok()?.get(index)? {
+            Outcome::Written(rows) => Some(rows),
+            Outcome::Duplicate(_) => None,
+        }
+    }
 }
 
 /// Runs until every sender is dropped.
@@ -284,7 +296,7 @@ async fn plan(
             }
         }
         for id in &command_ids {
-            if let Some(rows) = previous.commands.get(id) {
+            if let Some(rows) = previous.rows_of(id) {
                 if !recorded.contains(id) {
                     existing.extend(rows.iter().cloned());
                 }
@@ -304,13 +316,18 @@ fn unique(ids: impl Iterator<Item = String>) -> Vec<String> {
 /// Sends a planned batch's INSERT on its own connection and returns at once.
 fn send(mut inserter: PoolConnection<Postgres>, batch: Vec<Pending>, planned: Planned) -> InFlight {
     let mut versions = HashMap::new();
-    let mut commands: HashMap<String, Vec<EventRow>> = HashMap::new();
     for row in &planned.rows {
         versions.insert(row.stream_id.clone(), row.version);
-        commands
-            .entry(row.command_id.clone())
-            .or_default()
-            .push(row.clone());
+    }
+    let mut commands = HashMap::new();
+    for (group, outcome) in planned.outcomes.iter().enumerate() {
+        for (index, command) in outcome.iter().flatten().enumerate() {
+            if let Outcome::Written(rows) = command {
+                if let Some(first) = rows.first() {
+                    commands.insert(first.command_id.clone(), (group, index));
+                }
+            }
+        }
     }
     let rows = planned.rows;
     let insert = tokio::spawn(async move {
