@@ -31,10 +31,11 @@ use crate::workload::{WorkCommand, Workload};
 pub const RAW_ROWS_PER_TRANSACTION: usize = 100;
 
 /// What is measured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum System {
     Ledger,
     /// The ledger with the one-transaction-per-batch writer (before the pipeline).
+    #[value(name = "serial")]
     LedgerSerial,
     Esrs,
     Raw,
@@ -58,6 +59,8 @@ pub struct AppendSettings {
     pub backends: Vec<BackendKind>,
     pub seconds: f64,
     pub seed: u64,
+    /// The systems measured (each backend measures those it has).
+    pub systems: Vec<System>,
 }
 
 /// Runs every (backend, clients, system) combination, systems side by side for each load.
@@ -78,7 +81,7 @@ pub async fn run(
                     System::Raw,
                 ],
             };
-            for &system in systems {
+            for &system in systems.iter().filter(|s| settings.systems.contains(s)) {
                 progress(&format!(
                     "append: {} {} clients {}",
                     backend.name(),

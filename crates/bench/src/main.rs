@@ -67,6 +67,14 @@ enum Bench {
         /// Seconds each system runs under each load.
         #[arg(long, default_value_t = 5.0)]
         seconds: f64,
+        /// Systems measured, comma-separated (esrs and serial exist on PostgreSQL only).
+        #[arg(
+            long,
+            value_enum,
+            value_delimiter = ',',
+            default_value = "ledger,serial,esrs,raw"
+        )]
+        systems: Vec<append::System>,
     },
     /// The read side at scale: replay (beside read + deserialise only), as-of latency, in-process
     /// report latency and peak memory, on a ledger of `--events` events.
@@ -179,12 +187,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             clients,
             backends,
             seconds,
+            systems,
         } => {
             let settings = append::AppendSettings {
                 clients: clients.clone(),
                 backends: backends.clone(),
                 seconds: *seconds,
                 seed: cli.seed,
+                systems: systems.clone(),
             };
             let figures = append::run(&settings, &databases, &progress).await?;
             ("append", backends.contains(&BackendKind::Postgres), figures)

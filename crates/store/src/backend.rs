@@ -314,25 +314,6 @@ macro_rules! backend_ops {
                 query.build_query_as().fetch_all(&mut *conn).await
             }
 
-            // Used by PostgreSQL's pipelined writer only (the serial writer looks up in one
-            // statement, `batch_lookup`).
-            #[allow(dead_code)]
-            pub(super) async fn stream_versions(
-                conn: &mut <$db as sqlx::Database>::Connection,
-                stream_ids: &[String],
-            ) -> Result<HashMap<String, i64>, sqlx::Error> {
-                let mut query = QueryBuilder::<$db>::new(
-                    "SELECT stream_id, MAX(version) FROM events WHERE stream_id IN (",
-                );
-                let mut list = query.separated(", ");
-                for id in stream_ids {
-                    list.push_bind(id);
-                }
-                query.push(") GROUP BY stream_id");
-                let rows: Vec<(String, i64)> = query.build_query_as().fetch_all(&mut *conn).await?;
-                Ok(rows.into_iter().collect())
-            }
-
             pub(super) async fn head(pool: &$pool) -> Result<Option<ChainHead>, sqlx::Error> {
                 let mut conn = pool.acquire().await?;
                 head_in(&mut conn).await
@@ -439,15 +420,40 @@ backend_ops!(postgres_ops, sqlx::Postgres, PgPool,
     insert_prefix: "WITH inserted AS (",
     insert_suffix: PG_INSERT_NOTIFY_SUFFIX);
 
+/// One round trip for the pipelined writer's two questions: which of `command_ids` are already
+/// recorded, and the versions of `stream_ids`. One prepared statement for any batch size (arrays).
+const PG_ONE_TRIP_LOOKUP: &str = "SELECT DISTINCT command_id, -1::BIGINT FROM events \
+        WHERE command_id = ANY($1::TEXT[]) \
+    UNION ALL \
+    SELECT stream_id, MAX(version) FROM events WHERE stream_id = ANY($2::TEXT[]) GROUP BY stream_id";
+
 /// The rows already recorded for `command_ids` and the versions of `stream_ids`, on a
-/// PostgreSQL connection (the pipelined writer's lookups, the same statements as the serial one).
+/// PostgreSQL connection: one statement, and a second only if a command was already recorded
+/// (a retry), to read its rows.
 pub(crate) async fn postgres_lookups(
     connection: &mut sqlx::PgConnection,
     command_ids: &[String],
     stream_ids: &[String],
 ) -> Result<(Vec<EventRow>, HashMap<String, i64>), sqlx::Error> {
-    let existing = postgres_ops::rows_of_commands(&mut *connection, command_ids).await?;
-    let versions = postgres_ops::stream_versions(&mut *connection, stream_ids).await?;
+    let found: Vec<(String, i64)> = sqlx::query_as(PG_ONE_TRIP_LOOKUP)
+        .bind(command_ids)
+        .bind(stream_ids)
+        .fetch_all(&mut *connection)
+        .await?;
+    let mut recorded = Vec::new();
+    let mut versions = HashMap::new();
+    for (key, version) in found {
+        if version < 0 {
+            recorded.push(key);
+        } else {
+            versions.insert(key, version);
+        }
+    }
+    let existing = if recorded.is_empty() {
+        Vec::new()
+    } else {
+        postgres_ops::rows_of_commands(&mut *connection, &recorded).await?
+    };
     Ok((existing, versions))
 }
 

@@ -422,6 +422,45 @@ async fn a_group_is_recorded_all_or_nothing() {
     .await;
 }
 
+/// A pipelined writer knows the versions of the streams it wrote while it holds the chain's
+/// lease; once another writer has had the lease, it must look them up again.
+#[tokio::test]
+async fn a_writer_forgets_stream_versions_when_it_gives_the_lease_back() {
+    let Some(db) = testing::postgres().await else {
+        return;
+    };
+    let a = Store::open(&db.url).await.unwrap();
+    let b = Store::open(&db.url).await.unwrap();
+    // Longer than a lease's idle turn: the writer that just wrote gives the lease back.
+    let idle = std::time::Duration::from_millis(150);
+    let expected = |version| ExpectedVersion::from_version(version);
+    a.append(append_to("s", expected(0), "a #0")).await.unwrap();
+    a.append(append_to("s", expected(1), "a #1")).await.unwrap();
+    tokio::time::sleep(idle).await;
+    b.append(append_to("s", expected(2), "b #2")).await.unwrap();
+    tokio::time::sleep(idle).await;
+    a.append(append_to("s", expected(3), "a #3"))
+        .await
+        .expect("the version written by the other writer is seen");
+    let stale = a
+        .append(append_to("s", expected(3), "a #3 again, stale"))
+        .await;
+    assert!(
+        matches!(
+            stale,
+            Err(AppendError::Conflict {
+                actual: Some(4),
+                ..
+            })
+        ),
+        "{stale:?}"
+    );
+    let report = a.verify(|_| {}).await.unwrap();
+    assert!(report.is_ok(), "{:?}", report.problem);
+    a.shutdown().await;
+    b.shutdown().await;
+}
+
 /// Three writers on one PostgreSQL chain at once, as three processes have: two pipelined (each
 /// under the chain's lease in turn) and one with the serial, locked transaction. Each command is
 /// also sent twice at the same moment (a client retrying while its first try is in flight).
