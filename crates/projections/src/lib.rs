@@ -83,7 +83,12 @@ impl Projections {
             IndicatorEvent::STREAM_TYPE => {
                 self.commitments.apply_indicator(event, &event.decode()?)
             }
-            ContractEvent::STREAM_TYPE => self.referential.apply(event, &event.decode()?),
+            ContractEvent::STREAM_TYPE => {
+                self.referential.apply(event, &event.decode()?);
+                // The quartier and commune totals rest on the quartiers' populations and communes.
+                // (Porteur events need nothing: the porteur table reads names when it is built.)
+                self.subsidy.follow_referential(&self.referential);
+            }
             TfpbConventionEvent::STREAM_TYPE => self.tfpb.apply_convention(event, &event.decode()?),
             TfpbProgrammeEvent::STREAM_TYPE => self.tfpb.apply_programme(event, &event.decode()?),
             // Streams of kinds this version does not fold are kept in the log untouched.

@@ -4,10 +4,12 @@
 //! The dossier and envelope states are the domain's own (`DossierState`, `EnvelopeState`), folded
 //! by the domain's own `apply`: the views cannot disagree with the rules that accepted the events.
 //! The report tables are in [`reports`]; money spread over quartiers or objectifs is split by
-//! [`split::split_cents`].
+//! [`split::split_cents`]. The aggregate tables are built from running totals (`totals`), kept up
+//! to date as dossier events are folded, instead of a walk over every dossier.
 
 pub mod reports;
 pub mod split;
+mod totals;
 
 use std::collections::BTreeMap;
 
@@ -27,6 +29,8 @@ pub struct CpoRow {
 /// Every dossier, envelope and CPO.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct SubsidyView {
+    /// Every dossier by id. Change it through [`SubsidyView::apply`] only: the running totals of
+    /// the report tables follow it there.
     pub dossiers: BTreeMap<DossierId, DossierState>,
     pub envelopes: BTreeMap<EnvelopeKey, EnvelopeState>,
     pub cpos: BTreeMap<CpoId, CpoRow>,
@@ -35,6 +39,10 @@ pub struct SubsidyView {
     /// `DossierState::external_ids`.
     #[serde(default)]
     pub external_ids: BTreeMap<ExternalIdKind, BTreeMap<String, DossierId>>,
+    /// Running totals of the aggregate report tables, kept up to date by [`SubsidyView::apply`]
+    /// (derived from `dossiers`, which must change through `apply` only).
+    #[serde(skip)]
+    totals: totals::ReportTotals,
 }
 
 impl SubsidyView {
@@ -67,8 +75,19 @@ impl SubsidyView {
                 .entry(value.clone())
                 .or_insert(dossier_id);
         }
-        let state = self.dossiers.remove(&dossier_id).unwrap_or_default();
-        self.dossiers.insert(dossier_id, state.apply(event.clone()));
+        // The report totals take out what the dossier gave before the event and add what it
+        // gives after it.
+        let before = self.dossiers.remove(&dossier_id).unwrap_or_default();
+        self.totals.fold(&before, totals::Sign::Subtract);
+        let after = before.apply(event.clone());
+        self.totals.fold(&after, totals::Sign::Add);
+        self.dossiers.insert(dossier_id, after);
+    }
+
+    /// Follows a change of the contract's referential: totals resting on the quartiers' facts
+    /// (ids, codes, populations, communes) are dropped if those changed, and built again on use.
+    pub fn follow_referential(&mut self, referential: &crate::referential::ReferentialView) {
+        self.totals.follow_referential(referential);
     }
 
     /// Folds one envelope event.

@@ -2,12 +2,18 @@
 //!
 //! Every amount column reconciles: the `granted_eur` of the signatory, quartier, objective,
 //! commune and porteur views each add up, to the cent, to the sum of the grants in force.
+//!
+//! The signatory, quartier, objective, commune and porteur tables are built from running totals
+//! (`subsidy::totals`), in time proportional to their rows; each `*_table_walked` builds the same
+//! table by a walk over every dossier, and is what the totals are tested against. A table falls
+//! back to the walk when the totals cannot give it exactly (a sum past what the walk keeps, or a
+//! referential other than the one the quartier totals rest on).
 
 use std::collections::BTreeMap;
 
 use engagements_domain::dossier::{DossierState, LineStatus};
 use engagements_domain::envelope::EnvelopeKey;
-use engagements_domain::Amount;
+use engagements_domain::{Amount, PorteurId};
 use rust_decimal::Decimal;
 
 use super::split::split_cents;
@@ -47,19 +53,85 @@ fn add(total: &mut Amount, more: Amount) {
     *total = total.checked_add(more).unwrap_or(*total);
 }
 
+/// A total of the running totals as the walk's `Amount`: `None` past the limit of an amount,
+/// where the walk's sum stops adding and depends on the order of the dossiers.
+fn exact_amount(cents: i128) -> Option<Amount> {
+    Amount::from_cents(i64::try_from(cents).ok()?).ok()
+}
+
+/// A total of the running totals as the walk's `i64` cents: `None` past its range.
+fn exact_money(granted_cents: i128, paid_cents: i128) -> Option<Money> {
+    Some(Money {
+        granted: i64::try_from(granted_cents).ok()?,
+        paid: i64::try_from(paid_cents).ok()?,
+    })
+}
+
+/// Per porteur × exercice, as the porteur table adds them up.
+#[derive(Default)]
+struct PorteurTotals {
+    dossiers: i64,
+    requested: Amount,
+    granted: Amount,
+    paid: Amount,
+    reversed: Amount,
+    crf_missing: i64,
+}
+
+/// Rows of the porteur table, ordered by porteur name (then id) and exercice.
+type PorteurRows = BTreeMap<(String, i32), (PorteurId, PorteurTotals)>;
+
+/// The key ordering a porteur's rows: its name (empty if unknown), then its id.
+fn porteur_order(porteur_id: &PorteurId, porteurs: &PorteursView) -> String {
+    let name = porteurs
+        .get(porteur_id)
+        .map(|p| p.name.clone())
+        .unwrap_or_default();
+    format!("{name}\u{0}{porteur_id}")
+}
+
 impl SubsidyView {
     /// Per signatory / financeur × exercice × dispositif: envelope, requested, proposed, granted,
     /// refused, paid, reversed, left to pay, envelope left; CPO forecasts for that year apart.
     pub fn signatory_table(&self, year: Option<i32>, referential: &ReferentialView) -> Table {
+        self.signatory_table_from_totals(year, referential)
+            .unwrap_or_else(|| self.signatory_table_walked(year, referential))
+    }
+
+    /// [`SubsidyView::signatory_table`] from the running totals; `None` if they cannot give it.
+    pub(crate) fn signatory_table_from_totals(
+        &self,
+        year: Option<i32>,
+        referential: &ReferentialView,
+    ) -> Option<Table> {
         let mut rows: BTreeMap<EnvelopeKey, SignatoryTotals> = BTreeMap::new();
-        let in_year = |exercice: i32| year.is_none_or(|y| y == exercice);
-        for (key, envelope) in &self.envelopes {
-            if in_year(key.exercice) {
-                let row = rows.entry(key.clone()).or_default();
-                row.envelope = Some(envelope.amount);
-                row.authorised = envelope.over_commitment_authorised;
-            }
+        for (exercice, financeur, dispositif, sums) in
+            self.totals.signatory(&self.dossiers).rows(year)
+        {
+            let row = SignatoryTotals {
+                requested: exact_amount(sums.requested_cents)?,
+                proposed: exact_amount(sums.proposed_cents)?,
+                granted: exact_amount(sums.granted_cents)?,
+                refused: exact_amount(sums.refused_cents)?,
+                paid: exact_amount(sums.paid_cents)?,
+                reversed: exact_amount(sums.reversed_cents)?,
+                net_paid: exact_amount(sums.net_paid_cents)?,
+                dossiers: sums.dossiers,
+                ..SignatoryTotals::default()
+            };
+            rows.insert(EnvelopeKey::new(financeur, dispositif, exercice), row);
         }
+        Some(self.signatory_table_of(rows, year, referential))
+    }
+
+    /// [`SubsidyView::signatory_table`] by a walk over every dossier (the reference).
+    #[doc(hidden)]
+    pub fn signatory_table_walked(
+        &self,
+        year: Option<i32>,
+        referential: &ReferentialView,
+    ) -> Table {
+        let mut rows: BTreeMap<EnvelopeKey, SignatoryTotals> = BTreeMap::new();
         for dossier in self.filed(year) {
             let Some(filing) = dossier.filed.as_ref() else {
                 continue;
@@ -79,6 +151,24 @@ impl SubsidyView {
                 add(&mut row.paid, line.paid);
                 add(&mut row.reversed, line.reversement_received);
                 add(&mut row.net_paid, line.net_paid());
+            }
+        }
+        self.signatory_table_of(rows, year, referential)
+    }
+
+    /// The signatory table from the dossiers' rows: adds the envelopes and CPO forecasts.
+    fn signatory_table_of(
+        &self,
+        mut rows: BTreeMap<EnvelopeKey, SignatoryTotals>,
+        year: Option<i32>,
+        referential: &ReferentialView,
+    ) -> Table {
+        let in_year = |exercice: i32| year.is_none_or(|y| y == exercice);
+        for (key, envelope) in &self.envelopes {
+            if in_year(key.exercice) {
+                let row = rows.entry(key.clone()).or_default();
+                row.envelope = Some(envelope.amount);
+                row.authorised = envelope.over_commitment_authorised;
             }
         }
         for (key, forecast) in self.cpo_forecasts() {
@@ -140,7 +230,35 @@ impl SubsidyView {
     /// Per quartier × exercice × financeur × dispositif: the money reaching it. A dossier on
     /// several quartiers is split by its declared shares, else by the quartiers' populations.
     pub fn quartier_table(&self, year: Option<i32>, referential: &ReferentialView) -> Table {
-        let mut rows: BTreeMap<(String, i32, String, String), (Money, i64)> = BTreeMap::new();
+        self.quartier_table_from_totals(year, referential)
+            .unwrap_or_else(|| self.quartier_table_walked(year, referential))
+    }
+
+    /// [`SubsidyView::quartier_table`] from the running totals; `None` if they cannot give it.
+    pub(crate) fn quartier_table_from_totals(
+        &self,
+        year: Option<i32>,
+        referential: &ReferentialView,
+    ) -> Option<Table> {
+        let totals = self.totals.quartier(&self.dossiers, referential)?;
+        let mut rows: QuartierRows = BTreeMap::new();
+        for (exercice, quartier, financeur, dispositif, sums) in totals.rows(year) {
+            let key = (
+                quartier.to_string(),
+                exercice,
+                financeur.to_string(),
+                dispositif.to_string(),
+            );
+            let money = exact_money(sums.granted_cents, sums.paid_cents)?;
+            rows.insert(key, (money, sums.dossiers));
+        }
+        Some(quartier_table_of(rows, referential))
+    }
+
+    /// [`SubsidyView::quartier_table`] by a walk over every dossier (the reference).
+    #[doc(hidden)]
+    pub fn quartier_table_walked(&self, year: Option<i32>, referential: &ReferentialView) -> Table {
+        let mut rows: QuartierRows = BTreeMap::new();
         for dossier in self.filed(year) {
             let Some(filing) = dossier.filed.as_ref() else {
                 continue;
@@ -163,43 +281,37 @@ impl SubsidyView {
                 }
             }
         }
-        let mut table = Table::new(
-            "quartier",
-            &[
-                "quartier",
-                "quartier_name",
-                "quartier_kind",
-                "exercice",
-                "financeur",
-                "dispositif",
-                "granted_eur",
-                "paid_eur",
-                "dossiers",
-            ],
-        );
-        for ((quartier, exercice, financeur, dispositif), (money, dossiers)) in rows {
-            if money == Money::default() {
-                continue;
-            }
-            let known = referential.quartier(&quartier);
-            table.push(vec![
-                quartier.as_str().into(),
-                Cell::from(known.map(|q| q.name.clone())),
-                Cell::from(known.map(|q| q.kind.as_str())),
-                exercice.into(),
-                financeur.into(),
-                dispositif.into(),
-                amount(money.granted),
-                amount(money.paid),
-                dossiers.into(),
-            ]);
-        }
-        table
+        quartier_table_of(rows, referential)
     }
 
     /// Per objectif (enjeu → ambition → objectif) × exercice, split by the dossier's weights.
     pub fn objective_table(&self, year: Option<i32>, referential: &ReferentialView) -> Table {
-        let mut rows: BTreeMap<(u32, i32), (Money, i64)> = BTreeMap::new();
+        self.objective_table_from_totals(year, referential)
+            .unwrap_or_else(|| self.objective_table_walked(year, referential))
+    }
+
+    /// [`SubsidyView::objective_table`] from the running totals; `None` if they cannot give it.
+    pub(crate) fn objective_table_from_totals(
+        &self,
+        year: Option<i32>,
+        referential: &ReferentialView,
+    ) -> Option<Table> {
+        let mut rows: ObjectiveRows = BTreeMap::new();
+        for (exercice, objectif, sums) in self.totals.objective(&self.dossiers).rows(year) {
+            let money = exact_money(sums.granted_cents, sums.paid_cents)?;
+            rows.insert((objectif, exercice), (money, sums.dossiers));
+        }
+        Some(objective_table_of(rows, referential))
+    }
+
+    /// [`SubsidyView::objective_table`] by a walk over every dossier (the reference).
+    #[doc(hidden)]
+    pub fn objective_table_walked(
+        &self,
+        year: Option<i32>,
+        referential: &ReferentialView,
+    ) -> Table {
+        let mut rows: ObjectiveRows = BTreeMap::new();
         for dossier in self.filed(year) {
             let Some(filing) = dossier.filed.as_ref() else {
                 continue;
@@ -219,43 +331,36 @@ impl SubsidyView {
                 row.1 += 1;
             }
         }
-        let mut table = Table::new(
-            "objective",
-            &[
-                "enjeu",
-                "ambition",
-                "objectif",
-                "objectif_title",
-                "exercice",
-                "granted_eur",
-                "paid_eur",
-                "dossiers",
-            ],
-        );
-        for ((number, exercice), (money, dossiers)) in rows {
-            if money == Money::default() {
-                continue;
-            }
-            let path = referential.objectif(number);
-            table.push(vec![
-                Cell::from(path.as_ref().map(|p| p.enjeu.id.clone())),
-                Cell::from(path.as_ref().map(|p| p.ambition.id.clone())),
-                i64::from(number).into(),
-                Cell::from(path.as_ref().map(|p| p.objectif.title.clone())),
-                exercice.into(),
-                amount(money.granted),
-                amount(money.paid),
-                dossiers.into(),
-            ]);
-        }
-        table
+        objective_table_of(rows, referential)
     }
 
     /// Per commune × exercice: each quartier's part (see [`SubsidyView::quartier_table`]) split
     /// equally among the communes the quartier lies in (the contract gives no population per
     /// commune and quartier).
     pub fn commune_table(&self, year: Option<i32>, referential: &ReferentialView) -> Table {
-        let mut rows: BTreeMap<(String, i32), Money> = BTreeMap::new();
+        self.commune_table_from_totals(year, referential)
+            .unwrap_or_else(|| self.commune_table_walked(year, referential))
+    }
+
+    /// [`SubsidyView::commune_table`] from the running totals; `None` if they cannot give it.
+    pub(crate) fn commune_table_from_totals(
+        &self,
+        year: Option<i32>,
+        referential: &ReferentialView,
+    ) -> Option<Table> {
+        let totals = self.totals.commune(&self.dossiers, referential)?;
+        let mut rows: CommuneRows = BTreeMap::new();
+        for (exercice, commune, sums) in totals.rows(year) {
+            let money = exact_money(sums.granted_cents, sums.paid_cents)?;
+            rows.insert((commune.to_string(), exercice), money);
+        }
+        Some(commune_table_of(rows, referential))
+    }
+
+    /// [`SubsidyView::commune_table`] by a walk over every dossier (the reference).
+    #[doc(hidden)]
+    pub fn commune_table_walked(&self, year: Option<i32>, referential: &ReferentialView) -> Table {
+        let mut rows: CommuneRows = BTreeMap::new();
         for dossier in self.filed(year) {
             let Some(filing) = dossier.filed.as_ref() else {
                 continue;
@@ -280,45 +385,41 @@ impl SubsidyView {
                 }
             }
         }
-        let mut table = Table::new(
-            "commune",
-            &[
-                "commune",
-                "commune_name",
-                "exercice",
-                "granted_eur",
-                "paid_eur",
-            ],
-        );
-        for ((commune, exercice), money) in rows {
-            if money == Money::default() {
-                continue;
-            }
-            let name = referential.commune(&commune).map(|c| c.name.clone());
-            table.push(vec![
-                commune.into(),
-                Cell::from(name),
-                exercice.into(),
-                amount(money.granted),
-                amount(money.paid),
-            ]);
-        }
-        table
+        commune_table_of(rows, referential)
     }
 
     /// Per porteur × exercice: dossiers, requested, granted, paid, reversed, CRF still missing.
     pub fn porteur_table(&self, year: Option<i32>, porteurs: &PorteursView) -> Table {
-        #[derive(Default)]
-        struct Totals {
-            dossiers: i64,
-            requested: Amount,
-            granted: Amount,
-            paid: Amount,
-            reversed: Amount,
-            crf_missing: i64,
+        self.porteur_table_from_totals(year, porteurs)
+            .unwrap_or_else(|| self.porteur_table_walked(year, porteurs))
+    }
+
+    /// [`SubsidyView::porteur_table`] from the running totals; `None` if they cannot give it.
+    pub(crate) fn porteur_table_from_totals(
+        &self,
+        year: Option<i32>,
+        porteurs: &PorteursView,
+    ) -> Option<Table> {
+        let mut rows: PorteurRows = BTreeMap::new();
+        for (exercice, porteur_id, sums) in self.totals.porteur(&self.dossiers).rows(year) {
+            let row = PorteurTotals {
+                dossiers: sums.dossiers,
+                requested: exact_amount(sums.requested_cents)?,
+                granted: exact_amount(sums.granted_cents)?,
+                paid: exact_amount(sums.paid_cents)?,
+                reversed: exact_amount(sums.reversed_cents)?,
+                crf_missing: sums.crf_missing,
+            };
+            let key = (porteur_order(&porteur_id, porteurs), exercice);
+            rows.insert(key, (porteur_id, row));
         }
-        let mut rows: BTreeMap<(String, i32), (engagements_domain::PorteurId, Totals)> =
-            BTreeMap::new();
+        Some(porteur_table_of(rows, porteurs))
+    }
+
+    /// [`SubsidyView::porteur_table`] by a walk over every dossier (the reference).
+    #[doc(hidden)]
+    pub fn porteur_table_walked(&self, year: Option<i32>, porteurs: &PorteursView) -> Table {
+        let mut rows: PorteurRows = BTreeMap::new();
         for dossier in self.filed(year) {
             let Some(filing) = dossier.filed.as_ref() else {
                 continue;
@@ -330,7 +431,7 @@ impl SubsidyView {
             let key = (format!("{name}\u{0}{}", filing.porteur_id), filing.exercice);
             let (_, row) = rows
                 .entry(key)
-                .or_insert_with(|| (filing.porteur_id, Totals::default()));
+                .or_insert_with(|| (filing.porteur_id, PorteurTotals::default()));
             row.dossiers += 1;
             for line in dossier.lines.values() {
                 if !dossier.withdrawn {
@@ -344,37 +445,7 @@ impl SubsidyView {
                 row.crf_missing += 1;
             }
         }
-        let mut table = Table::new(
-            "porteur",
-            &[
-                "porteur_id",
-                "porteur_name",
-                "porteur_kind",
-                "exercice",
-                "dossiers",
-                "requested_eur",
-                "granted_eur",
-                "paid_eur",
-                "reversed_eur",
-                "crf_missing",
-            ],
-        );
-        for ((_, exercice), (porteur_id, row)) in rows {
-            let known = porteurs.get(&porteur_id);
-            table.push(vec![
-                porteur_id.to_string().into(),
-                Cell::from(known.map(|p| p.name.clone())),
-                Cell::from(known.map(|p| kind_name(p.kind))),
-                exercice.into(),
-                row.dossiers.into(),
-                row.requested.into(),
-                row.granted.into(),
-                row.paid.into(),
-                row.reversed.into(),
-                row.crf_missing.into(),
-            ]);
-        }
-        table
+        porteur_table_of(rows, porteurs)
     }
 
     /// The list of dossiers: one row per dossier × financeur × dispositif, with its status.
@@ -502,4 +573,146 @@ fn kind_name(kind: engagements_domain::porteur::PorteurKind) -> &'static str {
         PorteurKind::Bailleur => "bailleur",
         PorteurKind::Other => "other",
     }
+}
+
+/// Rows of the quartier table: (quartier, exercice, financeur, dispositif) → money, parts.
+type QuartierRows = BTreeMap<(String, i32, String, String), (Money, i64)>;
+
+/// The quartier table from its rows (rows with no money are left out).
+fn quartier_table_of(rows: QuartierRows, referential: &ReferentialView) -> Table {
+    let mut table = Table::new(
+        "quartier",
+        &[
+            "quartier",
+            "quartier_name",
+            "quartier_kind",
+            "exercice",
+            "financeur",
+            "dispositif",
+            "granted_eur",
+            "paid_eur",
+            "dossiers",
+        ],
+    );
+    for ((quartier, exercice, financeur, dispositif), (money, dossiers)) in rows {
+        if money == Money::default() {
+            continue;
+        }
+        let known = referential.quartier(&quartier);
+        table.push(vec![
+            quartier.as_str().into(),
+            Cell::from(known.map(|q| q.name.clone())),
+            Cell::from(known.map(|q| q.kind.as_str())),
+            exercice.into(),
+            financeur.into(),
+            dispositif.into(),
+            amount(money.granted),
+            amount(money.paid),
+            dossiers.into(),
+        ]);
+    }
+    table
+}
+
+/// Rows of the objective table: (objectif, exercice) → money, parts.
+type ObjectiveRows = BTreeMap<(u32, i32), (Money, i64)>;
+
+/// The objective table from its rows (rows with no money are left out).
+fn objective_table_of(rows: ObjectiveRows, referential: &ReferentialView) -> Table {
+    let mut table = Table::new(
+        "objective",
+        &[
+            "enjeu",
+            "ambition",
+            "objectif",
+            "objectif_title",
+            "exercice",
+            "granted_eur",
+            "paid_eur",
+            "dossiers",
+        ],
+    );
+    for ((number, exercice), (money, dossiers)) in rows {
+        if money == Money::default() {
+            continue;
+        }
+        let path = referential.objectif(number);
+        table.push(vec![
+            Cell::from(path.as_ref().map(|p| p.enjeu.id.clone())),
+            Cell::from(path.as_ref().map(|p| p.ambition.id.clone())),
+            i64::from(number).into(),
+            Cell::from(path.as_ref().map(|p| p.objectif.title.clone())),
+            exercice.into(),
+            amount(money.granted),
+            amount(money.paid),
+            dossiers.into(),
+        ]);
+    }
+    table
+}
+
+/// Rows of the commune table: (commune, exercice) → money.
+type CommuneRows = BTreeMap<(String, i32), Money>;
+
+/// The commune table from its rows (rows with no money are left out).
+fn commune_table_of(rows: CommuneRows, referential: &ReferentialView) -> Table {
+    let mut table = Table::new(
+        "commune",
+        &[
+            "commune",
+            "commune_name",
+            "exercice",
+            "granted_eur",
+            "paid_eur",
+        ],
+    );
+    for ((commune, exercice), money) in rows {
+        if money == Money::default() {
+            continue;
+        }
+        let name = referential.commune(&commune).map(|c| c.name.clone());
+        table.push(vec![
+            commune.into(),
+            Cell::from(name),
+            exercice.into(),
+            amount(money.granted),
+            amount(money.paid),
+        ]);
+    }
+    table
+}
+
+/// The porteur table from its rows.
+fn porteur_table_of(rows: PorteurRows, porteurs: &PorteursView) -> Table {
+    let mut table = Table::new(
+        "porteur",
+        &[
+            "porteur_id",
+            "porteur_name",
+            "porteur_kind",
+            "exercice",
+            "dossiers",
+            "requested_eur",
+            "granted_eur",
+            "paid_eur",
+            "reversed_eur",
+            "crf_missing",
+        ],
+    );
+    for ((_, exercice), (porteur_id, row)) in rows {
+        let known = porteurs.get(&porteur_id);
+        table.push(vec![
+            porteur_id.to_string().into(),
+            Cell::from(known.map(|p| p.name.clone())),
+            Cell::from(known.map(|p| kind_name(p.kind))),
+            exercice.into(),
+            row.dossiers.into(),
+            row.requested.into(),
+            row.granted.into(),
+            row.paid.into(),
+            row.reversed.into(),
+            row.crf_missing.into(),
+        ]);
+    }
+    table
 }

@@ -13,12 +13,26 @@ const WEIGHT_DECIMALS: u32 = 4;
 /// every weight is zero, the split is equal. Returns one part per weight, summing to
 /// `total_cents`; an empty `weights` gives an empty result.
 pub fn split_cents(total_cents: i64, weights: &[Decimal]) -> Vec<i64> {
-    if weights.is_empty() {
+    split_cents_scaled(total_cents, &scaled_weights(weights))
+}
+
+/// Weights as [`split_cents`] uses them (integers, zero for zero or negative weights): for
+/// splitting many amounts by the same weights without converting them each time.
+pub fn scaled_weights(weights: &[Decimal]) -> Vec<i128> {
+    weights.iter().map(|w| scale(*w)).collect()
+}
+
+/// [`split_cents`] by weights already scaled by [`scaled_weights`] (or any non-negative
+/// integers: only their ratios count).
+pub fn split_cents_scaled(total_cents: i64, scaled: &[i128]) -> Vec<i64> {
+    if scaled.is_empty() {
         return Vec::new();
     }
-    let mut scaled: Vec<i128> = weights.iter().map(|w| scale(*w)).collect();
+    let equal;
+    let mut scaled = scaled;
     if scaled.iter().all(|w| *w == 0) {
-        scaled = vec![1; weights.len()];
+        equal = vec![1; scaled.len()];
+        scaled = &equal;
     }
     let weight_total: i128 = scaled.iter().sum();
     let total = i128::from(total_cents);
