@@ -94,6 +94,15 @@ impl Ledger {
         Ledger::with_read_model(store, read_model).await
     }
 
+    /// Wraps an open store with a read model set up by the caller (its snapshots and
+    /// checkpoints).
+    pub async fn from_read_model(
+        store: Store,
+        read_model: ReadModel,
+    ) -> Result<Ledger, CommandError> {
+        Ledger::with_read_model(store, Arc::new(read_model)).await
+    }
+
     async fn with_read_model(
         store: Store,
         read_model: Arc<ReadModel>,
@@ -175,7 +184,13 @@ impl Ledger {
         let mut from = start + 1;
         let mut past_bound = false;
         'pages: loop {
-            let page = self.store.read_all(from, AS_OF_PAGE).await?;
+            // Read no further than the position bound: a page past it is read for nothing.
+            let limit = match as_of.position {
+                Some(bound) if bound < from => break,
+                Some(bound) => AS_OF_PAGE.min(bound - from + 1),
+                None => AS_OF_PAGE,
+            };
+            let page = self.store.read_all(from, limit).await?;
             let Some(last) = page.last() else { break };
             from = last.position + 1;
             for event in &page {
@@ -199,7 +214,8 @@ impl Ledger {
     }
 
     /// Where an as-of fold starts: the live read model when it is usable as it is, else the
-    /// latest usable snapshot, else nothing. Returns the projections and their position.
+    /// nearest usable in-memory checkpoint, else the latest usable snapshot, else nothing.
+    /// Returns the projections and their position.
     async fn as_of_start(&self, as_of: &AsOf) -> Result<(Projections, i64), CommandError> {
         {
             let live = self.read_model.read().await;
@@ -207,6 +223,10 @@ impl Ledger {
             if mark.position == live.position && mark.position > 0 && mark.is_usable_for(as_of) {
                 return Ok((live.clone(), mark.position));
             }
+        }
+        if let Some((mark, checkpoint)) = self.read_model.checkpoints().nearest_usable(as_of) {
+            // Checkpoints are closer together than stored snapshots, and already decoded.
+            return Ok((Arc::unwrap_or_clone(checkpoint), mark.position));
         }
         let snapshot = self
             .read_model

@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod checkpoints;
 pub mod commitments_seed;
 pub mod demo;
 pub mod demo_tfpb;

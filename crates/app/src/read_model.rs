@@ -8,6 +8,7 @@ use engagements_store::{Store, StoreError};
 use tokio::sync::{RwLock, RwLockReadGuard};
 use tokio::task::JoinHandle;
 
+use crate::checkpoints::Checkpoints;
 use crate::snapshots::{Mark, SnapshotError, SnapshotPolicy, Snapshots};
 
 /// Events read from the store per page while catching up.
@@ -31,6 +32,8 @@ pub struct ReadModel {
     /// What has been folded into `projections` (updated under its write lock).
     mark: Mutex<Mark>,
     snapshots: Arc<Snapshots>,
+    /// Copies of the projections every few thousand events, in memory, for as-of questions.
+    checkpoints: Checkpoints,
     /// Snapshots being saved in the background.
     saving: Mutex<Vec<JoinHandle<()>>>,
 }
@@ -53,6 +56,7 @@ impl ReadModel {
             projections: RwLock::new(Projections::default()),
             mark: Mutex::default(),
             snapshots,
+            checkpoints: Checkpoints::from_env(),
             saving: Mutex::default(),
         }
     }
@@ -60,6 +64,16 @@ impl ReadModel {
     /// The snapshots this read model saves and starts from.
     pub fn snapshots(&self) -> &Arc<Snapshots> {
         &self.snapshots
+    }
+
+    /// Replaces the in-memory checkpoints (e.g. another spacing); call before catching up.
+    pub fn set_checkpoints(&mut self, checkpoints: Checkpoints) {
+        self.checkpoints = checkpoints;
+    }
+
+    /// The in-memory checkpoints kept while folding.
+    pub fn checkpoints(&self) -> &Checkpoints {
+        &self.checkpoints
     }
 
     /// Starts from the latest readable snapshot, if the read model has folded nothing yet.
@@ -101,6 +115,9 @@ impl ReadModel {
             if events.is_empty() {
                 return Ok(projections.position);
             }
+            // The report totals are kept up to date event by event (built once; again after
+            // a change of the referential's quartiers dropped some).
+            projections.prepare_report_totals();
             let mut mark = *lock(&self.mark);
             for event in &events {
                 if let Err(error) = projections.apply(event) {
@@ -110,6 +127,10 @@ impl ReadModel {
                 mark = mark.after(event);
                 if policy.is_due(event.position) {
                     self.save_in_background(mark, projections.clone());
+                }
+                if self.checkpoints.is_due(event.position) {
+                    self.checkpoints
+                        .keep(mark, Arc::new(projections.checkpoint()));
                 }
             }
             *lock(&self.mark) = mark;

@@ -175,8 +175,8 @@ async fn opening_starts_from_the_latest_snapshot_and_folds_the_rest_like_from_sc
         let at = events.len() * 2 / 3;
         let mut planted = Projections::fold(&events[..at]).unwrap();
         let mark = events[..at].iter().fold(Mark::default(), |m, e| m.after(e));
-        let porteur = planted.porteurs.by_id.values_mut().next().unwrap();
-        let porteur_id = porteur.porteur_id;
+        let porteur_id = *planted.porteurs.by_id.keys().next().unwrap();
+        let porteur = planted.porteurs.by_id.get_mut(&porteur_id).unwrap();
         porteur.name = "Association fictive (snapshot)".into();
         let snapshots = Snapshots::new(store.clone(), SnapshotPolicy::NEVER);
         snapshots
@@ -345,6 +345,90 @@ async fn snapshots_of_another_format_unreadable_or_out_of_place_are_ignored() {
             let expected = Projections::fold_as_of(&events, &as_of).unwrap();
             assert!(same(&answer, &expected), "at {position} on {}", db.backend);
         }
+        store.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn checkpoints_in_memory_stay_as_they_were_and_answer_like_the_fold_of_the_log() {
+    use engagements_app::checkpoints::Checkpoints;
+    use engagements_app::ReadModel;
+    use std::sync::Arc;
+
+    for db in testing::all().await {
+        eprintln!("backend: {}", db.backend);
+        let store = Store::open(&db.url).await.unwrap();
+        let mut read_model = ReadModel::with_snapshots(
+            Arc::new(Snapshots::new(store.clone(), SnapshotPolicy::NEVER)),
+            store.clone(),
+        );
+        // Close together, and few enough kept that the spacing doubles on the way.
+        read_model.set_checkpoints(Checkpoints::new(13, 20));
+        let ledger = Ledger::from_read_model(store.clone(), read_model)
+            .await
+            .unwrap();
+        // Every command is folded into the live read model, which keeps changing the dossiers
+        // and porteurs the checkpoints share with it.
+        demo::run(&ledger, &demo_config(), &defaults(), |_, _| {})
+            .await
+            .unwrap();
+        ledger.catch_up().await.unwrap();
+        let events = all_events(&store).await;
+        let checkpoints = ledger.read_model().checkpoints();
+        let (kept, spacing) = checkpoints.extent();
+        assert!(
+            kept >= 10 && spacing > 13,
+            "{kept} checkpoints every {spacing}"
+        );
+
+        // Each checkpoint is still the fold of the log up to its position.
+        let mut position = events.len() as i64;
+        while let Some((mark, checkpoint)) = checkpoints.nearest_usable(&AsOf {
+            position: Some(position),
+            ..AsOf::default()
+        }) {
+            let expected = Projections::fold(&events[..mark.position as usize]).unwrap();
+            assert!(
+                same(&checkpoint, &expected),
+                "checkpoint at {}",
+                mark.position
+            );
+            assert_eq!(
+                checkpoint
+                    .subsidy
+                    .signatory_table(None, &checkpoint.referential),
+                expected
+                    .subsidy
+                    .signatory_table(None, &expected.referential),
+                "report totals of the checkpoint at {}",
+                mark.position
+            );
+            position = mark.position - 1;
+        }
+
+        // As-of answers started from them equal the fold of the whole log.
+        let mut from_checkpoint = 0;
+        for as_of in questions(&events, 60, 7 + events.len() as u64) {
+            if checkpoints.nearest_usable(&as_of).is_some() {
+                from_checkpoint += 1;
+            }
+            let expected = Projections::fold_as_of(&events, &as_of).unwrap();
+            let answer = ledger.projections_as_of(&as_of).await.unwrap();
+            assert!(same(&answer, &expected), "{as_of:?} on {}", db.backend);
+            for year in [None, Some(2024), Some(2025)] {
+                assert_eq!(
+                    answer.subsidy.signatory_table(year, &answer.referential),
+                    expected
+                        .subsidy
+                        .signatory_table(year, &expected.referential),
+                    "{as_of:?} {year:?}"
+                );
+            }
+        }
+        assert!(
+            from_checkpoint >= 10,
+            "only {from_checkpoint} of the questions could start from a checkpoint"
+        );
         store.shutdown().await;
     }
 }

@@ -5,14 +5,18 @@
 //! - **catch-up**: the live read model folding the whole log while saving a snapshot every
 //!   `--every` events in the background;
 //! - **open**: a new ledger on the same store, started from the latest snapshot;
-//! - **after**: `Ledger::projections_as_of` at random past positions, and at random effective
-//!   dates, each from the nearest usable snapshot (the answers kept in memory are bypassed by
-//!   asking each question once).
+//! - **after**: `Ledger::projections_as_of_shared` at random past positions, then the signatory
+//!   report of a random exercice, from the nearest stored snapshot (a ledger without
+//!   checkpoints), then from the nearest in-memory checkpoint (the ledger that folded the log);
+//!   each question is asked once, so the answers kept in memory are bypassed.
 
 use std::time::{Duration, Instant};
 
-use engagements_app::snapshots::SnapshotPolicy;
-use engagements_app::Ledger;
+use std::sync::Arc;
+
+use engagements_app::checkpoints::{Checkpoints, CHECKPOINTS_KEPT_DEFAULT};
+use engagements_app::snapshots::{SnapshotPolicy, Snapshots};
+use engagements_app::{Ledger, ReadModel};
 use engagements_projections::AsOf;
 use engagements_store::Store;
 
@@ -30,8 +34,10 @@ pub struct AsOfSettings {
     pub every: i64,
     /// Questions folded from position 1 (slow: a few).
     pub before_samples: usize,
-    /// Questions answered from snapshots.
+    /// Questions answered from snapshots, and as many from in-memory checkpoints.
     pub after_samples: usize,
+    /// In-memory checkpoint distance, in events.
+    pub checkpoint_every: i64,
     pub seed: u64,
 }
 
@@ -91,14 +97,51 @@ async fn measure(
     before.note = note.clone();
     figures.push(before);
 
+    // First the live read model alone (no snapshot saved), so that its peak memory is that of
+    // the projections and the checkpoints, not of snapshots being encoded.
+    progress("catch-up: folding the log, keeping checkpoints in memory");
+    let started = Instant::now();
+    let mut read_model = ReadModel::with_snapshots(
+        Arc::new(Snapshots::new(store.clone(), SnapshotPolicy::NEVER)),
+        store.clone(),
+    );
+    read_model.set_checkpoints(Checkpoints::new(
+        settings.checkpoint_every,
+        CHECKPOINTS_KEPT_DEFAULT,
+    ));
+    let live = Ledger::from_read_model(store.clone(), read_model).await?;
+    let folded = started.elapsed();
+    let (checkpoints, spacing) = live.read_model().checkpoints().extent();
+    let mut memory = single(
+        "memory",
+        "peak RSS, projections + in-memory checkpoints",
+        backend,
+        Duration::ZERO,
+        format!("{position_last} events; {checkpoints} checkpoints, one every {spacing} events"),
+    );
+    memory.value = crate::readside::peak_rss_mib();
+    figures.push(memory);
+    figures.push(single(
+        "catch_up",
+        "fold of the whole log, report totals and checkpoints kept",
+        backend,
+        folded,
+        format!("{position_last} events; {checkpoints} checkpoints, one every {spacing} events"),
+    ));
+
     progress("catch-up: folding the log, saving snapshots in the background");
     let policy = SnapshotPolicy {
         every: settings.every,
     };
     let started = Instant::now();
-    let ledger = Ledger::from_store_with(store.clone(), policy).await?;
+    let mut read_model = ReadModel::with_snapshots(
+        Arc::new(Snapshots::new(store.clone(), policy)),
+        store.clone(),
+    );
+    read_model.set_checkpoints(Checkpoints::new(0, CHECKPOINTS_KEPT_DEFAULT));
+    let saving = Ledger::from_read_model(store.clone(), read_model).await?;
     let folded = started.elapsed();
-    ledger.read_model().snapshots_saved().await;
+    saving.read_model().snapshots_saved().await;
     figures.push(single(
         "catch_up",
         "fold of the whole log, snapshots saved in the background",
@@ -109,11 +152,16 @@ async fn measure(
             started.elapsed().as_secs_f64()
         ),
     ));
-    drop(ledger);
+    drop(saving);
 
     progress("open: a new ledger from the latest snapshot");
     let started = Instant::now();
-    let ledger = Ledger::from_store_with(store.clone(), SnapshotPolicy::NEVER).await?;
+    let mut read_model = ReadModel::with_snapshots(
+        Arc::new(Snapshots::new(store.clone(), SnapshotPolicy::NEVER)),
+        store.clone(),
+    );
+    read_model.set_checkpoints(Checkpoints::new(0, CHECKPOINTS_KEPT_DEFAULT));
+    let opened = Ledger::from_read_model(store.clone(), read_model).await?;
     figures.push(single(
         "open",
         "new ledger, from the latest snapshot",
@@ -122,29 +170,45 @@ async fn measure(
         note.clone(),
     ));
 
-    progress("as-of after: random positions, from snapshots");
-    let mut latencies = Latencies::default();
-    let started = Instant::now();
-    for _ in 0..settings.after_samples {
-        let position = rng.between(1, position_last.max(1) as u64) as i64;
-        let as_of = AsOf {
-            position: Some(position),
-            ..AsOf::default()
-        };
-        let begun = Instant::now();
-        std::hint::black_box(ledger.projections_as_of_shared(&as_of).await?);
-        latencies.record(begun.elapsed());
+    // Each question: the projections as of a random position, then the signatory report of a
+    // random exercice from them (what an auditor asks). Each question is asked once, so the
+    // answers kept in memory are bypassed.
+    let systems = [
+        (
+            &opened,
+            "random position + signatory report, from the nearest stored snapshot",
+            format!("{note}; no checkpoint in memory"),
+        ),
+        (
+            &live,
+            "random position + signatory report, from the nearest in-memory checkpoint",
+            format!("{position_last} events, a checkpoint every {spacing} events"),
+        ),
+    ];
+    for (ledger, system, note) in systems {
+        progress(&format!("as-of: {system}"));
+        let mut latencies = Latencies::default();
+        let started = Instant::now();
+        for _ in 0..settings.after_samples {
+            let position = rng.between(1, position_last.max(1) as u64) as i64;
+            let year = 2024 + rng.between(0, 6) as i32;
+            let as_of = AsOf {
+                position: Some(position),
+                ..AsOf::default()
+            };
+            let begun = Instant::now();
+            let projections = ledger.projections_as_of_shared(&as_of).await?;
+            let report = projections
+                .subsidy
+                .signatory_table(Some(year), &projections.referential);
+            std::hint::black_box(report);
+            latencies.record(begun.elapsed());
+        }
+        let mut figure =
+            Figure::throughput("as_of", system, backend, 1, latencies, started.elapsed());
+        figure.note = note;
+        figures.push(figure);
     }
-    let mut after = Figure::throughput(
-        "as_of",
-        "random position, from the nearest snapshot (after)",
-        backend,
-        1,
-        latencies,
-        started.elapsed(),
-    );
-    after.note = note.clone();
-    figures.push(after);
     Ok(figures)
 }
 

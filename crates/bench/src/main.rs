@@ -105,9 +105,12 @@ enum Bench {
         /// As-of questions folded from position 1 (slow at scale: keep it small).
         #[arg(long, default_value_t = 3)]
         before_samples: usize,
-        /// As-of questions answered from snapshots.
+        /// As-of questions answered from snapshots, and as many from in-memory checkpoints.
         #[arg(long, default_value_t = 50)]
         after_samples: usize,
+        /// Distance between two in-memory checkpoints, in events.
+        #[arg(long, default_value_t = engagements_app::checkpoints::CHECKPOINT_EVERY_DEFAULT)]
+        checkpoint_every: i64,
     },
     /// Report latency over HTTP under concurrent readers, with and without commands recorded
     /// meanwhile, on a ledger of `--events` events.
@@ -239,11 +242,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             every,
             before_samples,
             after_samples,
+            checkpoint_every,
         } => {
             let settings = asof::AsOfSettings {
                 events: *events,
                 backend: *backend,
                 every: *every,
+                checkpoint_every: *checkpoint_every,
                 before_samples: *before_samples,
                 after_samples: *after_samples,
                 seed: cli.seed,

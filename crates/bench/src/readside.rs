@@ -93,50 +93,83 @@ async fn measure(
     );
     figures.push(memory);
 
-    progress("report: in-process report tables");
-    // The same request (dossiers + signatory tables of one exercice) measured two ways: built
-    // from the projections (the first request after an event: every event empties the cache of
-    // built tables), and repeated at the same position (served from that cache).
-    let mut projections = projections;
-    let build = |p: &Projections, year: Option<i32>| {
-        let table = p
-            .tables
-            .get_or_build("dossiers", year, || p.subsidy.dossiers_table(year));
+    drop(projections);
+
+    // The live read model keeps the report totals up to date as it folds: the same fold with
+    // them, stopped `report_samples` events before the end, whose events then come one by one.
+    progress("replay: fold into all projections, report totals kept (the live read model)");
+    let samples = settings.report_samples as i64;
+    let stop = (position_last - samples).max(0);
+    let started = Instant::now();
+    let mut projections = Projections::default();
+    projections.prepare_report_totals();
+    fold_into(store, &mut projections, stop).await?;
+    figures.push(rate_figure(
+        "fold into all projections, report totals kept",
+        backend,
+        stop as u64,
+        started.elapsed(),
+    ));
+
+    progress("report: in-process report tables after each event");
+    // Each of the last events is folded, then the views are asked: the first request after an
+    // event (every event empties the cache of built tables), then the same again (served from
+    // that cache).
+    let views = |p: &Projections, year: Option<i32>| {
         let signatories = p.tables.get_or_build("signataires", year, || {
             p.subsidy.signatory_table(year, &p.referential)
         });
-        std::hint::black_box((table, signatories));
+        let quartiers = p.tables.get_or_build("quartiers", year, || {
+            p.subsidy.quartier_table(year, &p.referential)
+        });
+        let objectifs = p.tables.get_or_build("objectifs", year, || {
+            p.subsidy.objective_table(year, &p.referential)
+        });
+        std::hint::black_box((signatories, quartiers, objectifs));
     };
-    for cached in [false, true] {
-        if cached {
-            // Repeated requests: each exercice's tables were asked once already.
-            for year in 2024..=2030 {
-                build(&projections, Some(year));
-            }
-        }
-        let mut latencies = Latencies::default();
-        let started = Instant::now();
-        for sample in 0..settings.report_samples {
-            let year = Some(2024 + (sample % 7) as i32);
-            if !cached {
-                projections.tables.clear();
-            }
+    let listing = |p: &Projections, year: Option<i32>| {
+        let dossiers = p
+            .tables
+            .get_or_build("dossiers", year, || p.subsidy.dossiers_table(year));
+        std::hint::black_box(dossiers);
+    };
+    let tail = store.read_all(stop + 1, samples).await?;
+    let mut first = Latencies::default();
+    let mut repeated = Latencies::default();
+    let mut listed = Latencies::default();
+    let started = Instant::now();
+    for (sample, event) in tail.iter().enumerate() {
+        projections.apply(event)?;
+        let year = Some(2024 + (sample % 7) as i32);
+        let begun = Instant::now();
+        views(&projections, year);
+        first.record(begun.elapsed());
+        let begun = Instant::now();
+        views(&projections, year);
+        repeated.record(begun.elapsed());
+        if sample % 10 == 0 {
             let begun = Instant::now();
-            build(&projections, year);
-            latencies.record(begun.elapsed());
+            listing(&projections, year);
+            listed.record(begun.elapsed());
         }
-        let system = if cached {
-            "dossiers + signatory tables, repeated at one position (cached)"
-        } else {
-            "dossiers + signatory tables, first after an event (built)"
-        };
+    }
+    let elapsed = started.elapsed();
+    for (system, latencies) in [
+        (
+            "signatory + quartier + objective tables of one exercice, first after an event",
+            first,
+        ),
+        (
+            "signatory + quartier + objective tables, repeated at one position (cached)",
+            repeated,
+        ),
+        (
+            "list of the dossiers of one exercice (a row per dossier and financeur), first after an event",
+            listed,
+        ),
+    ] {
         figures.push(Figure::throughput(
-            "report",
-            system,
-            backend,
-            1,
-            latencies,
-            started.elapsed(),
+            "report", system, backend, 1, latencies, elapsed,
         ));
     }
 
@@ -228,7 +261,17 @@ fn decode(event: &RecordedEvent) -> anyhow::Result<()> {
 /// The projections as of `position`, folded from the log page by page.
 pub(crate) async fn fold_until(store: &Store, position: i64) -> anyhow::Result<Projections> {
     let mut projections = Projections::default();
-    let mut from = 1;
+    fold_into(store, &mut projections, position).await?;
+    Ok(projections)
+}
+
+/// Folds the events after `projections.position` up to `position` into `projections`.
+async fn fold_into(
+    store: &Store,
+    projections: &mut Projections,
+    position: i64,
+) -> anyhow::Result<()> {
+    let mut from = projections.position + 1;
     while from <= position {
         let limit = PAGE_EVENTS.min(position - from + 1);
         let page = store.read_all(from, limit).await?;
@@ -238,7 +281,7 @@ pub(crate) async fn fold_until(store: &Store, position: i64) -> anyhow::Result<P
             projections.apply(event)?;
         }
     }
-    Ok(projections)
+    Ok(())
 }
 
 fn rate_figure(system: &str, backend: &str, events: u64, elapsed: Duration) -> Figure {
@@ -263,7 +306,7 @@ fn rate_figure(system: &str, backend: &str, events: u64, elapsed: Duration) -> F
 }
 
 /// Peak resident set size of this process (VmHWM), in MiB.
-fn peak_rss_mib() -> Option<f64> {
+pub(crate) fn peak_rss_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let kib: f64 = status
         .lines()

@@ -99,6 +99,21 @@ impl Projections {
         Ok(())
     }
 
+    /// Builds the report totals of a bounded size now, so that later events keep them up to
+    /// date (see [`subsidy::SubsidyView::prepare_report_totals`]).
+    pub fn prepare_report_totals(&self) {
+        self.subsidy.prepare_report_totals(&self.referential);
+    }
+
+    /// A copy to keep as a checkpoint: it shares the large maps (dossiers, porteurs) with
+    /// `self`, and leaves out what grows with every porteur and can be rebuilt (per-porteur
+    /// totals, built tables).
+    pub fn checkpoint(&self) -> Projections {
+        let mut copy = self.clone();
+        copy.subsidy.forget_porteur_totals();
+        copy
+    }
+
     /// Folds the events a view `as_of` may see, from an empty ledger. Events past the record-time
     /// bound end the fold; events not yet in force on the effective date are skipped (their
     /// position still counts as seen).

@@ -1,7 +1,5 @@
 //! The porteurs the ledger knows.
 
-use std::collections::BTreeMap;
-
 use chrono::NaiveDate;
 use engagements_domain::porteur::{PorteurEvent, PorteurKind};
 use engagements_domain::{PorteurId, RecordedEvent};
@@ -18,10 +16,10 @@ pub struct PorteurRow {
     pub registered_at_position: i64,
 }
 
-/// All porteurs, by id.
+/// All porteurs, by id (a persistent map: copies of the projections share it until it changes).
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct PorteursView {
-    pub by_id: BTreeMap<PorteurId, PorteurRow>,
+    pub by_id: imbl::OrdMap<PorteurId, PorteurRow>,
 }
 
 impl PorteursView {

@@ -12,6 +12,7 @@ pub mod split;
 mod totals;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use engagements_domain::cpo::{CpoEvent, CpoId, CpoState, CpoYearStatus};
 use engagements_domain::dossier::{DossierEvent, DossierState, ExternalIdKind};
@@ -26,19 +27,23 @@ pub struct CpoRow {
     pub state: CpoState,
 }
 
+/// Every dossier by id: a persistent map of shared states, so that a copy of the projections
+/// (an in-memory checkpoint) shares every dossier with the original until one of them changes.
+pub type Dossiers = imbl::OrdMap<DossierId, Arc<DossierState>>;
+
 /// Every dossier, envelope and CPO.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct SubsidyView {
     /// Every dossier by id. Change it through [`SubsidyView::apply`] only: the running totals of
     /// the report tables follow it there.
-    pub dossiers: BTreeMap<DossierId, DossierState>,
+    pub dossiers: Dossiers,
     pub envelopes: BTreeMap<EnvelopeKey, EnvelopeState>,
     pub cpos: BTreeMap<CpoId, CpoRow>,
     /// Identifiers of other systems (Dauphin, GISPRO, Chorus, the programmation sheet), by kind
     /// and normalised value: the dossier each names. Each dossier lists its own in
     /// `DossierState::external_ids`.
     #[serde(default)]
-    pub external_ids: BTreeMap<ExternalIdKind, BTreeMap<String, DossierId>>,
+    pub external_ids: BTreeMap<ExternalIdKind, imbl::OrdMap<String, DossierId>>,
     /// Running totals of the aggregate report tables, kept up to date by [`SubsidyView::apply`]
     /// (derived from `dossiers`, which must change through `apply` only).
     #[serde(skip)]
@@ -77,11 +82,28 @@ impl SubsidyView {
         }
         // The report totals take out what the dossier gave before the event and add what it
         // gives after it.
-        let before = self.dossiers.remove(&dossier_id).unwrap_or_default();
+        // A state shared with a checkpoint is copied; one held here alone is moved.
+        let before = self
+            .dossiers
+            .remove(&dossier_id)
+            .map(Arc::unwrap_or_clone)
+            .unwrap_or_default();
         self.totals.fold(&before, totals::Sign::Subtract);
         let after = before.apply(event.clone());
         self.totals.fold(&after, totals::Sign::Add);
-        self.dossiers.insert(dossier_id, after);
+        self.dossiers.insert(dossier_id, Arc::new(after));
+    }
+
+    /// Builds now the report totals of a bounded size (signatory, quartier, objective and
+    /// commune tables), which every later event then keeps up to date: the live read model and
+    /// its checkpoints answer these tables without walking the dossiers.
+    pub fn prepare_report_totals(&self, referential: &crate::referential::ReferentialView) {
+        self.totals.prepare(&self.dossiers, referential);
+    }
+
+    /// Forgets the per-porteur report totals (built again on first use).
+    pub fn forget_porteur_totals(&mut self) {
+        self.totals.forget_porteur();
     }
 
     /// Follows a change of the contract's referential: totals resting on the quartiers' facts
@@ -130,7 +152,10 @@ impl SubsidyView {
 
     /// A dossier, if filed.
     pub fn dossier(&self, dossier_id: &DossierId) -> Option<&DossierState> {
-        self.dossiers.get(dossier_id).filter(|d| d.filed.is_some())
+        self.dossiers
+            .get(dossier_id)
+            .map(Arc::as_ref)
+            .filter(|d| d.filed.is_some())
     }
 
     /// What `financeur` grants to `porteur` in `exercice`, all dossiers and dispositifs together
@@ -161,7 +186,7 @@ impl SubsidyView {
 
     /// Filed dossiers, optionally of one exercice, in id order.
     pub fn filed(&self, year: Option<i32>) -> impl Iterator<Item = &DossierState> {
-        self.dossiers.values().filter(move |d| {
+        self.dossiers.values().map(Arc::as_ref).filter(move |d| {
             d.filed
                 .as_ref()
                 .is_some_and(|f| year.is_none_or(|y| y == f.exercice))

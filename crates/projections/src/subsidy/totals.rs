@@ -29,7 +29,7 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use engagements_domain::dossier::{DossierFiling, DossierState, LineStatus};
-use engagements_domain::{Amount, DossierId, PorteurId};
+use engagements_domain::{Amount, PorteurId};
 use rust_decimal::Decimal;
 
 use super::split::{scaled_weights, split_cents_scaled};
@@ -599,12 +599,12 @@ pub(crate) struct ReportTotals {
     porteur: OnceLock<PorteurRunning>,
 }
 
-type Dossiers = BTreeMap<DossierId, DossierState>;
+use super::Dossiers;
 
 /// `start` with the contribution of every filed dossier added.
 fn built<T>(dossiers: &Dossiers, start: T, mut fold: impl FnMut(&mut T, &Figures)) -> T {
     let mut totals = start;
-    for figures in dossiers.values().filter_map(Figures::of) {
+    for figures in dossiers.values().filter_map(|d| Figures::of(d)) {
         fold(&mut totals, &figures);
     }
     totals
@@ -643,6 +643,21 @@ impl ReportTotals {
         if let Some(totals) = self.porteur.get_mut() {
             totals.fold(dossier, sign);
         }
+    }
+
+    /// Builds the totals whose size does not grow with the number of dossiers (signatory,
+    /// quartier, objective, commune), so that every later event keeps them up to date. The
+    /// porteur totals (a row per porteur) stay built on first use.
+    pub(crate) fn prepare(&self, dossiers: &Dossiers, referential: &ReferentialView) {
+        self.signatory(dossiers);
+        self.quartier(dossiers, referential);
+        self.objective(dossiers);
+        self.commune(dossiers, referential);
+    }
+
+    /// Forgets the porteur totals (a row per porteur: too large to copy into every checkpoint).
+    pub(crate) fn forget_porteur(&mut self) {
+        self.porteur.take();
     }
 
     /// Drops the quartier and commune totals if the referential's quartiers changed (they are
