@@ -13,11 +13,11 @@
 //! ([`Mark::is_usable_for`]).
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use engagements_projections::{AsOf, Projections};
 
-use crate::snapshots::Mark;
+use crate::snapshots::{lock, Mark};
 
 /// Default distance, in events, between two checkpoints.
 pub const CHECKPOINT_EVERY_DEFAULT: i64 = 1_000;
@@ -108,11 +108,6 @@ impl Checkpoints {
         let state = lock(&self.state);
         (state.by_position.len(), state.every)
     }
-}
-
-/// The data behind a mutex, even if a panicking holder poisoned it (values are written whole).
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 #[cfg(test)]

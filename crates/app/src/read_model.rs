@@ -1,7 +1,7 @@
 //! The live read model: every projection, kept up to date by folding the log in order, starting
 //! from the latest snapshot and saving new ones as it goes (see [`crate::snapshots`]).
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use engagements_projections::{ProjectionError, Projections};
 use engagements_store::{Store, StoreError};
@@ -9,7 +9,7 @@ use tokio::sync::{RwLock, RwLockReadGuard};
 use tokio::task::JoinHandle;
 
 use crate::checkpoints::Checkpoints;
-use crate::snapshots::{Mark, SnapshotError, SnapshotPolicy, Snapshots};
+use crate::snapshots::{lock, Mark, SnapshotError, SnapshotPolicy, Snapshots};
 
 /// Events read from the store per page while catching up.
 const CATCH_UP_PAGE: i64 = 10_000;
@@ -191,9 +191,4 @@ impl ReadModel {
         saving.retain(|task| !task.is_finished());
         saving.push(task);
     }
-}
-
-/// The data behind a mutex, even if a panicking holder poisoned it (values are written whole).
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }

@@ -369,6 +369,6 @@ fn remember<T>(list: &Mutex<VecDeque<T>>, entry: T, kept: usize) {
 
 /// The data behind a mutex, even if a panicking holder poisoned it: every value kept here is
 /// written whole under the lock, so it is never half-updated.
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }

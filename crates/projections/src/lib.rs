@@ -11,6 +11,8 @@ pub mod porteurs;
 pub mod referential;
 pub mod subsidy;
 pub mod table;
+#[cfg(test)]
+mod test_log;
 pub mod tfpb;
 
 use chrono::{DateTime, Utc};

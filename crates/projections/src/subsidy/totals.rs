@@ -8,9 +8,10 @@
 //! Sums are exact cents in `i128`: no sum of amounts (each ≤ 10^14 cents) can overflow, and the
 //! tables fall back to the walk should a total leave the range the walk keeps (see `reports`).
 //!
-//! Each aggregate is built lazily, by one walk, the first time its table is asked for: a fold that
-//! never asks (a replay, an as-of fold, a snapshot being decoded) pays nothing, and from then on
-//! every dossier event keeps it up to date.
+//! Each aggregate is built by one walk, the first time its table is asked for or when the live
+//! read model prepares the bounded ones (`ReportTotals::prepare`); from then on every dossier
+//! event keeps it up to date. A fold that never asks (a replay, a snapshot being decoded) pays
+//! nothing.
 //!
 //! What the totals rest on besides the dossiers:
 //! - quartier and commune totals use the referential's quartiers (which id or code names which
@@ -33,6 +34,7 @@ use engagements_domain::{Amount, PorteurId};
 use rust_decimal::Decimal;
 
 use super::split::{scaled_weights, split_cents_scaled};
+use super::Dossiers;
 use crate::referential::ReferentialView;
 
 #[cfg(test)]
@@ -599,8 +601,6 @@ pub(crate) struct ReportTotals {
     porteur: OnceLock<PorteurRunning>,
 }
 
-use super::Dossiers;
-
 /// `start` with the contribution of every filed dossier added.
 fn built<T>(dossiers: &Dossiers, start: T, mut fold: impl FnMut(&mut T, &Figures)) -> T {
     let mut totals = start;
@@ -621,7 +621,7 @@ impl ReportTotals {
             self.porteur.get().is_some(),
         ];
         if !built.contains(&true) {
-            // Nothing asked for yet (a replay, an as-of fold): no figure to compute.
+            // Nothing asked for yet (a replay): no figure to compute.
             return;
         }
         let Some(dossier) = Figures::of(dossier) else {

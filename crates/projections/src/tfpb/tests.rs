@@ -1,47 +1,18 @@
-use chrono::{NaiveDate, Utc};
 use engagements_domain::tfpb::programme::BilanStatus;
 use engagements_domain::tfpb::{
     TfpbActionId, TfpbActionSpec, TfpbConventionEvent, TfpbConventionId, TfpbProgrammeEvent,
     TfpbProgrammeKey, TfpbReviewer, TfpbShare, TfpbSpendingId,
 };
-use engagements_domain::{Actor, Amount, DomainEvent, Metadata, RecordedEvent, Source};
+use engagements_domain::Amount;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
-use uuid::Uuid;
 
 use super::figures::{split_cents, FlagKind};
 use super::{TfpbFilter, TfpbView};
+use crate::test_log::{date, Log};
 use crate::Projections;
 
-fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).unwrap()
-}
-
-/// Builds a log by hand: the projections never look further than stream type and payload.
-#[derive(Default)]
-struct Log {
-    events: Vec<RecordedEvent>,
-}
-
 impl Log {
-    fn push<E: DomainEvent>(&mut self, stream_id: &str, event: E) {
-        let position = self.events.len() as i64 + 1;
-        self.events.push(RecordedEvent {
-            position,
-            event_id: Uuid::now_v7(),
-            stream_type: E::STREAM_TYPE.to_string(),
-            stream_id: stream_id.to_string(),
-            version: 1,
-            event_type: event.event_type().to_string(),
-            schema_version: 1,
-            payload: serde_json::to_string(&event).unwrap(),
-            metadata: Metadata::new(Actor::system(), Source::System, date(2025, 1, 1)),
-            recorded_at: Utc::now(),
-            prev_hash: String::new(),
-            hash: String::new(),
-        });
-    }
-
     fn convention(&mut self, bailleur: &str, quartiers: &[&str], first: i32, last: i32) {
         let convention_id = TfpbConventionId::new();
         self.push(

@@ -3,7 +3,6 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{NaiveDate, Utc};
 use engagements_domain::dossier::{DossierEvent, FundingRequest, ObjectifWeight, QuartierShare};
 use engagements_domain::envelope::{EnvelopeEvent, EnvelopeKey};
 use engagements_domain::porteur::{PorteurEvent, PorteurKind};
@@ -11,14 +10,12 @@ use engagements_domain::referential::{
     Approval, Commune, CommunesPart, ContractEvent, ContractInfo, Epci, Period, Quartier,
     QuartierKind, QuartiersPart,
 };
-use engagements_domain::{
-    ActKind, ActRef, Actor, Amount, DomainEvent, DossierId, Metadata, PorteurId, RecordedEvent,
-    Source,
-};
+use engagements_domain::{ActKind, ActRef, Amount, DossierId, PorteurId};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+use crate::test_log::{date, Log};
 use crate::Projections;
 
 const FINANCEURS: [&str; 3] = ["etat", "cabbalr", "region"];
@@ -29,10 +26,6 @@ const COMMUNES: [&str; 3] = ["c1", "c2", "c3"];
 const PORTEUR_NAMES: [&str; 3] = ["Alpha", "beta", "Zoé"];
 const DOSSIERS: usize = 5;
 const PORTEURS: usize = 3;
-
-fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).unwrap()
-}
 
 fn dossier_id(index: usize) -> DossierId {
     DossierId(Uuid::from_u128(index as u128 + 1))
@@ -264,31 +257,7 @@ fn step() -> impl Strategy<Value = Step> {
     ]
 }
 
-/// Builds a log by hand: the projections never look further than stream type and payload.
-#[derive(Default)]
-struct Log {
-    events: Vec<RecordedEvent>,
-}
-
 impl Log {
-    fn push<E: DomainEvent>(&mut self, stream_id: &str, event: E) {
-        let position = self.events.len() as i64 + 1;
-        self.events.push(RecordedEvent {
-            position,
-            event_id: Uuid::now_v7(),
-            stream_type: E::STREAM_TYPE.to_string(),
-            stream_id: stream_id.to_string(),
-            version: 1,
-            event_type: event.event_type().to_string(),
-            schema_version: 1,
-            payload: serde_json::to_string(&event).unwrap(),
-            metadata: Metadata::new(Actor::system(), Source::System, date(2025, 1, 1)),
-            recorded_at: Utc::now(),
-            prev_hash: String::new(),
-            hash: String::new(),
-        });
-    }
-
     fn dossier(&mut self, event: DossierEvent) {
         self.push("dossier", event);
     }
