@@ -1,6 +1,8 @@
 //! Support for the end-to-end tests under `tests/tests/`: find the `engagements` binary, run it
 //! against a throwaway database of each backend, read its output.
 
+pub mod http;
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 

@@ -18,6 +18,10 @@ pub enum CommandError {
     /// The actor may not do this.
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// The command id was already used for another command, or by another organisation: the
+    /// first command is not revealed.
+    #[error("command_id {0} was already used for a different command or by another organisation: nothing recorded; give this command a new command_id")]
+    CommandIdReused(uuid::Uuid),
     /// The command could not be read.
     #[error("invalid command: {0}")]
     Invalid(String),
@@ -36,6 +40,7 @@ impl CommandError {
             CommandError::UnknownReference { .. } => "unknown_reference",
             CommandError::Forbidden(_) => "forbidden",
             CommandError::Invalid(_) => "invalid",
+            CommandError::CommandIdReused(_) => "conflict",
             CommandError::Append(AppendError::Conflict { .. }) => "conflict",
             CommandError::Append(AppendError::LimitExceeded(_)) => "limit_exceeded",
             CommandError::Append(_) | CommandError::Store(_) => "storage",

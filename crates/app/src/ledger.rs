@@ -5,10 +5,11 @@ use std::sync::Arc;
 use chrono::Utc;
 use engagements_domain::{LedgerCommand, Metadata, RecordedEvent};
 use engagements_projections::{AsOf, Projections};
-use engagements_store::{AppendError, AppendRequest, Appended, Store, StoreError};
+use engagements_store::{AppendError, AppendRequest, Appended, Store};
 use tokio::sync::RwLockReadGuard;
 use uuid::Uuid;
 
+use crate::auth::{self, Principal};
 use crate::error::CommandError;
 use crate::handlers::{self, Context};
 use crate::meta::{CommandMeta, MetaDefaults};
@@ -248,23 +249,41 @@ impl Ledger {
             .map_err(read_model_error)
     }
 
-    /// Decides and records one command. Returns once its events are durable and folded into the
-    /// read model. A refused command records nothing.
-    #[tracing::instrument(skip_all, fields(command = %command.name()))]
+    /// Decides and records one command as an admin acting as `defaults.actor` (the CLI, the
+    /// demo, imports run by whoever holds the database). See [`Ledger::execute_as`].
     pub async fn execute(
         &self,
         command: LedgerCommand,
         meta: &CommandMeta,
         defaults: &MetaDefaults,
     ) -> Result<Receipt, CommandError> {
-        let metadata = meta.resolve(defaults);
-        if let Some(receipt) = self.already_recorded(metadata.command_id).await? {
+        let principal = Principal::admin(&defaults.actor);
+        self.execute_as(&principal, command, meta, defaults).await
+    }
+
+    /// Decides and records one command sent by `principal`, if the authorization table lets it
+    /// (checked against the same read model the command is decided on). Returns once its events
+    /// are durable and folded into the read model. A refused command records nothing.
+    ///
+    /// A command id already recorded returns the first receipt when the command and the
+    /// organisation are the same, and is refused otherwise, revealing nothing of the first.
+    #[tracing::instrument(skip_all, fields(command = %command.name()))]
+    pub async fn execute_as(
+        &self,
+        principal: &Principal,
+        command: LedgerCommand,
+        meta: &CommandMeta,
+        defaults: &MetaDefaults,
+    ) -> Result<Receipt, CommandError> {
+        let mut metadata = meta.resolve(defaults);
+        metadata.command_digest = Some(command_digest(&command));
+        if let Some(receipt) = self.already_recorded(&metadata).await? {
             return Ok(receipt);
         }
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let plan = self.plan_one(command.clone()).await?;
+            let plan = self.plan_one(principal, command.clone()).await?;
             let request = AppendRequest {
                 metadata: metadata.clone(),
                 streams: plan.streams.clone(),
@@ -275,6 +294,10 @@ impl Ledger {
                         self.remember(plan);
                     }
                     let receipt = Receipt::from_appended(metadata.command_id, appended);
+                    if receipt.duplicate {
+                        // Another request with this id won the race: the same rule applies.
+                        same_command(&metadata, &receipt.events)?;
+                    }
                     self.read_model
                         .catch_up_to(receipt.position_last())
                         .await
@@ -291,38 +314,66 @@ impl Ledger {
         }
     }
 
-    /// Decides and records several commands all together or not at all. On refusal, returns the
-    /// index of the first refused command and why; nothing is recorded.
+    /// [`Ledger::execute_atomic_as`] for an admin acting as `defaults.actor`.
     pub async fn execute_atomic(
         &self,
         commands: Vec<(LedgerCommand, CommandMeta)>,
         defaults: &MetaDefaults,
     ) -> Result<Vec<Receipt>, (usize, CommandError)> {
-        let metadata: Vec<Metadata> = commands.iter().map(|(_, m)| m.resolve(defaults)).collect();
+        let principal = Principal::admin(&defaults.actor);
+        self.execute_atomic_as(&principal, commands, defaults).await
+    }
+
+    /// Decides and records several commands all together or not at all. On refusal, returns the
+    /// index of the first refused command and why; nothing is recorded.
+    ///
+    /// Commands whose id is already recorded (same command, same organisation) are not decided
+    /// again: their receipts are the first ones, marked duplicate, so that a file applied twice
+    /// records nothing new.
+    pub async fn execute_atomic_as(
+        &self,
+        principal: &Principal,
+        commands: Vec<(LedgerCommand, CommandMeta)>,
+        defaults: &MetaDefaults,
+    ) -> Result<Vec<Receipt>, (usize, CommandError)> {
+        let mut receipts: Vec<Option<Receipt>> = Vec::with_capacity(commands.len());
+        let mut fresh = Vec::new();
+        let mut metadata = Vec::new();
+        let mut fresh_index = Vec::new();
+        for (index, (command, meta)) in commands.into_iter().enumerate() {
+            let mut resolved = meta.resolve(defaults);
+            resolved.command_digest = Some(command_digest(&command));
+            match self
+                .already_recorded(&resolved)
+                .await
+                .map_err(|e| (index, e))?
+            {
+                Some(receipt) => receipts.push(Some(receipt)),
+                None => {
+                    receipts.push(None);
+                    fresh.push(command);
+                    metadata.push(resolved);
+                    fresh_index.push(index);
+                }
+            }
+        }
+        if fresh.is_empty() {
+            return Ok(receipts.into_iter().flatten().collect());
+        }
+        let to_index = |i: usize| fresh_index.get(i).copied().unwrap_or(0);
         let mut attempt = 0;
-        loop {
+        let appended = loop {
             attempt += 1;
-            let (requests, plans) = self.plan_group(&commands, &metadata).await?;
+            let (requests, plans) = self
+                .plan_group(principal, &fresh, &metadata)
+                .await
+                .map_err(|(i, e)| (to_index(i), e))?;
             match self.store.append_group(requests).await {
                 Ok(appended) => {
                     for plan in plans {
                         self.remember(plan);
                     }
-                    let receipts: Vec<Receipt> = appended
-                        .into_iter()
-                        .zip(&metadata)
-                        .map(|(a, m)| Receipt::from_appended(m.command_id, a))
-                        .collect();
-                    let last = receipts
-                        .iter()
-                        .map(Receipt::position_last)
-                        .max()
-                        .unwrap_or(0);
-                    self.read_model
-                        .catch_up_to(last)
-                        .await
-                        .map_err(|e| (0, CommandError::Invalid(e.to_string())))?;
-                    return Ok(receipts);
+                    break appended;
                 }
                 Err(AppendError::Conflict { stream_id, .. }) if attempt < CONFLICT_RETRIES_MAX => {
                     self.cache.forget(&stream_id);
@@ -330,24 +381,54 @@ impl Ledger {
                 }
                 Err(error) => return Err((0, error.into())),
             }
+        };
+        for ((appended, metadata), index) in appended.into_iter().zip(&metadata).zip(&fresh_index) {
+            let receipt = Receipt::from_appended(metadata.command_id, appended);
+            if receipt.duplicate {
+                same_command(metadata, &receipt.events).map_err(|e| (*index, e))?;
+            }
+            receipts[*index] = Some(receipt);
         }
+        let receipts: Vec<Receipt> = receipts.into_iter().flatten().collect();
+        let last = receipts
+            .iter()
+            .map(Receipt::position_last)
+            .max()
+            .unwrap_or(0);
+        self.read_model
+            .catch_up_to(last)
+            .await
+            .map_err(|e| (0, CommandError::Invalid(e.to_string())))?;
+        Ok(receipts)
     }
 
-    async fn already_recorded(&self, command_id: Uuid) -> Result<Option<Receipt>, StoreError> {
-        let events = self.store.read_command(command_id).await?;
-        Ok((!events.is_empty()).then_some(Receipt {
-            command_id,
+    /// The first receipt of this command id, if it was recorded; refused when the first command
+    /// differs or came from another organisation.
+    async fn already_recorded(&self, metadata: &Metadata) -> Result<Option<Receipt>, CommandError> {
+        let events = self.store.read_command(metadata.command_id).await?;
+        if events.is_empty() {
+            return Ok(None);
+        }
+        same_command(metadata, &events)?;
+        Ok(Some(Receipt {
+            command_id: metadata.command_id,
             events,
             duplicate: true,
         }))
     }
 
-    async fn plan_one(&self, command: LedgerCommand) -> Result<Plan, CommandError> {
+    async fn plan_one(
+        &self,
+        principal: &Principal,
+        command: LedgerCommand,
+    ) -> Result<Plan, CommandError> {
         let projections = self.projections().await?;
+        auth::authorize(principal, &command, &projections)?;
         let states = StateView::new(&self.store, &self.cache);
         let ctx = Context {
             projections: &projections,
             states: &states,
+            principal,
         };
         handlers::plan(&ctx, command).await
     }
@@ -355,18 +436,21 @@ impl Ledger {
     /// Plans each command against the states and projections left by the ones before it.
     async fn plan_group(
         &self,
-        commands: &[(LedgerCommand, CommandMeta)],
+        principal: &Principal,
+        commands: &[LedgerCommand],
         metadata: &[Metadata],
     ) -> Result<(Vec<AppendRequest>, Vec<Plan>), (usize, CommandError)> {
         let mut scratch = self.projections().await.map_err(|e| (0, e))?.clone();
         let mut states = StateView::new(&self.store, &self.cache);
         let mut requests = Vec::with_capacity(commands.len());
         let mut plans = Vec::with_capacity(commands.len());
-        for (index, ((command, _), metadata)) in commands.iter().zip(metadata).enumerate() {
+        for (index, (command, metadata)) in commands.iter().zip(metadata).enumerate() {
+            auth::authorize(principal, command, &scratch).map_err(|e| (index, e))?;
             let plan = {
                 let ctx = Context {
                     projections: &scratch,
                     states: &states,
+                    principal,
                 };
                 handlers::plan(&ctx, command.clone())
                     .await
@@ -419,6 +503,32 @@ fn stage_in(
         }
     }
     Ok(())
+}
+
+/// SHA-256 (hex) of a command's canonical JSON: its fields in declaration order, as decoded (so
+/// that spacing and key order in the request do not matter).
+pub fn command_digest(command: &LedgerCommand) -> String {
+    use sha2::{Digest, Sha256};
+    let bytes = serde_json::to_vec(command).unwrap_or_default();
+    hex::encode(Sha256::digest(&bytes))
+}
+
+/// A command id recorded before may be sent again only with the same command, by the same
+/// organisation. Events recorded before digests existed are compared by organisation only.
+fn same_command(metadata: &Metadata, recorded: &[RecordedEvent]) -> Result<(), CommandError> {
+    let Some(first) = recorded.first() else {
+        return Ok(());
+    };
+    let same_organisation = first.metadata.actor.organisation == metadata.actor.organisation;
+    let same_body = match (&first.metadata.command_digest, &metadata.command_digest) {
+        (Some(recorded), Some(sent)) => recorded == sent,
+        _ => true,
+    };
+    if same_organisation && same_body {
+        Ok(())
+    } else {
+        Err(CommandError::CommandIdReused(metadata.command_id))
+    }
 }
 
 fn read_model_error(error: ReadModelError) -> CommandError {

@@ -48,6 +48,7 @@ impl CommandMeta {
             source: defaults.source,
             effective_date: self.effective_date.unwrap_or(defaults.today),
             act: self.act.clone(),
+            command_digest: None,
         }
     }
 }

@@ -129,14 +129,33 @@ where
     A::State: Clone + Send + Sync + 'static,
     A::Event: DomainEvent + Clone,
 {
-    let (version, state) = view.load::<A>(&stream_id).await?;
-    let events = A::handle_command(&state, command).map_err(CommandError::rejected)?;
+    decide_all::<A>(view, stream_id, vec![command]).await
+}
+
+/// Decides several commands on one stream, each on the state the ones before it left: one
+/// append, all or nothing (e.g. an action planned by an admin and the shares it confirms).
+pub(crate) async fn decide_all<A>(
+    view: &StateView<'_>,
+    stream_id: String,
+    commands: Vec<A::Command>,
+) -> Result<Plan, CommandError>
+where
+    A: Aggregate,
+    A::State: Clone + Send + Sync + 'static,
+    A::Event: DomainEvent + Clone,
+{
+    let (version, mut state) = view.load::<A>(&stream_id).await?;
+    let mut events = Vec::new();
+    for command in commands {
+        let decided = A::handle_command(&state, command).map_err(CommandError::rejected)?;
+        state = decided.iter().cloned().fold(state, A::apply_event);
+        events.extend(decided);
+    }
     let new_events = events
         .iter()
         .map(NewEvent::from_event)
         .collect::<Result<Vec<_>, _>>()?;
     let version_after = version + new_events.len() as i64;
-    let state_after = events.into_iter().fold(state, A::apply_event);
     Ok(Plan {
         streams: vec![StreamAppend {
             stream_type: A::Event::STREAM_TYPE.to_string(),
@@ -144,6 +163,6 @@ where
             expected: ExpectedVersion::from_version(version),
             events: new_events,
         }],
-        states: vec![(stream_id, (version_after, Arc::new(state_after)))],
+        states: vec![(stream_id, (version_after, Arc::new(state)))],
     })
 }

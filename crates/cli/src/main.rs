@@ -37,6 +37,11 @@ pub struct Cli {
         default_value = "cabbalr"
     )]
     pub organisation: String,
+    /// The role the actor writes with: `apply` and `import tfpb` check every command against the
+    /// authorization table (docs/http.md) as they would for an API token of this role.
+    /// Whoever runs the CLI holds the database, so the default is admin.
+    #[arg(long, global = true, env = "ENGAGEMENTS_ROLE", default_value = "admin")]
+    pub role: engagements_app::auth::Role,
     #[command(subcommand)]
     pub command: Command,
 }

@@ -84,6 +84,10 @@ pub struct Metadata {
     pub effective_date: NaiveDate,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub act: Option<ActRef>,
+    /// SHA-256 (hex) of the command as sent, so that a command id sent again with another body
+    /// is told apart from a harmless retry. Absent on events recorded before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command_digest: Option<String>,
 }
 
 impl Metadata {
@@ -98,6 +102,7 @@ impl Metadata {
             source,
             effective_date,
             act: None,
+            command_digest: None,
         }
     }
 

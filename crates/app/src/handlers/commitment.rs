@@ -9,7 +9,6 @@ use engagements_projections::Projections;
 
 use super::refs::{require_objectif, require_organisation, require_quartier, unknown};
 use super::Context;
-use crate::auth::Principal;
 use crate::error::CommandError;
 use crate::states::{decide, Plan};
 
@@ -130,26 +129,5 @@ pub(crate) fn written_for(command: &LedgerCommand, projections: &Projections) ->
             }
         }
         _ => None,
-    }
-}
-
-/// A signatory's staff (instructeur, or a bailleur for its own promises) records only its own
-/// organisation's commitments, contributions and indicators. An indicator on an objectif is
-/// anyone's to define; its values are then its definer's to report.
-pub(crate) fn authorize(
-    principal: &Principal,
-    command: &LedgerCommand,
-    projections: &Projections,
-) -> Result<(), CommandError> {
-    match written_for(command, projections) {
-        Some(organisation) if organisation != principal.organisation => {
-            Err(CommandError::Forbidden(format!(
-                "{} of '{}' cannot record '{}' for '{organisation}': a signatory records only its own commitments",
-                principal.person,
-                principal.organisation,
-                command.name()
-            )))
-        }
-        _ => Ok(()),
     }
 }

@@ -10,19 +10,21 @@ mod porteur;
 pub(crate) mod refs;
 mod tfpb;
 
-pub(crate) use commitment::authorize as commitment_authorize;
-pub(crate) use tfpb::authorize as tfpb_authorize;
+pub(crate) use commitment::written_for;
 
 use engagements_domain::LedgerCommand;
 use engagements_projections::Projections;
 
+use crate::auth::Principal;
 use crate::error::CommandError;
 use crate::states::{Plan, StateView};
 
-/// What a handler sees: the read model (for references and cross-aggregate rules) and states.
+/// What a handler sees: the read model (for references and cross-aggregate rules), states, and
+/// who sends the command (already authorised: some facts follow from the sender's role).
 pub(crate) struct Context<'a, 'b> {
     pub(crate) projections: &'a Projections,
     pub(crate) states: &'a StateView<'b>,
+    pub(crate) principal: &'a Principal,
 }
 
 /// Routes a command to its family's handler.

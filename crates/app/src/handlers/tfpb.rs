@@ -7,14 +7,11 @@ use engagements_domain::tfpb::{
     TfpbConvention, TfpbConventionCommand, TfpbProgramme, TfpbProgrammeCommand, TfpbReviewer,
 };
 
-use engagements_domain::LedgerCommand;
-use engagements_projections::Projections;
-
 use super::refs::{require_organisation, require_quartier, require_tfpb_axis};
 use super::Context;
-use crate::auth::{Principal, Role};
+use crate::auth::Role;
 use crate::error::CommandError;
-use crate::states::{decide, Plan};
+use crate::states::{decide, decide_all, Plan};
 
 pub(crate) async fn plan_convention(
     ctx: &Context<'_, '_>,
@@ -64,6 +61,9 @@ pub(crate) async fn plan_programme(
             require_bailleur(ctx, &share.bailleur)?;
         }
     }
+    if let TfpbProgrammeCommand::ConfirmShare { bailleur, .. } = &command {
+        require_bailleur(ctx, bailleur)?;
+    }
     match &command {
         TfpbProgrammeCommand::AcceptBilan {
             reviewer,
@@ -78,7 +78,32 @@ pub(crate) async fn plan_programme(
         _ => {}
     }
     let stream_id = key.stream_id();
-    decide::<TfpbProgramme>(ctx.states, stream_id, command).await
+    let mut commands = vec![command.clone()];
+    commands.extend(admin_confirmations(ctx, &command));
+    decide_all::<TfpbProgramme>(ctx.states, stream_id, commands).await
+}
+
+/// An action an admin plans with other bailleurs' shares counts for them at once: the admin's
+/// word stands for theirs, recorded as their confirmations in the same command. A bailleur's own
+/// plan waits for each other bailleur's `confirm_tfpb_share`.
+fn admin_confirmations(
+    ctx: &Context<'_, '_>,
+    command: &TfpbProgrammeCommand,
+) -> Vec<TfpbProgrammeCommand> {
+    let (Role::Admin, Some(action)) = (ctx.principal.role, command.planned_action()) else {
+        return Vec::new();
+    };
+    let programme = command.programme();
+    action
+        .shares
+        .iter()
+        .filter(|share| share.bailleur != programme.bailleur)
+        .map(|share| TfpbProgrammeCommand::ConfirmShare {
+            programme: programme.clone(),
+            action_id: action.action_id,
+            bailleur: share.bailleur.clone(),
+        })
+        .collect()
 }
 
 /// An organisation of the referential whose kind is `bailleur`.
@@ -150,82 +175,4 @@ fn require_reviewer(
         )));
     }
     Ok(())
-}
-
-/// Who may record a TFPB fact, beyond the role's own limits:
-/// - a bailleur records only its own facts: conventions and programmes whose bailleur is its
-///   organisation; it never reviews a bilan;
-/// - an instructeur (State or EPCI staff) reviews bilans in the name of its own organisation only,
-///   and records conventions its organisation signs; it records no bailleur's programme.
-pub(crate) fn authorize(
-    principal: &Principal,
-    command: &LedgerCommand,
-    projections: &Projections,
-) -> Result<(), CommandError> {
-    let organisation = principal.organisation.as_str();
-    let forbid = |what: String| Err(CommandError::Forbidden(what));
-    match (principal.role, command) {
-        (Role::Bailleur, LedgerCommand::TfpbConvention(command)) => {
-            let bailleur = match command {
-                TfpbConventionCommand::Sign { bailleur, .. } => Some(bailleur.as_str()),
-                other => projections.tfpb.convention_bailleur(&other.convention_id()),
-            };
-            match bailleur {
-                Some(bailleur) if bailleur != organisation => forbid(format!(
-                    "bailleur '{organisation}' cannot record a TFPB convention of '{bailleur}'"
-                )),
-                _ => Ok(()),
-            }
-        }
-        (Role::Bailleur, LedgerCommand::TfpbProgramme(command)) => {
-            let key = command.programme();
-            if key.bailleur != organisation {
-                forbid(format!(
-                    "bailleur '{organisation}' cannot record TFPB facts of '{}'",
-                    key.bailleur
-                ))
-            } else if command.is_review() {
-                forbid(format!(
-                    "bailleur '{organisation}' cannot review its own bilan: the State and the EPCI do"
-                ))
-            } else {
-                Ok(())
-            }
-        }
-        (Role::Instructeur, LedgerCommand::TfpbProgramme(command)) => match command {
-            TfpbProgrammeCommand::AcceptBilan { reviewer, .. }
-            | TfpbProgrammeCommand::RemarkBilan { reviewer, .. } => {
-                if reviewer == organisation {
-                    Ok(())
-                } else {
-                    forbid(format!(
-                        "an instructeur of '{organisation}' cannot review in the name of '{reviewer}'"
-                    ))
-                }
-            }
-            _ => forbid(format!(
-                "an instructeur of '{organisation}' cannot record a bailleur's TFPB facts"
-            )),
-        },
-        (Role::Instructeur, LedgerCommand::TfpbConvention(command)) => {
-            let signatory = match command {
-                TfpbConventionCommand::Sign { signatories, .. } => {
-                    signatories.iter().any(|s| s == organisation)
-                }
-                other => projections
-                    .tfpb
-                    .conventions
-                    .get(&other.convention_id())
-                    .is_none_or(|t| t.signatories.iter().any(|s| s == organisation)),
-            };
-            if signatory {
-                Ok(())
-            } else {
-                forbid(format!(
-                    "an instructeur of '{organisation}' records only conventions its organisation signs"
-                ))
-            }
-        }
-        _ => Ok(()),
-    }
 }

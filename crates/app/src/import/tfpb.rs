@@ -129,6 +129,7 @@ pub async fn import_tfpb(
         let mut commands = Vec::with_capacity(planned.len());
         for item in &planned {
             let command = LedgerCommand::TfpbProgramme(item.command.clone());
+            // Checked here too, so that a refusal names the file line before anything is planned.
             authorize(principal, &command, &projections).map_err(|error| {
                 TfpbImportError::Refused {
                     line: item.line,
@@ -149,7 +150,7 @@ pub async fn import_tfpb(
         ..defaults.clone()
     };
     ledger
-        .execute_atomic(commands, &defaults)
+        .execute_atomic_as(principal, commands, &defaults)
         .await
         .map_err(|(index, error)| TfpbImportError::Refused {
             line: planned.get(index).map(|p| p.line).unwrap_or(0),

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
+use engagements_app::auth::{Principal, Role};
 use engagements_app::{CommandLine, Ledger, MetaDefaults};
 use indicatif::ProgressBar;
 
@@ -22,7 +23,17 @@ pub struct ApplyArgs {
     pub ack: bool,
 }
 
-pub async fn run(db: &str, args: ApplyArgs, defaults: &MetaDefaults) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    db: &str,
+    args: ApplyArgs,
+    defaults: &MetaDefaults,
+    role: Role,
+) -> anyhow::Result<ExitCode> {
+    let principal = Principal {
+        person: defaults.actor.person.clone(),
+        organisation: defaults.actor.organisation.clone(),
+        role,
+    };
     let text = read_input(&args.file)?;
     let mut parsed = Vec::new();
     let mut bad = 0usize;
@@ -30,7 +41,7 @@ pub async fn run(db: &str, args: ApplyArgs, defaults: &MetaDefaults) -> anyhow::
         if line.trim().is_empty() || line.trim_start().starts_with("//") {
             continue;
         }
-        match CommandLine::parse(line) {
+        match CommandLine::parse(line).and_then(|command| acts_as(&principal, command)) {
             Ok(command) => parsed.push((index + 1, command)),
             Err(error) => {
                 bad += 1;
@@ -44,12 +55,28 @@ pub async fn run(db: &str, args: ApplyArgs, defaults: &MetaDefaults) -> anyhow::
     }
     let ledger = Ledger::open(db).await?;
     let code = if args.atomic {
-        apply_atomic(&ledger, parsed, defaults).await
+        apply_atomic(&ledger, &principal, parsed, defaults).await
     } else {
-        apply_each(&ledger, parsed, defaults, bad, args.ack).await
+        apply_each(&ledger, &principal, parsed, defaults, bad, args.ack).await
     };
     ledger.store().shutdown().await;
     Ok(code)
+}
+
+/// Below admin, a line may not say it acts for another organisation: the role's rules are the
+/// command line's organisation's.
+fn acts_as(principal: &Principal, line: CommandLine) -> Result<CommandLine, String> {
+    match &line.meta.actor {
+        Some(actor) if principal.role != Role::Admin && actor.organisation != principal.organisation => {
+            Err(format!(
+                "meta.actor acts for '{}' but --organisation is '{}' with role {}: leave meta.actor out",
+                actor.organisation,
+                principal.organisation,
+                principal.role.as_str()
+            ))
+        }
+        _ => Ok(line),
+    }
 }
 
 fn read_input(file: &str) -> anyhow::Result<String> {
@@ -68,6 +95,7 @@ fn read_input(file: &str) -> anyhow::Result<String> {
 
 async fn apply_each(
     ledger: &Ledger,
+    principal: &Principal,
     lines: Vec<(usize, CommandLine)>,
     defaults: &MetaDefaults,
     mut refused: usize,
@@ -76,7 +104,10 @@ async fn apply_each(
     let bar = ProgressBar::new(lines.len() as u64);
     let mut accepted = 0usize;
     for (number, line) in lines {
-        match ledger.execute(line.command, &line.meta, defaults).await {
+        match ledger
+            .execute_as(principal, line.command, &line.meta, defaults)
+            .await
+        {
             Ok(receipt) if receipt.duplicate => {
                 accepted += 1;
                 bar.suspend(|| {
@@ -115,6 +146,7 @@ async fn apply_each(
 
 async fn apply_atomic(
     ledger: &Ledger,
+    principal: &Principal,
     lines: Vec<(usize, CommandLine)>,
     defaults: &MetaDefaults,
 ) -> ExitCode {
@@ -123,8 +155,17 @@ async fn apply_atomic(
         .into_iter()
         .map(|(_, l)| (l.command, l.meta))
         .collect();
-    match ledger.execute_atomic(commands, defaults).await {
+    match ledger
+        .execute_atomic_as(principal, commands, defaults)
+        .await
+    {
         Ok(receipts) => {
+            let known = receipts.iter().filter(|r| r.duplicate).count();
+            if known > 0 {
+                eprintln!(
+                    "{known} line(s) already recorded (same command_id), nothing new for them"
+                );
+            }
             println!("{} accepted, 0 refused (atomic)", receipts.len());
             ExitCode::SUCCESS
         }

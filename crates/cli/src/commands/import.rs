@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use engagements_app::auth::Principal;
+use engagements_app::auth::{Principal, Role};
 use engagements_app::import::etat::{
     import_extract, Extract, ExtractImportError, ExtractOptions, UNMATCHED_LISTED_MAX,
 };
@@ -69,9 +69,25 @@ pub struct TfpbArgs {
     pub bailleur: String,
 }
 
-pub async fn run(db: &str, args: ImportArgs, defaults: &MetaDefaults) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    db: &str,
+    args: ImportArgs,
+    defaults: &MetaDefaults,
+    role: Role,
+) -> anyhow::Result<ExitCode> {
+    let principal = Principal {
+        person: defaults.actor.person.clone(),
+        organisation: defaults.actor.organisation.clone(),
+        role,
+    };
+    if role != Role::Admin && !matches!(args.kind, ImportKind::Tfpb(_)) {
+        anyhow::bail!(
+            "the programmation sheet and the State's extracts are imported by an admin (the contract's team): run without --role {}",
+            role.as_str()
+        );
+    }
     match args.kind {
-        ImportKind::Tfpb(args) => run_tfpb(db, args, defaults).await,
+        ImportKind::Tfpb(args) => run_tfpb(db, args, defaults, &principal).await,
         ImportKind::Programmation(args) => run_programmation(db, args, defaults).await,
         ImportKind::Gispro(args) => run_extract(db, Extract::Gispro, args, None, defaults).await,
         ImportKind::Anct(args) => {
@@ -87,7 +103,12 @@ pub async fn run(db: &str, args: ImportArgs, defaults: &MetaDefaults) -> anyhow:
     }
 }
 
-async fn run_tfpb(db: &str, args: TfpbArgs, defaults: &MetaDefaults) -> anyhow::Result<ExitCode> {
+async fn run_tfpb(
+    db: &str,
+    args: TfpbArgs,
+    defaults: &MetaDefaults,
+    principal: &Principal,
+) -> anyhow::Result<ExitCode> {
     let file = args.file.display().to_string();
     let size = std::fs::metadata(&args.file)
         .with_context(|| format!("cannot read {file}"))?
@@ -99,9 +120,7 @@ async fn run_tfpb(db: &str, args: TfpbArgs, defaults: &MetaDefaults) -> anyhow::
     let text = std::fs::read_to_string(&args.file)
         .with_context(|| format!("cannot read {file} as UTF-8 text"))?;
     let ledger = Ledger::open(db).await?;
-    // Whoever runs the command line has the database: it acts as an administrator.
-    let principal = Principal::admin(&defaults.actor);
-    let outcome = import_tfpb(&ledger, &text, &args.bailleur, &principal, defaults).await;
+    let outcome = import_tfpb(&ledger, &text, &args.bailleur, principal, defaults).await;
     ledger.store().shutdown().await;
     match outcome {
         Ok(report) => {

@@ -34,9 +34,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Init(args) => init::run(&cli.db, args, &defaults).await,
         Command::Verify(args) => verify::run(&cli.db, args).await,
-        Command::Apply(args) => apply::run(&cli.db, args, &defaults).await,
+        Command::Apply(args) => apply::run(&cli.db, args, &defaults, cli.role).await,
         Command::Report(args) => report::run(&cli.db, args).await,
-        Command::Import(args) => import::run(&cli.db, args, &defaults).await,
+        Command::Import(args) => import::run(&cli.db, args, &defaults, cli.role).await,
         Command::Demo(args) => demo::run(&cli.db, args, &defaults).await,
         Command::Serve(args) => serve::run(&cli.db, args).await,
         Command::Tokens(args) => tokens::run(&cli.db, args).await,

@@ -244,6 +244,18 @@ pub enum TfpbError {
         shares_eur: Amount,
         planned_eur: Amount,
     },
+    #[error("action {action_id} has no share for bailleur '{bailleur}': only a bailleur named in its shares confirms one")]
+    NoShare {
+        action_id: TfpbActionId,
+        bailleur: String,
+    },
+    #[error("the programme's own bailleur '{0}' needs no confirmation of its share")]
+    OwnShare(String),
+    #[error("bailleur '{bailleur}' has already confirmed its share of action {action_id}")]
+    ShareAlreadyConfirmed {
+        action_id: TfpbActionId,
+        bailleur: String,
+    },
     #[error("spending {0} is already reported")]
     SpendingExists(TfpbSpendingId),
     #[error("spending {0} is not reported on action {1}")]

@@ -1,16 +1,16 @@
 //! One bailleur's TFPB year in one QPV: the abatement declared, the action programme, the
 //! spending reported and the annual bilan with its reviews by the State and the EPCI.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::{
     check_id_list, check_ref_id, check_text, in_year, label_key, TfpbActionId, TfpbActionSpec,
-    TfpbError, TfpbProgrammeKey, TfpbReviewer, TfpbSpendingId, ACTIONS_PER_PROGRAMME_MAX,
-    DWELLINGS_MAX, LABEL_CHARS_MAX, PARTIES_MAX, SHARES_MAX, SPENDINGS_PER_ACTION_MAX,
-    TEXT_CHARS_MAX,
+    TfpbError, TfpbProgrammeKey, TfpbReviewer, TfpbShare, TfpbSpendingId,
+    ACTIONS_PER_PROGRAMME_MAX, DWELLINGS_MAX, LABEL_CHARS_MAX, PARTIES_MAX, SHARES_MAX,
+    SPENDINGS_PER_ACTION_MAX, TEXT_CHARS_MAX,
 };
 use crate::event::DomainEvent;
 use crate::money::Amount;
@@ -40,6 +40,16 @@ pub enum TfpbProgrammeCommand {
         programme: TfpbProgrammeKey,
         action: TfpbActionSpec,
         reason: String,
+    },
+    /// Another bailleur confirms the share of a cross-landlord action that the programme's
+    /// bailleur gave it: until then, that share counts in the programme's bailleur's figures and
+    /// not in the other's (one bailleur never moves another's figures on its own word).
+    #[serde(rename = "confirm_tfpb_share")]
+    ConfirmShare {
+        programme: TfpbProgrammeKey,
+        action_id: TfpbActionId,
+        /// The confirming bailleur (an organisation id), named in the action's shares.
+        bailleur: String,
     },
     /// An action dropped during the year (only while no spending is reported on it).
     #[serde(rename = "drop_tfpb_action")]
@@ -100,6 +110,7 @@ impl TfpbProgrammeCommand {
             TfpbProgrammeCommand::DeclareAbatement { programme, .. }
             | TfpbProgrammeCommand::PlanAction { programme, .. }
             | TfpbProgrammeCommand::AddAction { programme, .. }
+            | TfpbProgrammeCommand::ConfirmShare { programme, .. }
             | TfpbProgrammeCommand::DropAction { programme, .. }
             | TfpbProgrammeCommand::ReportSpending { programme, .. }
             | TfpbProgrammeCommand::CorrectSpending { programme, .. }
@@ -151,6 +162,11 @@ pub enum TfpbProgrammeEvent {
         programme: TfpbProgrammeKey,
         action: TfpbActionSpec,
         reason: String,
+    },
+    TfpbShareConfirmed {
+        programme: TfpbProgrammeKey,
+        action_id: TfpbActionId,
+        bailleur: String,
     },
     TfpbActionDropped {
         programme: TfpbProgrammeKey,
@@ -204,6 +220,7 @@ impl DomainEvent for TfpbProgrammeEvent {
         TfpbAbatementCorrected,
         TfpbActionPlanned,
         TfpbActionAdded,
+        TfpbShareConfirmed,
         TfpbActionDropped,
         TfpbSpendingReported,
         TfpbSpendingCorrected,
@@ -221,6 +238,7 @@ impl TfpbProgrammeEvent {
             | TfpbProgrammeEvent::TfpbAbatementCorrected { programme, .. }
             | TfpbProgrammeEvent::TfpbActionPlanned { programme, .. }
             | TfpbProgrammeEvent::TfpbActionAdded { programme, .. }
+            | TfpbProgrammeEvent::TfpbShareConfirmed { programme, .. }
             | TfpbProgrammeEvent::TfpbActionDropped { programme, .. }
             | TfpbProgrammeEvent::TfpbSpendingReported { programme, .. }
             | TfpbProgrammeEvent::TfpbSpendingCorrected { programme, .. }
@@ -247,12 +265,52 @@ pub struct ActionState {
     pub dropped: bool,
     /// Current amount of each spending (after corrections).
     pub spendings: BTreeMap<TfpbSpendingId, Amount>,
+    /// The other bailleurs who confirmed their share (the programme's own needs none).
+    #[serde(default)]
+    pub confirmed_shares: BTreeSet<String>,
 }
 
 impl ActionState {
     /// What was spent on the action so far.
     pub fn realised(&self) -> Amount {
         self.spendings.values().copied().sum()
+    }
+
+    /// Each bailleur's planned share as it counts now: the shares of bailleurs who have not
+    /// confirmed theirs count for the programme's bailleur `owner`, so that no bailleur's figures
+    /// move on another's word. In the order of the spec's shares, `owner` first when it has none.
+    pub fn counted_shares(&self, owner: &str) -> Vec<TfpbShare> {
+        if self.spec.shares.is_empty() {
+            return vec![TfpbShare {
+                bailleur: owner.to_string(),
+                planned_eur: self.spec.planned_eur,
+            }];
+        }
+        let mut counted: Vec<TfpbShare> = Vec::with_capacity(self.spec.shares.len());
+        let mut pending = Amount::ZERO;
+        for share in &self.spec.shares {
+            if share.bailleur == owner || self.confirmed_shares.contains(&share.bailleur) {
+                counted.push(share.clone());
+            } else {
+                pending = pending.checked_add(share.planned_eur).unwrap_or(pending);
+            }
+        }
+        if let Some(own) = counted.iter_mut().find(|s| s.bailleur == owner) {
+            own.planned_eur = own
+                .planned_eur
+                .checked_add(pending)
+                .unwrap_or(own.planned_eur);
+        }
+        counted
+    }
+
+    /// The bailleurs named in the shares who still have to confirm theirs.
+    pub fn unconfirmed_shares<'a>(&'a self, owner: &'a str) -> impl Iterator<Item = &'a str> {
+        self.spec
+            .shares
+            .iter()
+            .map(|s| s.bailleur.as_str())
+            .filter(move |b| *b != owner && !self.confirmed_shares.contains(*b))
     }
 }
 
@@ -384,6 +442,33 @@ impl esrs::Aggregate for TfpbProgramme {
                     programme,
                     action,
                     reason,
+                }])
+            }
+            TfpbProgrammeCommand::ConfirmShare {
+                programme,
+                action_id,
+                bailleur,
+            } => {
+                let action = state.live_action(&programme, action_id)?;
+                if bailleur == programme.bailleur {
+                    return Err(TfpbError::OwnShare(bailleur));
+                }
+                if !action.spec.shares.iter().any(|s| s.bailleur == bailleur) {
+                    return Err(TfpbError::NoShare {
+                        action_id,
+                        bailleur,
+                    });
+                }
+                if action.confirmed_shares.contains(&bailleur) {
+                    return Err(TfpbError::ShareAlreadyConfirmed {
+                        action_id,
+                        bailleur,
+                    });
+                }
+                Ok(vec![TfpbProgrammeEvent::TfpbShareConfirmed {
+                    programme,
+                    action_id,
+                    bailleur,
                 }])
             }
             TfpbProgrammeCommand::DropAction {
@@ -683,6 +768,15 @@ pub fn apply(mut state: TfpbProgrammeState, event: TfpbProgrammeEvent) -> TfpbPr
         TfpbProgrammeEvent::TfpbActionAdded { action, .. } => {
             insert_action(&mut state, action, true)
         }
+        TfpbProgrammeEvent::TfpbShareConfirmed {
+            action_id,
+            bailleur,
+            ..
+        } => {
+            if let Some(action) = state.actions.get_mut(&action_id) {
+                action.confirmed_shares.insert(bailleur);
+            }
+        }
         TfpbProgrammeEvent::TfpbActionDropped { action_id, .. } => {
             if let Some(action) = state.actions.get_mut(&action_id) {
                 action.dropped = true;
@@ -758,6 +852,7 @@ fn insert_action(state: &mut TfpbProgrammeState, spec: TfpbActionSpec, added: bo
             added,
             dropped: false,
             spendings: BTreeMap::new(),
+            confirmed_shares: BTreeSet::new(),
         },
     );
 }

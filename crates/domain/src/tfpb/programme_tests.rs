@@ -370,3 +370,76 @@ proptest! {
         prop_assert_eq!(state.actions[&action_id].realised().cents(), expected.iter().sum::<i64>());
     }
 }
+
+fn shared_action() -> TfpbActionSpec {
+    let mut action = spec("Médiation partagée (fictive)", 1_000);
+    action.shares = vec![
+        TfpbShare {
+            bailleur: "sia-habitat".into(),
+            planned_eur: Amount::euros(600),
+        },
+        TfpbShare {
+            bailleur: "maisons-et-cites".into(),
+            planned_eur: Amount::euros(400),
+        },
+    ];
+    action
+}
+
+fn confirm(action_id: TfpbActionId, bailleur: &str) -> TfpbProgrammeCommand {
+    TfpbProgrammeCommand::ConfirmShare {
+        programme: key(),
+        action_id,
+        bailleur: bailleur.into(),
+    }
+}
+
+#[test]
+fn another_bailleurs_share_counts_for_it_only_once_it_confirms_it() {
+    let action = shared_action();
+    let id = action.action_id;
+    let state = with_action(declared(10_000), action);
+    let counted = |state: &TfpbProgrammeState| {
+        state.actions[&id]
+            .counted_shares("sia-habitat")
+            .into_iter()
+            .map(|s| (s.bailleur, s.planned_eur.to_string()))
+            .collect::<Vec<_>>()
+    };
+    // Until Maisons & Cités confirms, its 400 € count for the programme's bailleur.
+    assert_eq!(
+        counted(&state),
+        vec![("sia-habitat".into(), "1000.00".into())]
+    );
+    assert_eq!(
+        state.actions[&id]
+            .unconfirmed_shares("sia-habitat")
+            .collect::<Vec<_>>(),
+        vec!["maisons-et-cites"]
+    );
+    let state = run(state, confirm(id, "maisons-et-cites")).unwrap();
+    assert_eq!(
+        counted(&state),
+        vec![
+            ("sia-habitat".into(), "600.00".into()),
+            ("maisons-et-cites".into(), "400.00".into())
+        ]
+    );
+    // Once only; never for the programme's own bailleur; never for a bailleur without a share.
+    assert!(matches!(
+        run(state.clone(), confirm(id, "maisons-et-cites")),
+        Err(TfpbError::ShareAlreadyConfirmed { .. })
+    ));
+    assert!(matches!(
+        run(state.clone(), confirm(id, "sia-habitat")),
+        Err(TfpbError::OwnShare(_))
+    ));
+    assert!(matches!(
+        run(state.clone(), confirm(id, "sigh")),
+        Err(TfpbError::NoShare { .. })
+    ));
+    assert!(matches!(
+        run(state, confirm(TfpbActionId::new(), "maisons-et-cites")),
+        Err(TfpbError::UnknownAction(..))
+    ));
+}

@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use engagements_domain::tfpb::programme::BilanStatus;
-use engagements_domain::tfpb::{bilan_due_on, TfpbActionSpec, TfpbShare};
+use engagements_domain::tfpb::bilan_due_on;
+use engagements_domain::tfpb::programme::{ActionState, BilanStatus};
 use engagements_domain::Amount;
 use rust_decimal::Decimal;
 
@@ -154,22 +154,13 @@ pub fn split_cents(total: Amount, weights: &[Amount]) -> Vec<Amount> {
         .collect()
 }
 
-/// Each bailleur's planned and realised part of an action.
-pub fn attributed_shares(
-    owner: &str,
-    action: &TfpbActionSpec,
-    realised: Amount,
-) -> Vec<(String, Amount, Amount)> {
-    let shares: Vec<TfpbShare> = if action.shares.is_empty() {
-        vec![TfpbShare {
-            bailleur: owner.to_string(),
-            planned_eur: action.planned_eur,
-        }]
-    } else {
-        action.shares.clone()
-    };
+/// Each bailleur's planned and realised part of an action: the shares as they count now (a
+/// share not yet confirmed by its bailleur counts for the programme's bailleur `owner`), the
+/// realised amount split in proportion to them.
+pub fn attributed_shares(owner: &str, action: &ActionState) -> Vec<(String, Amount, Amount)> {
+    let shares = action.counted_shares(owner);
     let weights: Vec<Amount> = shares.iter().map(|s| s.planned_eur).collect();
-    let realised_parts = split_cents(realised, &weights);
+    let realised_parts = split_cents(action.realised(), &weights);
     shares
         .into_iter()
         .zip(realised_parts)
@@ -191,9 +182,7 @@ impl TfpbView {
             entry.bilan = state.bilan.status();
             entry.bilan_first_submitted_on = state.bilan.first_submitted_on;
             for action in state.live_actions() {
-                for (bailleur, planned, realised) in
-                    attributed_shares(&key.bailleur, &action.spec, action.realised())
-                {
+                for (bailleur, planned, realised) in attributed_shares(&key.bailleur, action) {
                     all.entry((bailleur.clone(), key.quartier.clone(), key.year))
                         .or_insert_with(|| YearFigures::new(&bailleur, &key.quartier, key.year))
                         .add(&action.spec.axis, planned, realised);

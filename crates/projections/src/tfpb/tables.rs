@@ -208,7 +208,7 @@ impl TfpbView {
                     (false, true) => "added",
                     (false, false) => "planned",
                 };
-                let parts = attributed_shares(&key.bailleur, &action.spec, action.realised());
+                let parts = attributed_shares(&key.bailleur, action);
                 for (bailleur, planned, realised) in parts {
                     if !filter.keeps(&bailleur, &key.quartier, key.year) {
                         continue;

@@ -8,7 +8,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use engagements_app::{auth, CommandLine, MetaDefaults};
+use engagements_app::{CommandLine, MetaDefaults};
 use engagements_domain::Source;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -54,7 +54,8 @@ pub struct EventSummary {
         (status = 200, description = "Already recorded under this command_id: nothing new", body = CommandReceipt),
         (status = 400, description = "Malformed JSON, unknown field, wrong type, bad value", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "The token's role may not record this", body = ErrorBody),
+        (status = 403, description = "The token's role and organisation may not record this (see the authorization table in docs/http.md)", body = ErrorBody),
+        (status = 409, description = "The command_id was already used for a different command or by another organisation: nothing recorded", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 422, description = "Refused by a rule of the domain, or unknown reference", body = ErrorBody),
     ),
@@ -103,10 +104,6 @@ async fn record(
             "meta.actor differs from the token's person and organisation: leave it out, the token says who acts",
         ));
     }
-    {
-        let projections = state.ledger.projections().await?;
-        auth::authorize(principal, &line.command, &projections)?;
-    }
     let defaults = MetaDefaults {
         actor,
         source: Source::Api,
@@ -114,7 +111,7 @@ async fn record(
     };
     let receipt = state
         .ledger
-        .execute(line.command, &line.meta, &defaults)
+        .execute_as(principal, line.command, &line.meta, &defaults)
         .await?;
     let status = if receipt.duplicate {
         StatusCode::OK
