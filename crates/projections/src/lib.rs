@@ -7,6 +7,7 @@
 pub mod asof;
 pub mod cache;
 pub mod commitments;
+pub mod labels;
 pub mod porteurs;
 pub mod referential;
 pub mod subsidy;

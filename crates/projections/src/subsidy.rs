@@ -9,6 +9,7 @@
 
 pub mod reports;
 pub mod split;
+pub mod to_do;
 mod totals;
 
 use std::collections::BTreeMap;

@@ -196,6 +196,26 @@ fn porteurs_table(projections: &Projections) -> Table {
     table
 }
 
+/// The columns `keys` of `table`, in that order (the others left out), e.g. for a page that
+/// must fit a screen.
+pub fn select_columns(table: &Table, keys: &[&str]) -> Table {
+    let indexes: Vec<usize> = keys
+        .iter()
+        .filter_map(|key| table.columns.iter().position(|c| c == key))
+        .collect();
+    let mut out = Table::new(
+        table.name.clone(),
+        &indexes
+            .iter()
+            .map(|i| table.columns[*i].as_str())
+            .collect::<Vec<_>>(),
+    );
+    for row in &table.rows {
+        out.push(indexes.iter().map(|i| row[*i].clone()).collect());
+    }
+    out
+}
+
 /// A table as CSV text (UTF-8, header line, amounts with two decimals).
 pub fn to_csv(table: &Table) -> Result<String, csv::Error> {
     let mut writer = csv::Writer::from_writer(Vec::new());

@@ -713,9 +713,9 @@ async fn a_bailleur_reads_and_writes_only_its_own_tfpb() {
         assert_eq!(page.status, StatusCode::OK, "{}", page.text);
         assert!(page
             .text
-            .contains("Abattement TFPB — pas-de-calais-habitat"));
-        assert!(page.text.contains("<td>pas-de-calais-habitat</td>"));
-        assert!(!page.text.contains("<td>sia-habitat</td>"), "{backend}");
+            .contains("Abattement TFPB — Pas-de-Calais habitat"));
+        assert!(page.text.contains(">pas-de-calais-habitat</a></td>"));
+        assert!(!page.text.contains(">sia-habitat</a></td>"), "{backend}");
         assert!(page
             .text
             .contains("/api/v1/reports/tfpb/bailleurs?format=csv"));
@@ -732,7 +732,7 @@ async fn a_bailleur_reads_and_writes_only_its_own_tfpb() {
         );
         let admin_page = h.page("admin", "/tfpb?bailleur=sia-habitat").await;
         assert_eq!(admin_page.status, StatusCode::OK);
-        assert!(admin_page.text.contains("<td>sia-habitat</td>"));
+        assert!(admin_page.text.contains(">sia-habitat</a></td>"));
 
         // Writing another bailleur's TFPB: 403 and nothing recorded.
         let before = h.head().await;
@@ -872,7 +872,12 @@ async fn signataire_quartier_objectif_pages_referential_and_commitments() {
                 "{uri} on {backend}: {}",
                 page.text
             );
-            for text in ["<svg", "Télécharger en CSV", "name=\"as_of\"", "format=csv"] {
+            for text in [
+                "<svg",
+                "Télécharger pour un tableur",
+                "name=\"as_of\"",
+                "format=csv",
+            ] {
                 assert!(page.text.contains(text), "{uri}: '{text}' missing");
             }
             // Before the demo: the referential, no grant yet.
@@ -907,18 +912,25 @@ async fn signataire_quartier_objectif_pages_referential_and_commitments() {
             .to_str()
             .unwrap()
             .starts_with("text/csv"));
-        let mut reader = csv::Reader::from_reader(csv.text.as_bytes());
+        // A CSV for people: French headers, `;`, a BOM, decimal commas.
+        let text = csv
+            .text
+            .strip_prefix('\u{feff}')
+            .expect("a BOM for French Excel");
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(b';')
+            .from_reader(text.as_bytes());
         let granted_column = reader
             .headers()
             .unwrap()
             .iter()
-            .position(|c| c == "granted_eur")
+            .position(|c| c == "Accordé (€)")
             .unwrap();
         let mut total = 0;
         let mut lines = 0;
         for record in reader.records() {
             let record = record.unwrap();
-            let (units, cents) = record[granted_column].split_once('.').unwrap();
+            let (units, cents) = record[granted_column].split_once(',').unwrap();
             total += units.parse::<i64>().unwrap() * 100 + cents.parse::<i64>().unwrap();
             lines += 1;
         }
@@ -928,7 +940,7 @@ async fn signataire_quartier_objectif_pages_referential_and_commitments() {
         // Unknown or hostile ids: 404 or 400, escaped.
         let unknown = h.page("lecteur", "/signataires/%3Cscript%3E").await;
         assert_eq!(unknown.status, StatusCode::NOT_FOUND);
-        assert!(!unknown.text.contains("<script>") && unknown.text.contains("&lt;script&gt;"));
+        assert!(!unknown.text.contains("<script>") && unknown.text.contains("n'existe pas"));
         assert_eq!(
             h.page("lecteur", "/objectifs/99").await.status,
             StatusCode::NOT_FOUND

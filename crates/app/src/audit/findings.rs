@@ -36,17 +36,17 @@ pub const FINDINGS_MAX: usize = 100_000;
 
 /// Every rule: identifier and what it checks.
 pub const RULES: &[(&str, &str)] = &[
-    ("payment-above-grant", "payments (net of reversements received) above the amount granted on a grant line"),
-    ("payment-without-convention", "a payment while the porteur's grants from that financeur for the exercice exceed 23,000 € and no convention is signed for the dossier"),
-    ("crf-overdue", "a granted dossier whose CRF was not received 6 months after the end of its exercice"),
-    ("grant-with-overdue-crf", "a new grant to a porteur who, on the decision's date, has a CRF overdue on another dossier"),
-    ("envelope-over-committed", "decisions on an envelope above its amount (whether or not an over-commitment was authorised)"),
-    ("reversement-not-received", "a reversement ordered more than 60 days ago and not fully received"),
-    ("qic-bop147-over-cap", "BOP 147 granted to QIC actions above 2.5% of the BOP 147 envelopes of the exercice"),
-    ("qic-bop147-without-cofinancing", "a QIC action funded by BOP 147 without a grant from a local authority"),
-    ("tfpb-realised-below-abatement", "a TFPB programme whose bilan is submitted and whose reported spending is below the abatement"),
-    ("tfpb-bilan-late", "a TFPB programme whose bilan was not submitted by 30 June of the following year"),
-    ("grant-not-published", "a grant above 23,000 € not published in open data 3 months after its convention"),
+    ("payment-above-grant", "versements (nets des reversements reçus) supérieurs au montant accordé sur une ligne de subvention"),
+    ("payment-without-convention", "un versement alors que les subventions du financeur au porteur pour l'exercice dépassent 23 000 € et qu'aucune convention n'est signée pour le dossier"),
+    ("crf-overdue", "un dossier subventionné dont le compte rendu financier n'est pas reçu 6 mois après la fin de son exercice"),
+    ("grant-with-overdue-crf", "une nouvelle subvention à un porteur qui, à la date de la décision, a un compte rendu financier en retard sur un autre dossier"),
+    ("envelope-over-committed", "des décisions au-delà du montant d'une enveloppe (dépassement autorisé ou non)"),
+    ("reversement-not-received", "un reversement demandé depuis plus de 60 jours et pas entièrement reçu"),
+    ("qic-bop147-over-cap", "du BOP 147 accordé à des actions en QIC au-delà de 2,5 % des enveloppes BOP 147 de l'exercice"),
+    ("qic-bop147-without-cofinancing", "une action en QIC financée par le BOP 147 sans subvention d'une collectivité"),
+    ("tfpb-realised-below-abatement", "un programme TFPB dont le bilan est remis et dont les dépenses déclarées sont inférieures à l'abattement"),
+    ("tfpb-bilan-late", "un programme TFPB dont le bilan n'est pas remis au 30 juin de l'année suivante"),
+    ("grant-not-published", "une subvention de plus de 23 000 € non publiée en données ouvertes 3 mois après sa convention"),
 ];
 
 /// One anomaly and the events that prove it.
@@ -135,8 +135,13 @@ fn date(p: &Value, field: &str) -> Option<NaiveDate> {
     NaiveDate::from_str(text(p, field)).ok()
 }
 
+/// An amount the French way (`12 345,50 €`), for the findings people read.
 fn eur(value: Decimal) -> String {
-    format!("{:.2} €", value)
+    engagements_projections::labels::eur_decimal(value)
+}
+
+fn date_fr(date: NaiveDate) -> String {
+    engagements_projections::labels::date_fr(date)
 }
 
 /// The date by which the CRF of `exercice` is due.
@@ -357,7 +362,7 @@ impl Fold {
                 exercice: Some(facts.exercice),
                 subject: stream.to_string(),
                 description: format!(
-                    "{}/{}: {} paid (net of reversements) for {} granted",
+                    "{} / {} : {} versés (nets des reversements) pour {} accordés",
                     key.0,
                     key.1,
                     eur(line.paid_net),
@@ -385,7 +390,7 @@ impl Fold {
                 exercice: Some(facts.exercice),
                 subject: stream.to_string(),
                 description: format!(
-                    "{} paid by {} while the porteur's grants from it for {} reach {}, above {}, and no convention is signed",
+                    "{} versés par {} alors que ses subventions au porteur pour {} atteignent {}, au-delà de {}, sans convention signée",
                     eur(line.paid_net), key.0, facts.exercice, eur(porteur_total), eur(CONVENTION_THRESHOLD_EUR)
                 ),
                 evidence,
@@ -427,7 +432,8 @@ impl Fold {
             exercice: Some(facts.exercice),
             subject: stream.to_string(),
             description: format!(
-                "granted on {decided_on} although the porteur's CRF is overdue on {}",
+                "accordé le {} alors que le compte rendu financier du porteur est en retard sur {}",
+                date_fr(decided_on),
                 names.join(", ")
             ),
             evidence,
@@ -493,11 +499,10 @@ impl Fold {
                     exercice: Some(d.exercice),
                     subject: stream.clone(),
                     description: format!(
-                        "CRF of exercice {} due on {} not received by {reference}",
+                        "compte rendu financier de l'exercice {} attendu le {} et non reçu au {}",
                         d.exercice,
-                        crf_due_on(d.exercice)
-                            .map(|x| x.to_string())
-                            .unwrap_or_default()
+                        crf_due_on(d.exercice).map(date_fr).unwrap_or_default(),
+                        date_fr(reference)
                     ),
                     evidence: d.grant_positions(),
                 });
@@ -510,8 +515,10 @@ impl Fold {
                             exercice: Some(d.exercice),
                             subject: stream.clone(),
                             description: format!(
-                                "{financeur}/{dispositif}: {} of a reversement ordered on {ordered_on} not received by {reference}",
-                                eur(*outstanding)
+                                "{financeur} / {dispositif} : {} d'un reversement demandé le {} non reçus au {}",
+                                eur(*outstanding),
+                                date_fr(*ordered_on),
+                                date_fr(reference)
                             ),
                             evidence: vec![*position],
                         });
@@ -548,8 +555,10 @@ impl Fold {
                     exercice: Some(d.exercice),
                     subject: stream.to_string(),
                     description: format!(
-                        "{} granted by {financeur}, convention signed on {signed_on}, not published in open data by {reference}",
-                        eur(granted)
+                        "{} accordés par {financeur}, convention signée le {}, non publiés en données ouvertes au {}",
+                        eur(granted),
+                        date_fr(*signed_on),
+                        date_fr(reference)
                     ),
                     evidence,
                 });
@@ -562,21 +571,18 @@ impl Fold {
             if e.committed > e.amount {
                 let covered = if e.committed <= e.amount + e.authorised {
                     format!(
-                        "within the {} over-commitment authorised",
+                        "dans la limite du dépassement autorisé de {}",
                         eur(e.authorised)
                     )
                 } else {
-                    format!(
-                        "beyond the {} over-commitment authorised",
-                        eur(e.authorised)
-                    )
+                    format!("au-delà du dépassement autorisé de {}", eur(e.authorised))
                 };
                 out.push(Finding {
                     rule: "envelope-over-committed",
                     exercice: Some(e.exercice),
                     subject: stream.clone(),
                     description: format!(
-                        "{} decided on an envelope of {}, {covered}",
+                        "{} décidés sur une enveloppe de {}, {covered}",
                         eur(e.committed),
                         eur(e.amount)
                     ),
@@ -614,7 +620,7 @@ impl Fold {
                     exercice: Some(d.exercice),
                     subject: stream.clone(),
                     description: format!(
-                        "{} of BOP 147 for a QIC action without any grant from a local authority",
+                        "{} de BOP 147 pour une action en QIC sans aucune subvention d'une collectivité",
                         eur(bop147)
                     ),
                     evidence: d.grant_positions(),
@@ -638,7 +644,7 @@ impl Fold {
                     exercice: Some(exercice),
                     subject: format!("bop147:{exercice}"),
                     description: format!(
-                        "{} of BOP 147 to QIC actions, above 2.5% of the {} BOP 147 envelopes ({})",
+                        "{} de BOP 147 à des actions en QIC, au-delà de 2,5 % des {} d'enveloppes BOP 147 ({})",
                         eur(qic_total),
                         eur(base),
                         eur(cap)
@@ -658,7 +664,7 @@ impl Fold {
                     exercice: Some(t.year),
                     subject: stream.clone(),
                     description: format!(
-                        "{} of actions reported for an abatement of {}",
+                        "{} d'actions déclarées pour un abattement de {}",
                         eur(spent),
                         eur(t.abatement)
                     ),
@@ -674,13 +680,17 @@ impl Fold {
             if late && t.abatement > Decimal::ZERO {
                 let when = t
                     .bilan_submitted
-                    .map(|(_, on)| format!("submitted on {on}"))
-                    .unwrap_or_else(|| format!("not submitted by {reference}"));
+                    .map(|(_, on)| format!("remis le {}", date_fr(on)))
+                    .unwrap_or_else(|| format!("non remis au {}", date_fr(reference)));
                 out.push(Finding {
                     rule: "tfpb-bilan-late",
                     exercice: Some(t.year),
                     subject: stream.clone(),
-                    description: format!("bilan of {} due on {}-06-30, {when}", t.year, t.year + 1),
+                    description: format!(
+                        "bilan {} attendu le 30/06/{}, {when}",
+                        t.year,
+                        t.year + 1
+                    ),
                     evidence: t.positions.clone(),
                 });
             }
@@ -813,7 +823,7 @@ mod tests {
             .unwrap();
         assert_eq!(finding.evidence, vec![2, 4]);
         assert!(
-            finding.description.contains("1000.01 €"),
+            finding.description.contains("1\u{202f}000,01 € versés"),
             "{}",
             finding.description
         );

@@ -339,7 +339,7 @@ fn dossier_financeur(
             requests: Some(requests),
             ..
         } => others_requests_unchanged(organisation, dossier, requests),
-        DossierCommand::Withdraw { .. } => match decided_by_another(organisation, &dossier) {
+        DossierCommand::Withdraw { .. } => match decided_by_another(organisation, dossier) {
             Some(other) => Err(format!(
                 "financeur '{other}' has decided on it: that financeur or an admin withdraws it"
             )),

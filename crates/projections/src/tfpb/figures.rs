@@ -9,6 +9,7 @@ use engagements_domain::Amount;
 use rust_decimal::Decimal;
 
 use super::{TfpbFilter, TfpbView};
+use crate::labels;
 
 /// Planned and realised amounts of one axis.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -217,8 +218,9 @@ pub fn flags(figures: &YearFigures, today: NaiveDate) -> Vec<Flag> {
             flags.push(Flag {
                 kind: FlagKind::RealisedBelowAbatement,
                 detail: format!(
-                    "realised {} € below the abatement of {} €",
-                    figures.realised, abatement
+                    "réalisé de {} inférieur à l'abattement de {}",
+                    labels::eur(figures.realised),
+                    labels::eur(abatement)
                 ),
             });
         }
@@ -226,11 +228,15 @@ pub fn flags(figures: &YearFigures, today: NaiveDate) -> Vec<Flag> {
             match figures.bilan_first_submitted_on {
                 None if today > due => flags.push(Flag {
                     kind: FlagKind::BilanLate,
-                    detail: format!("bilan due on {due}, not submitted"),
+                    detail: format!("bilan attendu le {}, non remis", labels::date_fr(due)),
                 }),
                 Some(submitted) if submitted > due => flags.push(Flag {
                     kind: FlagKind::BilanLate,
-                    detail: format!("bilan due on {due}, submitted on {submitted}"),
+                    detail: format!(
+                        "bilan attendu le {}, remis le {}",
+                        labels::date_fr(due),
+                        labels::date_fr(submitted)
+                    ),
                 }),
                 _ => {}
             }
@@ -240,8 +246,11 @@ pub fn flags(figures: &YearFigures, today: NaiveDate) -> Vec<Flag> {
         flags.push(Flag {
             kind: FlagKind::SpendingNotCovered,
             detail: format!(
-                "{} € spent but no convention of {} covers {} in {}",
-                figures.realised, figures.bailleur, figures.quartier, figures.year
+                "{} dépensés mais aucune convention de {} ne couvre {} en {}",
+                labels::eur(figures.realised),
+                figures.bailleur,
+                figures.quartier,
+                figures.year
             ),
         });
     }

@@ -180,7 +180,7 @@ fn flag_bilan_late_when_not_submitted_by_30_june_or_submitted_after() {
     let flags = &view.year_figures(&TfpbFilter::default(), date(2026, 9, 1))[0].flags;
     assert_eq!(flags.len(), 1);
     assert!(
-        flags[0].detail.contains("submitted on 2026-07-02"),
+        flags[0].detail.contains("remis le 02/07/2026"),
         "{}",
         flags[0].detail
     );

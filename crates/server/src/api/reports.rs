@@ -25,8 +25,12 @@ pub enum Format {
     /// An array of flat objects keyed by column; amounts are strings with two decimals.
     #[default]
     Json,
-    /// Comma-separated values with a header line (UTF-8).
+    /// Comma-separated values with a header line (UTF-8), machine keys.
     Csv,
+    /// For people: French headers and values, `;`-separated, UTF-8 with BOM, decimal commas,
+    /// dates `dd/mm/yyyy` (opens directly in French Excel and LibreOffice).
+    #[serde(rename = "csv-fr")]
+    CsvFr,
 }
 
 /// Parameters of a report.
@@ -143,6 +147,22 @@ pub fn respond(
                 (POSITION_HEADER, position),
             ],
             views::to_csv(table).map_err(ApiError::internal)?,
+        )
+            .into_response(),
+        Format::CsvFr => (
+            [
+                (
+                    header::CONTENT_TYPE.as_str(),
+                    "text/csv; charset=utf-8".to_string(),
+                ),
+                (
+                    header::CONTENT_DISPOSITION.as_str(),
+                    format!("attachment; filename=\"{file_stem}.csv\""),
+                ),
+                (POSITION_HEADER, position),
+            ],
+            engagements_projections::labels::to_csv_for_people(table)
+                .map_err(ApiError::internal)?,
         )
             .into_response(),
     })

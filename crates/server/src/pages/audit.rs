@@ -39,7 +39,7 @@ pub async fn audit(
     let found = findings_for(&state, &report_params).await?;
     let table = findings_table(&found);
     let csv = format!(
-        "/api/v1/findings?format=csv{}{}",
+        "/api/v1/findings?format=csv-fr{}{}",
         year.map(|y| format!("&year={y}")).unwrap_or_default(),
         when.to_query()
     );

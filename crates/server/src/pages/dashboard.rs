@@ -3,7 +3,9 @@
 use axum::extract::{Query, State};
 use axum::response::{Html, Redirect};
 use engagements_app::ProjectionsRead;
-use engagements_domain::Amount;
+use engagements_domain::DossierId;
+use engagements_projections::labels;
+use engagements_projections::subsidy::to_do::{FinanceurSummary, ToDo};
 use engagements_projections::Projections;
 use maud::html;
 
@@ -69,7 +71,9 @@ fn exercice_shown(projections: &Projections, asked: Option<i32>) -> i32 {
     })
 }
 
-/// The dashboard of an exercice.
+/// The dashboard of an exercice: first what the comité needs (per financeur: envelope, engaged,
+/// rate, paid, left to pay, left of the envelope; the dossiers needing an action), then the detail
+/// per dispositif and the charts.
 #[utoipa::path(get, path = "/tableau-de-bord", tag = "pages", params(PageParams),
     responses((status = 200, description = "HTML", content_type = "text/html")))]
 pub async fn dashboard(
@@ -81,20 +85,45 @@ pub async fn dashboard(
     caller.may_read(ReadScope::Published)?;
     let projections = projections_for(&state, &params).await?;
     let exercice = exercice_shown(&projections, params.exercice()?);
+    let as_of = params.when()?.as_of()?;
+    let today = as_of
+        .effective_on
+        .or(as_of.recorded_at.map(|t| t.date_naive()))
+        .unwrap_or_else(|| chrono::Local::now().date_naive());
     let table = views::report(&projections, "signataires", Some(exercice))
         .ok_or_else(|| ApiError::not_found("view signataires"))?;
-    let requested = views::column_breakdown(&table, "exercice", "requested_eur")
-        .into_iter()
-        .fold(Amount::ZERO, |s, (_, a)| s.checked_add(a).unwrap_or(s));
-    let granted = projections.subsidy.granted_total(Some(exercice));
-    let dossiers = projections.subsidy.filed(Some(exercice)).count();
+    let (summaries, total) = projections
+        .subsidy
+        .financeur_summaries(exercice, &projections.referential);
+    let to_do = projections.subsidy.to_do(exercice, today);
+    let name_of = |id: &str| {
+        projections
+            .referential
+            .organisation(id)
+            .map(|o| o.name.clone())
+            .unwrap_or_else(|| id.to_string())
+    };
     let by_financeur = views::column_breakdown(&table, "financeur_name", "granted_eur");
     let objectives = views::report(&projections, "objectifs", Some(exercice))
         .map(|t| views::column_breakdown(&t, "objectif_title", "granted_eur"))
         .unwrap_or_default();
-    let csv = format!(
-        "/api/v1/reports/signataires?format=csv&year={exercice}{}",
-        params.when()?.to_query()
+    let when = params.when()?.to_query();
+    let csv = format!("/api/v1/reports/signataires?format=csv-fr&year={exercice}{when}");
+    let detail = views::select_columns(
+        &table,
+        &[
+            "financeur_name",
+            "financeur",
+            "dispositif",
+            "envelope_eur",
+            "requested_eur",
+            "proposed_eur",
+            "granted_eur",
+            "paid_eur",
+            "left_to_pay_eur",
+            "envelope_left_eur",
+            "cpo_forecast_eur",
+        ],
     );
     Ok(layout(
         "Tableau de bord",
@@ -104,13 +133,60 @@ pub async fn dashboard(
             (as_of_banner(&params))
             (date_selector("/tableau-de-bord", &params, html! {}))
             div.kpis {
-                div.kpi { div { "Dossiers déposés" } div.value { (dossiers) } }
-                div.kpi { div { "Montants sollicités" } div.value { (format_eur(requested)) } }
-                div.kpi { div { "Montants accordés" } div.value { (format_eur(granted)) } }
-                div.kpi { div { "Position du journal" } div.value { (projections.position) } }
+                div.kpi { div { "Enveloppes" } div.value { (format_eur(total.envelope)) } }
+                div.kpi { div { "Engagé (accordé)" } div.value { (format_eur(total.granted)) } }
+                div.kpi { div { "Taux d'engagement" } div.value { (rate(&total)) } }
+                div.kpi { div { "Payé" } div.value { (format_eur(total.paid)) } }
+                div.kpi { div { "Reste à payer" } div.value { (format_eur(total.left_to_pay)) } }
+                div.kpi { div { "Reste disponible" } div.value { (format_eur(total.envelope_left)) } }
             }
-            h2 { "Enveloppes par financeur et dispositif" }
-            (table_html(&table, &csv))
+            h2 { "Par financeur" }
+            div.scroll {
+                table.report {
+                    caption { "Enveloppes et engagements par financeur, exercice " (exercice) " (tous dispositifs)" }
+                    thead { tr {
+                        th scope="col" { "Financeur" }
+                        th scope="col" { "Enveloppe" }
+                        th scope="col" { "Demandé" }
+                        th scope="col" { "Engagé (accordé)" }
+                        th scope="col" { "Taux d'engagement" }
+                        th scope="col" { "Payé" }
+                        th scope="col" { "Reste à payer" }
+                        th scope="col" { "Reste disponible" }
+                        th scope="col" { "Dossiers" }
+                    } }
+                    tbody {
+                        @for s in &summaries {
+                            tr {
+                                th scope="row" { a href=(format!("/signataires/{}", crate::asof::encode(&s.financeur))) { (name_of(&s.financeur)) } }
+                                td.num { (format_eur(s.envelope)) }
+                                td.num { (format_eur(s.requested)) }
+                                td.num { (format_eur(s.granted)) }
+                                td.num { (rate(s)) }
+                                td.num { (format_eur(s.paid)) }
+                                td.num { (format_eur(s.left_to_pay)) }
+                                td.num.over[!s.over_committed.is_zero()] { (format_eur(s.envelope_left)) @if !s.over_committed.is_zero() { " (dépassement " (format_eur(s.over_committed)) ")" } }
+                                td.num { (s.dossiers) }
+                            }
+                        }
+                    }
+                    tfoot { tr {
+                        th scope="row" { "Total" }
+                        td.num { (format_eur(total.envelope)) }
+                        td.num { (format_eur(total.requested)) }
+                        td.num { (format_eur(total.granted)) }
+                        td.num { (rate(&total)) }
+                        td.num { (format_eur(total.paid)) }
+                        td.num { (format_eur(total.left_to_pay)) }
+                        td.num { (format_eur(total.envelope_left)) }
+                        td.num { (total.dossiers) }
+                    } }
+                }
+            }
+            h2 { "Dossiers à traiter" }
+            (to_do_html(&projections, &to_do, exercice))
+            h2 { "Détail par financeur et dispositif" }
+            (table_html(&detail, &csv))
             h2 { "Montants accordés par année et par financeur" }
             (charts::grouped_bars("Montants accordés par exercice et financeur", &views::granted_by_year_and_financeur(&projections)))
             h2 { "Répartition des montants accordés en " (exercice) }
@@ -118,4 +194,57 @@ pub async fn dashboard(
             (charts::breakdown(&format!("Accordé par objectif du contrat, exercice {exercice}"), &objectives))
         },
     ))
+}
+
+/// The rate of engagement the French way, or a dash without an envelope.
+fn rate(summary: &FinanceurSummary) -> String {
+    summary
+        .engagement_rate_pct()
+        .map(labels::percent)
+        .unwrap_or_else(|| "—".to_string())
+}
+
+/// Dossiers listed under each heading of "à traiter" before "… et N autres".
+const TO_DO_LISTED_MAX: usize = 8;
+
+/// The dossiers needing an action, by kind, each linked to its page.
+fn to_do_html(projections: &Projections, to_do: &ToDo, exercice: i32) -> maud::Markup {
+    let groups: [(&str, &Vec<DossierId>); 4] = [
+        ("Avis à donner", &to_do.opinion_missing),
+        (
+            "Convention manquante (plus de 23 000 € par an et par financeur)",
+            &to_do.convention_missing,
+        ),
+        ("Compte rendu financier en retard", &to_do.crf_overdue),
+        ("Reversement attendu", &to_do.reversement_due),
+    ];
+    let title = |id: &DossierId| {
+        projections
+            .subsidy
+            .dossiers
+            .get(id)
+            .and_then(|d| d.filed.as_ref().map(|f| f.title.clone()))
+            .unwrap_or_else(|| id.to_string())
+    };
+    html! {
+        div.todo {
+            @for (label, ids) in groups {
+                section {
+                    h3 { (label) " : " strong { (ids.len()) } }
+                    @if ids.is_empty() {
+                        p { "Aucun dossier de l'exercice " (exercice) "." }
+                    } @else {
+                        ul {
+                            @for id in ids.iter().take(TO_DO_LISTED_MAX) {
+                                li { a href=(format!("/dossiers/{id}")) { (title(id)) } }
+                            }
+                            @if ids.len() > TO_DO_LISTED_MAX {
+                                li { "… et " (ids.len() - TO_DO_LISTED_MAX) " autres" }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

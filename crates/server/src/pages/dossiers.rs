@@ -53,6 +53,26 @@ fn matches(
     exercice.is_none_or(|y| y == dossier.exercice) && financeur_ok && text_ok
 }
 
+fn requested_total(dossier: &DossierFiling) -> Amount {
+    dossier
+        .requests
+        .iter()
+        .fold(Amount::ZERO, |s, r| s.checked_add(r.amount).unwrap_or(s))
+}
+
+fn paid_total(state: &DossierState) -> Amount {
+    state.lines.values().map(|l| l.paid).sum()
+}
+
+/// An organisation's name from the referential, else its id.
+fn organisation_name(projections: &engagements_projections::Projections, id: &str) -> String {
+    projections
+        .referential
+        .organisation(id)
+        .map(|o| o.name.clone())
+        .unwrap_or_else(|| id.to_string())
+}
+
 /// The list of dossiers.
 #[utoipa::path(get, path = "/dossiers", tag = "pages", params(PageParams),
     responses((status = 200, description = "HTML", content_type = "text/html")))]
@@ -83,7 +103,7 @@ pub async fn list(
         .filter(|(f, d)| matches(&projections, f, d, &params, exercice))
         .collect();
     let csv = format!(
-        "/api/v1/reports/dossiers?format=csv{}{when}",
+        "/api/v1/reports/dossiers?format=csv-fr{}{when}",
         exercice.map(|y| format!("&year={y}")).unwrap_or_default()
     );
     let filters = html! {
@@ -97,22 +117,36 @@ pub async fn list(
             h1 { "Dossiers" }
             (as_of_banner(&params))
             (date_selector("/dossiers", &params, filters))
-            p.download { a href=(csv) download { "Télécharger en CSV" } " — " (rows.len()) " dossiers" }
-            table.report {
-                thead { tr { th { "Exercice" } th { "Intitulé" } th { "Porteur" } th { "Financeurs sollicités" } th { "Sollicité" } th { "Accordé" } } }
+            p.download { a href=(csv) download { "Télécharger pour un tableur (CSV)" } " — " (rows.len()) " dossiers" }
+            div.scroll { table.report {
+                caption { "Dossiers" @if let Some(y) = exercice { " de l'exercice " (y) } " (" (rows.len()) ")" }
+                thead { tr { th scope="col" { "Exercice" } th scope="col" { "Intitulé" } th scope="col" { "Porteur" } th scope="col" { "Financeurs sollicités" } th scope="col" { "Sollicité" } th scope="col" { "Accordé" } th scope="col" { "Payé" } } }
                 tbody {
                     @for (dossier, state) in rows.iter().take(LIST_ROWS_MAX) {
+                        @let porteur = porteur_name(&projections, dossier);
                         tr {
                             td { (dossier.exercice) }
                             td { a href=(format!("/dossiers/{}?{}", dossier.dossier_id, when.trim_start_matches('&'))) { (dossier.title) } }
-                            td { (porteur_name(&projections, dossier)) }
-                            td { (dossier.requests.iter().map(|r| r.financeur.as_str()).collect::<Vec<_>>().join(", ")) }
-                            td.num { (format_eur(dossier.requests.iter().fold(Amount::ZERO, |s, r| s.checked_add(r.amount).unwrap_or(s)))) }
+                            td { a href=(format!("/dossiers?q={}", crate::asof::encode(&porteur))) { (porteur) } }
+                            td {
+                                @for (index, request) in dossier.requests.iter().enumerate() {
+                                    @if index > 0 { ", " }
+                                    a href=(format!("/signataires/{}", crate::asof::encode(&request.financeur))) { (organisation_name(&projections, &request.financeur)) }
+                                }
+                            }
+                            td.num { (format_eur(requested_total(dossier))) }
                             td.num { (format_eur(state.granted_total())) }
+                            td.num { (format_eur(paid_total(state))) }
                         }
                     }
                 }
-            }
+                tfoot { tr {
+                    th scope="row" colspan="4" { "Total" }
+                    td.num { (format_eur(rows.iter().map(|(d, _)| requested_total(d)).sum())) }
+                    td.num { (format_eur(rows.iter().map(|(_, s)| s.granted_total()).sum())) }
+                    td.num { (format_eur(rows.iter().map(|(_, s)| paid_total(s)).sum())) }
+                } }
+            } }
             @if rows.len() > LIST_ROWS_MAX {
                 p { "Seuls les " (LIST_ROWS_MAX) " premiers dossiers sont affichés : affinez les filtres ou téléchargez le CSV." }
             }
@@ -160,23 +194,35 @@ pub async fn dossier(
         html! {
             h1 { (dossier.title) }
             (as_of_banner(&params))
-            p.muted { "Dossier " code { (dossier.dossier_id) } " — exercice " (dossier.exercice) " — porteur : " (porteur_name(&projections, dossier)) }
+            p.muted { "Dossier " a href=(format!("/dossiers/{}", dossier.dossier_id)) { code { (dossier.dossier_id) } } " — exercice " (dossier.exercice) " — porteur : " (porteur_name(&projections, dossier)) }
             p { "Budget total de l'action : " strong { (format_eur(dossier.total_budget)) } }
             h2 { "Plan de financement" }
             table.report {
-                thead { tr { th { "Financeur" } th { "Dispositif" } th { "Sollicité" } th { "Décision" } th { "Accordé" } th { "Payé" } } }
+                caption { "Plan de financement : ce que chaque financeur a été sollicité, a accordé et a payé" }
+                thead { tr { th scope="col" { "Financeur" } th scope="col" { "Dispositif" } th scope="col" { "Sollicité" } th scope="col" { "Avis" } th scope="col" { "Proposé" } th scope="col" { "Décision" } th scope="col" { "Accordé" } th scope="col" { "Payé" } th scope="col" { "Reste à payer" } } }
                 tbody {
                     @for ((financeur, dispositif), line) in &state_now.lines {
                         tr {
-                            td { (financeur) }
+                            td { a href=(format!("/signataires/{}", crate::asof::encode(financeur))) { (organisation_name(&projections, financeur)) } }
                             td { (dispositif) }
                             td.num { (format_eur(line.requested)) }
+                            td { (line.opinion.map(opinion_text).unwrap_or("—")) }
+                            td.num { (line.proposed.map(format_eur).unwrap_or_else(|| "—".to_string())) }
                             td { (status_text(line.status)) }
                             td.num { (format_eur(line.granted)) }
                             td.num { (format_eur(line.paid)) }
+                            td.num { (format_eur(line.granted.saturating_sub(line.net_paid()))) }
                         }
                     }
                 }
+                tfoot { tr {
+                    th scope="row" colspan="2" { "Total" }
+                    td.num { (format_eur(state_now.lines.values().map(|l| l.requested).sum())) }
+                    td {} td {} td {}
+                    td.num { (format_eur(state_now.granted_total())) }
+                    td.num { (format_eur(state_now.lines.values().map(|l| l.paid).sum())) }
+                    td.num { (format_eur(state_now.lines.values().map(|l| l.granted.saturating_sub(l.net_paid())).sum())) }
+                } }
             }
             @if !state_now.external_ids.is_empty() {
                 h2 { "Identifiants dans d'autres systèmes" }
@@ -199,7 +245,7 @@ pub async fn dossier(
                 }
             }
             h2 { "Chronologie" }
-            (timeline(&events))
+            (timeline(&projections, &events))
         },
     ))
 }
@@ -215,7 +261,10 @@ fn status_text(status: LineStatus) -> &'static str {
 }
 
 /// Every event of a stream, oldest first: when, who, on which act, what.
-pub fn timeline(events: &[RecordedEvent]) -> Markup {
+pub fn timeline(
+    projections: &engagements_projections::Projections,
+    events: &[RecordedEvent],
+) -> Markup {
     html! {
         @if events.is_empty() {
             p.empty { "Aucun fait enregistré à cette date." }
@@ -234,11 +283,116 @@ pub fn timeline(events: &[RecordedEvent]) -> Markup {
                         }
                         " — événement n° " (event.position)
                     }
-                    br;
-                    code.muted { (event.payload) }
+                    @let payload: serde_json::Value = serde_json::from_str(&event.payload).unwrap_or_default();
+                    @let details = event_details(projections, &payload);
+                    @if !details.is_empty() {
+                        ul.facts { @for (label, value) in details { li { (label) " : " strong { (value) } } } }
+                    }
                 }
             }
         }
+    }
+}
+
+/// The fields of an event a person needs, in French and in order: who pays or decides, how much,
+/// of what kind, when, on which act, why. Identifiers (the dossier's own, the event's) are left
+/// out: the page is the dossier's.
+fn event_details(
+    projections: &engagements_projections::Projections,
+    payload: &serde_json::Value,
+) -> Vec<(&'static str, String)> {
+    use engagements_projections::labels;
+    let text = |key: &str| {
+        payload
+            .get(key)
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
+    let amount = |value: Option<&serde_json::Value>| {
+        value
+            .and_then(|v| v.as_str())
+            .and_then(|t| t.parse::<rust_decimal::Decimal>().ok())
+            .map(labels::eur_decimal)
+    };
+    let date = |key: &str| {
+        text(key)
+            .and_then(|t| chrono::NaiveDate::parse_from_str(&t, "%Y-%m-%d").ok())
+            .map(labels::date_fr)
+    };
+    let coded =
+        |key: &str| text(key).map(|code| labels::value(&code).map(str::to_string).unwrap_or(code));
+    let mut out = Vec::new();
+    if let Some(financeur) = text("financeur") {
+        out.push(("Financeur", organisation_name(projections, &financeur)));
+    }
+    if let Some(dispositif) = text("dispositif") {
+        out.push(("Dispositif", dispositif));
+    }
+    if let Some(opinion) = coded("opinion") {
+        out.push(("Avis", opinion));
+    }
+    if let Some(proposed) = amount(payload.get("proposed_amount")) {
+        out.push(("Montant proposé", proposed));
+    }
+    if let Some(kind) = coded("kind") {
+        out.push(("Nature", kind));
+    }
+    if let Some(change) = coded("change") {
+        out.push(("Modification", change));
+    }
+    if let Some(value) = amount(payload.get("amount")) {
+        out.push(("Montant", value));
+    }
+    if let Some(requests) = payload.get("requests").and_then(|r| r.as_array()) {
+        let lines: Vec<String> = requests
+            .iter()
+            .map(|r| {
+                let financeur = r["financeur"].as_str().unwrap_or_default();
+                format!(
+                    "{} ({}) {}",
+                    organisation_name(projections, financeur),
+                    r["dispositif"].as_str().unwrap_or_default(),
+                    amount(r.get("amount")).unwrap_or_default()
+                )
+            })
+            .collect();
+        out.push(("Demandes", lines.join(" ; ")));
+    }
+    if let Some(budget) = amount(payload.get("total_budget")) {
+        out.push(("Budget total", budget));
+    }
+    for (key, label) in [
+        ("decided_on", "Décidé le"),
+        ("signed_on", "Signé le"),
+        ("paid_on", "Payé le"),
+        ("received_on", "Reçu le"),
+        ("ordered_on", "Demandé le"),
+    ] {
+        if let Some(value) = date(key) {
+            out.push((label, value));
+        }
+    }
+    for (key, label) in [
+        ("comite", "Comité"),
+        ("number", "Numéro"),
+        ("mandate_reference", "Mandat"),
+        ("value", "Identifiant"),
+        ("reason", "Motif"),
+        ("comment", "Commentaire"),
+    ] {
+        if let Some(value) = text(key).filter(|v| !v.is_empty()) {
+            out.push((label, value));
+        }
+    }
+    out
+}
+
+fn opinion_text(opinion: engagements_domain::dossier::Opinion) -> &'static str {
+    use engagements_domain::dossier::Opinion;
+    match opinion {
+        Opinion::Favourable => "favorable",
+        Opinion::Reserved => "réservé",
+        Opinion::Unfavourable => "défavorable",
     }
 }
 

@@ -1,5 +1,5 @@
-//! One page per signataire, per quartier and per objectif: its table (downloadable as CSV with
-//! `format=csv`), bars per year and financeur (or dispositif), and a breakdown by objective (or
+//! One page per signataire, per quartier and per objectif: its table (downloadable as CSV for
+//! spreadsheets with `format=csv`), bars per year and financeur (or dispositif), and a breakdown by objective (or
 //! by financeur), now or as of a past date. Every amount is split to the cent the way the report
 //! views split it (`split_cents`), so the charts add up with the tables.
 
@@ -10,7 +10,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use engagements_domain::Amount;
 use engagements_projections::subsidy::split::split_cents;
-use engagements_projections::{Cell, Projections, Table};
+use engagements_projections::{labels, Cell, Projections, Table};
 use maud::{html, Markup};
 use rust_decimal::Decimal;
 
@@ -21,7 +21,6 @@ use crate::error::ApiError;
 use crate::pages::dashboard::{as_of_banner, projections_for};
 use crate::pages::{date_selector, layout, page_caller, table_html, PageError, PageParams};
 use crate::state::AppState;
-use crate::views;
 
 /// Longest id accepted in a URL.
 const ID_CHARS_MAX: usize = 100;
@@ -134,7 +133,7 @@ async fn render(
     page: EntityPage,
 ) -> Result<Response, PageError> {
     if params.format.as_deref() == Some("csv") {
-        let csv = views::to_csv(&page.table).map_err(ApiError::internal)?;
+        let csv = labels::to_csv_for_people(&page.table).map_err(ApiError::internal)?;
         return Ok((
             [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),

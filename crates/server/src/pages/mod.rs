@@ -6,6 +6,7 @@ pub mod audit;
 pub mod dashboard;
 pub mod dossiers;
 pub mod entities;
+pub mod index;
 pub mod login;
 pub mod tfpb;
 pub mod views;
@@ -13,7 +14,7 @@ pub mod views;
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use engagements_domain::Amount;
-use engagements_projections::{Cell, Table};
+use engagements_projections::{labels, Cell, Table};
 use maud::{html, Markup, DOCTYPE};
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -23,6 +24,7 @@ use crate::asof::{empty_as_none, AsOfParams};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
+use engagements_app::auth::Role;
 
 /// Rows shown in one HTML table before the page says "download the CSV for the rest".
 pub const HTML_ROWS_MAX: usize = 2_000;
@@ -40,6 +42,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(entities::signataire))
         .routes(routes!(entities::quartier))
         .routes(routes!(entities::objectif))
+        .routes(routes!(index::signataires))
+        .routes(routes!(index::quartiers))
+        .routes(routes!(index::objectifs))
         .routes(routes!(login::form, login::login))
         .routes(routes!(login::logout))
         .routes(routes!(stylesheet))
@@ -142,8 +147,7 @@ impl IntoResponse for PageError {
                     None,
                     html! {
                         h1 { "Cette page ne peut pas être affichée" }
-                        p.error { (error.message) }
-                        p { "Code : " code { (error.code) } }
+                        p.error { (error_text_fr(error.code)) }
                         p { a href="/tableau-de-bord" { "Retour au tableau de bord" } }
                     },
                 );
@@ -153,13 +157,65 @@ impl IntoResponse for PageError {
     }
 }
 
+/// What an error means for the person reading the page, by its stable code (the API's English
+/// message is for programs and the server's log).
+pub fn error_text_fr(code: &str) -> &'static str {
+    match code {
+        "forbidden" => "Votre rôle ne permet pas d'ouvrir cette page ni de faire cette action : demandez l'accès à l'équipe du contrat.",
+        "not_found" => "Cet élément n'existe pas dans le registre (quartier, objectif, signataire, dossier ou vue) : vérifiez l'adresse ou revenez au tableau de bord.",
+        "invalid" | "malformed_json" => "Un paramètre n'est pas valide (exercice, date, position, filtre) : corrigez le formulaire ou l'adresse.",
+        "unauthenticated" => "Votre session a expiré ou votre accès a été révoqué : reconnectez-vous.",
+        "payload_too_large" | "limit_exceeded" => "La demande est trop volumineuse : envoyez un fichier plus petit.",
+        "conflict" => "Une autre saisie est arrivée en même temps : rechargez la page et recommencez.",
+        "rejected" | "unknown_reference" => "Le registre a refusé cette saisie : une règle du contrat ou une référence inconnue l'empêche.",
+        _ => "Le registre n'a pas pu répondre : réessayez dans un instant ; si l'erreur persiste, prévenez l'équipe du contrat.",
+    }
+}
+
 /// The caller of a page, or the login page.
 pub fn page_caller(caller: Result<Caller, ApiError>) -> Result<Caller, PageError> {
     caller.map_err(PageError::from)
 }
 
-/// The frame of every page: title, navigation, the caller, then the content.
+/// Whether a role may open a menu entry.
+type MayOpen = fn(Role) -> bool;
+
+/// The menu: label, address, and whether a role may open it.
+const MENU: &[(&str, &str, MayOpen)] = &[
+    ("Tableau de bord", "/tableau-de-bord", |_| true),
+    ("Dossiers", "/dossiers", |_| true),
+    ("Signataires", "/signataires", |_| true),
+    ("Quartiers", "/quartiers", |_| true),
+    ("Objectifs", "/objectifs", |_| true),
+    ("Porteurs", "/vues/porteurs", |_| true),
+    ("TFPB", "/tfpb", |role| role != Role::Lecteur),
+    ("Audit", "/audit", |role| role.can_audit()),
+];
+
+/// How a role is named for people.
+pub fn role_label(role: Role) -> &'static str {
+    match role {
+        Role::Admin => "administrateur",
+        Role::Instructeur => "instructeur",
+        Role::Bailleur => "bailleur",
+        Role::Auditeur => "auditeur",
+        Role::Lecteur => "lecteur",
+    }
+}
+
+/// The frame of every page: a skip link, the menu (what the caller's role may open, the current
+/// page marked), who is signed in, then the content.
 pub fn layout(title: &str, caller: Option<&Caller>, content: Markup) -> Html<String> {
+    let role = caller.map(|c| c.0.role).unwrap_or(Role::Lecteur);
+    // The current page: the menu entry the title starts with (the longest, so that a dossier's
+    // page marks "Dossiers").
+    let current = MENU
+        .iter()
+        .filter(|(label, _, _)| {
+            title.starts_with(label) || title.starts_with(&label[..label.len() - 1])
+        })
+        .map(|(label, _, _)| *label)
+        .max_by_key(|label| label.len());
     Html(
         html! {
             (DOCTYPE)
@@ -171,27 +227,42 @@ pub fn layout(title: &str, caller: Option<&Caller>, content: Markup) -> Html<Str
                     link rel="stylesheet" href="/style.css";
                 }
                 body {
+                    a.skip href="#contenu" { "Aller au contenu" }
                     header.top {
                         a.brand href="/tableau-de-bord" { "Engagements" }
-                        nav {
-                            a href="/tableau-de-bord" { "Tableau de bord" }
-                            a href="/dossiers" { "Dossiers" }
-                            a href="/vues/porteurs" { "Porteurs" }
-                            a href="/tfpb" { "TFPB" }
-                            a href="/audit" { "Audit" }
+                        nav aria-label="Menu principal" {
+                            @for (label, href, may_open) in MENU {
+                                @if may_open(role) {
+                                    @if current == Some(*label) {
+                                        a href=(href) aria-current="page" { (label) }
+                                    } @else {
+                                        a href=(href) { (label) }
+                                    }
+                                }
+                            }
                         }
                         @if let Some(caller) = caller {
-                            span.who { (caller.0.person) " (" (caller.0.organisation) ", " (caller.0.role.as_str()) ")" }
+                            span.who { (caller.0.person) " — " (organisation_name(&caller.0.organisation)) " (" (role_label(caller.0.role)) ")" }
                             form.inline method="post" action="/deconnexion" { button type="submit" { "Se déconnecter" } }
                         }
                     }
-                    main { (content) }
+                    main id="contenu" { (content) }
                     footer { "Registre des engagements du contrat de ville — chaque chiffre est un calcul sur le journal des faits enregistrés, vérifiable." }
                 }
             }
         }
         .into_string(),
     )
+}
+
+/// An organisation id as people read it: the ids of the referential are lower-case names with
+/// dashes (`maisons-et-cites`); shown as words.
+fn organisation_name(id: &str) -> String {
+    let mut words = id.replace('-', " ");
+    if let Some(first) = words.get_mut(0..1) {
+        first.make_ascii_uppercase();
+    }
+    words
 }
 
 /// The date selector: shows the page as of a record date, a position, or a business date.
@@ -209,15 +280,54 @@ pub fn date_selector(action: &str, params: &PageParams, extra: Markup) -> Markup
     }
 }
 
-/// A report table, with its CSV download link.
+/// A report table for people: French headers and values, names linked to their pages, a totals
+/// row for the amounts, and the link to its CSV for spreadsheets (`format=csv-fr`).
 pub fn table_html(table: &Table, csv_href: &str) -> Markup {
+    table_html_with(table, csv_href, Totals::Sum)
+}
+
+/// Whether a table's amounts add up (a table mixing total rows and detail rows does not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Totals {
+    Sum,
+    None,
+}
+
+/// [`table_html`], saying whether the amounts add up.
+pub fn table_html_with(table: &Table, csv_href: &str, totals: Totals) -> Markup {
+    let hidden: Vec<&str> = labels::HIDDEN_ON_PAGES.to_vec();
+    let visible_table;
+    let table = if table.columns.iter().any(|c| hidden.contains(&c.as_str())) {
+        let keep: Vec<&str> = table
+            .columns
+            .iter()
+            .map(String::as_str)
+            .filter(|c| !hidden.contains(c))
+            .collect();
+        visible_table = crate::views::select_columns(table, &keep);
+        &visible_table
+    } else {
+        table
+    };
+    let sums = (totals == Totals::Sum).then(|| column_sums(table));
     html! {
-        p.download { a href=(csv_href) download { "Télécharger en CSV" } " — " (table.rows.len()) " lignes" }
-        table.report {
-            thead { tr { @for column in &table.columns { th { (column) } } } }
-            tbody {
-                @for row in table.rows.iter().take(HTML_ROWS_MAX) {
-                    tr { @for cell in row { (cell_html(cell)) } }
+        p.download { a href=(csv_href) download { "Télécharger pour un tableur (CSV)" } " — " (table.rows.len()) " lignes" }
+        div.scroll {
+            table.report {
+                thead { tr { @for column in &table.columns { th scope="col" { (labels::header(column)) } } } }
+                tbody {
+                    @for row in table.rows.iter().take(HTML_ROWS_MAX) {
+                        tr { @for (index, cell) in row.iter().enumerate() { (cell_html(table, row, index, cell)) } }
+                    }
+                }
+                @if let Some(sums) = sums.filter(|s| s.iter().any(Option::is_some)) {
+                    tfoot { tr {
+                        @for (index, sum) in sums.iter().enumerate() {
+                            @if index == 0 { th scope="row" { "Total" } }
+                            @else if let Some(sum) = sum { td.num { (format_eur(*sum)) } }
+                            @else { td {} }
+                        }
+                    } }
                 }
             }
         }
@@ -227,35 +337,74 @@ pub fn table_html(table: &Table, csv_href: &str) -> Markup {
     }
 }
 
-fn cell_html(cell: &Cell) -> Markup {
-    match cell {
-        Cell::Amount(amount) => html! { td.num { (format_eur(*amount)) } },
-        Cell::Int(n) => html! { td.num { (n) } },
-        other => html! { td { (other.to_text()) } },
+/// The sum of each amount column (`None` for the others).
+fn column_sums(table: &Table) -> Vec<Option<Amount>> {
+    (0..table.columns.len())
+        .map(|index| {
+            let mut sum: Option<Amount> = None;
+            for row in &table.rows {
+                if let Some(Cell::Amount(amount)) = row.get(index) {
+                    let total = sum.unwrap_or(Amount::ZERO);
+                    sum = Some(total.checked_add(*amount).unwrap_or(total));
+                }
+            }
+            sum
+        })
+        .collect()
+}
+
+fn cell_html(table: &Table, row: &[Cell], index: usize, cell: &Cell) -> Markup {
+    let key = table.columns[index].as_str();
+    let text = labels::cell_text(key, cell);
+    let numeric = matches!(cell, Cell::Amount(_) | Cell::Int(_)) || key.ends_with("_pct");
+    match link_of(table, row, key, cell) {
+        Some(href) if numeric => html! { td.num { a href=(href) { (text) } } },
+        Some(href) => html! { td { a href=(href) { (text) } } },
+        None if numeric => html! { td.num { (text) } },
+        None => html! { td { (text) } },
+    }
+}
+
+/// The page of the entity a cell names: a financeur or signatory, a quartier, an objectif, a
+/// dossier, a porteur's dossiers, a bailleur's TFPB.
+fn link_of(table: &Table, row: &[Cell], key: &str, cell: &Cell) -> Option<String> {
+    let column = |name: &str| {
+        table
+            .columns
+            .iter()
+            .position(|c| c == name)
+            .and_then(|i| row.get(i))
+            .map(Cell::to_text)
+            .filter(|t| !t.is_empty())
+    };
+    let value = cell.to_text();
+    if value.is_empty() {
+        return None;
+    }
+    let segment = |text: &str| crate::asof::encode(text);
+    match key {
+        "financeur" | "signatory" => Some(format!("/signataires/{}", segment(&value))),
+        "financeur_name" => column("financeur").map(|id| format!("/signataires/{}", segment(&id))),
+        "quartier" => Some(format!("/quartiers/{}", segment(&value))),
+        "quartier_name" => column("quartier").map(|id| format!("/quartiers/{}", segment(&id))),
+        "objectif" => Some(format!("/objectifs/{}", segment(&value))),
+        "objectif_title" => column("objectif").map(|n| format!("/objectifs/{}", segment(&n))),
+        "dossier_id" => Some(format!("/dossiers/{}", segment(&value))),
+        "porteur_name" => Some(format!("/dossiers?q={}", segment(&value))),
+        "porteur_id" => column("porteur_name").map(|n| format!("/dossiers?q={}", segment(&n))),
+        "bailleur" | "recorded_by" => Some(format!("/tfpb?bailleur={}", segment(&value))),
+        _ => None,
     }
 }
 
 /// An amount the French way: `12 345,50 €` (narrow no-break spaces between thousands).
 pub fn format_eur(amount: Amount) -> String {
-    let cents = amount.cents();
-    format!("{},{:02} €", group_thousands(cents / 100), cents % 100)
+    labels::eur(amount)
 }
 
 /// A rounded amount for chart axes: `12 346 €`.
 pub fn format_eur_rounded(value: f64) -> String {
-    format!("{} €", group_thousands(value.round() as i64))
-}
-
-fn group_thousands(units: i64) -> String {
-    let digits = units.to_string();
-    let mut out = String::new();
-    for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index).is_multiple_of(3) {
-            out.push('\u{202f}');
-        }
-        out.push(digit);
-    }
-    out
+    format!("{} €", labels::integer(value.round() as i64))
 }
 
 /// The stylesheet of every page.

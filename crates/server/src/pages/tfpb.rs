@@ -16,7 +16,7 @@ use crate::charts;
 use crate::error::ApiError;
 use crate::pages::dashboard::{as_of_banner, projections_for};
 use crate::pages::{
-    date_selector, format_eur, layout, page_caller, table_html, PageError, PageParams,
+    date_selector, format_eur, layout, page_caller, table_html_with, PageError, PageParams, Totals,
 };
 use crate::state::AppState;
 use crate::views;
@@ -111,9 +111,17 @@ pub async fn tfpb(
             Some((spec, table))
         })
         .collect();
+    let name_of = |id: &str| {
+        projections
+            .referential
+            .organisation(id)
+            .map(|o| o.name.clone())
+            .unwrap_or_else(|| id.to_string())
+    };
     let who = filter
         .bailleur
-        .clone()
+        .as_deref()
+        .map(name_of)
         .unwrap_or_else(|| "tous les bailleurs".to_string());
     let selector = html! {
         @if !restricted {
@@ -121,7 +129,7 @@ pub async fn tfpb(
                 select name="bailleur" {
                     option value="" { "Tous" }
                     @for b in &bailleurs {
-                        option value=(b) selected[filter.bailleur.as_deref() == Some(*b)] { (b) }
+                        option value=(b) selected[filter.bailleur.as_deref() == Some(*b)] { (name_of(b)) }
                     }
                 }
             }
@@ -146,12 +154,12 @@ pub async fn tfpb(
             (charts::breakdown("Réalisé par axe", &by_axis))
             @for (spec, table) in &tables {
                 h2 { (spec.title) }
-                (table_html(table, &format!("/api/v1/reports/tfpb/{}?format=csv{query}", spec.name)))
+                (table_html_with(table, &format!("/api/v1/reports/tfpb/{}?format=csv-fr{query}", spec.name), Totals::None))
             }
             h2 { "Autres vues TFPB (CSV)" }
             ul {
                 @for spec in views::TFPB_VIEWS {
-                    li { a href=(format!("/api/v1/reports/tfpb/{}?format=csv{query}", spec.name)) download { (spec.title) } }
+                    li { a href=(format!("/api/v1/reports/tfpb/{}?format=csv-fr{query}", spec.name)) download { (spec.title) } }
                 }
             }
         },

@@ -33,7 +33,7 @@ pub async fn view(
     let table = views::report(&projections, spec.name, year)
         .ok_or_else(|| ApiError::not_found(format!("no view named '{name}'")))?;
     let csv = format!(
-        "/api/v1/reports/{}?format=csv{}{}",
+        "/api/v1/reports/{}?format=csv-fr{}{}",
         spec.name,
         year.map(|y| format!("&year={y}")).unwrap_or_default(),
         params.when()?.to_query()
