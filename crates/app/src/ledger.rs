@@ -275,8 +275,7 @@ impl Ledger {
         meta: &CommandMeta,
         defaults: &MetaDefaults,
     ) -> Result<Receipt, CommandError> {
-        let mut metadata = meta.resolve(defaults);
-        metadata.command_digest = Some(command_digest(&command));
+        let metadata = resolve_metadata(&command, meta, defaults)?;
         if let Some(receipt) = self.already_recorded(&metadata).await? {
             return Ok(receipt);
         }
@@ -341,8 +340,7 @@ impl Ledger {
         let mut metadata = Vec::new();
         let mut fresh_index = Vec::new();
         for (index, (command, meta)) in commands.into_iter().enumerate() {
-            let mut resolved = meta.resolve(defaults);
-            resolved.command_digest = Some(command_digest(&command));
+            let resolved = resolve_metadata(&command, &meta, defaults).map_err(|e| (index, e))?;
             match self
                 .already_recorded(&resolved)
                 .await
@@ -503,6 +501,30 @@ fn stage_in(
         }
     }
     Ok(())
+}
+
+/// The metadata a command is recorded with: the caller's, its digest, and an effective date that
+/// defaults to the command's own business date (a grant decided on 12 March takes effect on 12
+/// March, whatever day it is recorded) and may not contradict it.
+fn resolve_metadata(
+    command: &LedgerCommand,
+    meta: &CommandMeta,
+    defaults: &MetaDefaults,
+) -> Result<Metadata, CommandError> {
+    let mut metadata = meta.resolve(defaults);
+    metadata.command_digest = Some(command_digest(command));
+    if let Some(business) = command.business_date() {
+        match meta.effective_date {
+            None => metadata.effective_date = business,
+            Some(stated) if stated != business => {
+                return Err(CommandError::Invalid(format!(
+                    "meta.effective_date {stated} contradicts the command's own date {business}: leave meta.effective_date out, the command's date is its effective date"
+                )))
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(metadata)
 }
 
 /// SHA-256 (hex) of a command's canonical JSON: its fields in declaration order, as decoded (so

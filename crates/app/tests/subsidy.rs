@@ -315,3 +315,58 @@ fn every_demo_command_matches_the_command_line_schema() {
         "kind":"avance","amount":"12.345","paid_on":"2025-06-01","mandate_reference":"M"});
     assert!(!validator.is_valid(&bad));
 }
+
+#[tokio::test]
+async fn a_fact_takes_effect_on_its_own_date_and_a_payment_never_precedes_its_grant() {
+    for db in testing::all().await {
+        let Setup { ledger, porteur } = setup(&db.url).await;
+        let dossier = Uuid::now_v7();
+        ok(&ledger, file(dossier, porteur, "10000")).await;
+        // Recorded on 1 June (the defaults' today) without meta: effective on its decision date.
+        let mut decision = grant(dossier, "etat", "9000");
+        decision["decided_on"] = json!("2025-03-12");
+        let receipt = ledger
+            .execute(command(decision.clone()), &CommandMeta::default(), &defaults())
+            .await
+            .unwrap();
+        assert_eq!(
+            receipt.events[0].metadata.effective_date,
+            NaiveDate::from_ymd_opt(2025, 3, 12).unwrap(),
+            "{}",
+            db.backend
+        );
+        // What the ledger said in force on 15 June includes it.
+        let as_of = engagements_projections::AsOf {
+            effective_on: NaiveDate::from_ymd_opt(2025, 6, 15),
+            ..Default::default()
+        };
+        let then = ledger.projections_as_of(&as_of).await.unwrap();
+        assert_eq!(then.subsidy.granted_total(Some(2025)).to_string(), "9000.00");
+
+        // An explicit effective date that contradicts the command's own date is refused.
+        let before = head(&ledger).await;
+        let other = Uuid::now_v7();
+        ok(&ledger, file(other, porteur, "1000")).await;
+        let mut late = grant(other, "etat", "500");
+        late["decided_on"] = json!("2025-03-12");
+        let contradicting = CommandMeta {
+            effective_date: NaiveDate::from_ymd_opt(2025, 9, 1),
+            ..CommandMeta::default()
+        };
+        let error = ledger
+            .execute(command(late), &contradicting, &defaults())
+            .await
+            .unwrap_err();
+        assert!(error.to_string().contains("contradicts"), "{error}");
+        assert_eq!(head(&ledger).await, before + 1, "only the filing was recorded");
+
+        // A payment dated before the decision that granted it is refused.
+        let mut early = pay(dossier, "100");
+        early["paid_on"] = json!("2025-03-11");
+        refused(&ledger, early, "precedes the decision").await;
+        let mut on_time = pay(dossier, "100");
+        on_time["paid_on"] = json!("2025-03-12");
+        ok(&ledger, on_time).await;
+        ledger.store().shutdown().await;
+    }
+}

@@ -46,6 +46,35 @@ impl LedgerCommand {
     }
 }
 
+/// The fields that carry a command's business date, in the order they are looked for: the date
+/// the fact happened in the world (a decision, a signature, a payment, a receipt).
+const BUSINESS_DATE_FIELDS: &[&str] = &[
+    "decided_on",
+    "signed_on",
+    "paid_on",
+    "received_on",
+    "ordered_on",
+    "terminated_on",
+    "amended_on",
+    "spent_on",
+    "submitted_on",
+    "reviewed_on",
+];
+
+impl LedgerCommand {
+    /// The business date the command states (`decided_on`, `paid_on`, `signed_on`…), if any: the
+    /// date its facts take effect unless the caller says otherwise, and never against it.
+    pub fn business_date(&self) -> Option<chrono::NaiveDate> {
+        let value = serde_json::to_value(self).ok()?;
+        BUSINESS_DATE_FIELDS.iter().find_map(|field| {
+            value
+                .get(*field)
+                .and_then(|v| v.as_str())
+                .and_then(|text| text.parse().ok())
+        })
+    }
+}
+
 /// Tries each family in turn; a family that does not know the name is skipped, and the first
 /// family that knows it gives its own, precise error (missing or unknown field, bad amount…).
 fn decode_family<T: serde::de::DeserializeOwned>(

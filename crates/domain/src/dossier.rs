@@ -468,6 +468,11 @@ impl DomainEvent for DossierEvent {
 /// Why a dossier command is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DossierError {
+    #[error("a payment dated {paid_on} precedes the decision of {decided_on} that granted it: check the payment date")]
+    PaymentBeforeDecision {
+        paid_on: NaiveDate,
+        decided_on: NaiveDate,
+    },
     #[error("dossier {0} is already filed")]
     AlreadyFiled(DossierId),
     #[error("dossier {0} does not exist: file it first")]

@@ -289,6 +289,13 @@ pub(super) fn handle(
                 state.resolve_dispositif(dossier_id, &financeur, dispositif.as_deref())?;
             let mandate_reference = text("mandate_reference", &mandate_reference, TEXT_MAX_CHARS)?;
             check_payment(state, dossier_id, &financeur, &dispositif, amount)?;
+            let line = &state.lines[&(financeur.clone(), dispositif.clone())];
+            if let Some(decided_on) = line.decided_on.filter(|decided| paid_on < *decided) {
+                return Err(DossierError::PaymentBeforeDecision {
+                    paid_on,
+                    decided_on,
+                });
+            }
             Ok(DossierEvent::PaymentRecorded {
                 dossier_id,
                 financeur,

@@ -73,6 +73,9 @@ pub struct FundingLine {
     pub solde_paid: bool,
     pub reversement_ordered: Amount,
     pub reversement_received: Amount,
+    /// The date of the decision that granted the line (a payment cannot precede it).
+    #[serde(default)]
+    pub decided_on: Option<NaiveDate>,
 }
 
 impl FundingLine {
@@ -216,11 +219,13 @@ impl DossierState {
                 financeur,
                 dispositif,
                 amount,
+                decided_on,
                 ..
             } => {
                 let line = self.line_mut(&financeur, &dispositif);
                 line.status = LineStatus::Granted;
                 line.granted = amount;
+                line.decided_on = Some(decided_on);
             }
             DossierEvent::SubsidyRefused {
                 financeur,
