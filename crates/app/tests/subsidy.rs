@@ -326,7 +326,11 @@ async fn a_fact_takes_effect_on_its_own_date_and_a_payment_never_precedes_its_gr
         let mut decision = grant(dossier, "etat", "9000");
         decision["decided_on"] = json!("2025-03-12");
         let receipt = ledger
-            .execute(command(decision.clone()), &CommandMeta::default(), &defaults())
+            .execute(
+                command(decision.clone()),
+                &CommandMeta::default(),
+                &defaults(),
+            )
             .await
             .unwrap();
         assert_eq!(
@@ -341,7 +345,10 @@ async fn a_fact_takes_effect_on_its_own_date_and_a_payment_never_precedes_its_gr
             ..Default::default()
         };
         let then = ledger.projections_as_of(&as_of).await.unwrap();
-        assert_eq!(then.subsidy.granted_total(Some(2025)).to_string(), "9000.00");
+        assert_eq!(
+            then.subsidy.granted_total(Some(2025)).to_string(),
+            "9000.00"
+        );
 
         // An explicit effective date that contradicts the command's own date is refused.
         let before = head(&ledger).await;
@@ -358,7 +365,11 @@ async fn a_fact_takes_effect_on_its_own_date_and_a_payment_never_precedes_its_gr
             .await
             .unwrap_err();
         assert!(error.to_string().contains("contradicts"), "{error}");
-        assert_eq!(head(&ledger).await, before + 1, "only the filing was recorded");
+        assert_eq!(
+            head(&ledger).await,
+            before + 1,
+            "only the filing was recorded"
+        );
 
         // A payment dated before the decision that granted it is refused.
         let mut early = pay(dossier, "100");

@@ -86,8 +86,22 @@ const COLUMNS: &[(&str, &str)] = &[
     ("realised_share_pct", "Part du réalisé (%)"),
     ("recorded_by", "Enregistré par"),
     ("rule", "Règle"),
+    ("position", "N° d'événement"),
+    ("recorded_at", "Enregistré le"),
+    ("effective_date", "Date d'effet"),
+    ("actor", "Agent"),
+    ("organisation", "Organisation"),
+    ("act", "Acte"),
+    ("stream_id", "Objet (flux)"),
+    ("event_type", "Événement"),
+    ("command_id", "Commande"),
+    ("correlation_id", "Corrélation"),
+    ("causation_id", "Cause"),
+    ("payload", "Contenu enregistré (JSON)"),
+    ("prev_hash", "Empreinte précédente"),
+    ("hash", "Empreinte"),
     ("subject", "Objet"),
-    ("description", "Constat"),
+    ("description", "Description"),
     ("evidence_positions", "Événements probants (positions)"),
     ("refused_eur", "Refusé (€)"),
     ("requested_eur", "Demandé (€)"),
@@ -212,6 +226,110 @@ const VALUES: &[(&str, &str)] = &[
     ),
 ];
 
+/// Event type → what happened, in French (history, timelines, bundles for people).
+const EVENTS: &[(&str, &str)] = &[
+    ("DossierFiled", "Dossier déposé"),
+    ("DossierAmended", "Dossier modifié"),
+    ("DossierWithdrawn", "Dossier retiré par le porteur"),
+    ("OpinionGiven", "Avis du service instructeur"),
+    ("SubsidyGranted", "Subvention accordée"),
+    ("SubsidyRefused", "Subvention refusée"),
+    ("DecisionAdjourned", "Décision ajournée"),
+    ("SubsidyReduced", "Subvention réduite"),
+    ("SubsidyIncreased", "Subvention augmentée"),
+    ("SubsidyCancelled", "Subvention annulée"),
+    ("ConventionSigned", "Convention ou arrêté signé"),
+    ("PaymentRecorded", "Versement"),
+    ("CrfReceived", "Compte rendu financier reçu"),
+    (
+        "ReversementOrdered",
+        "Reversement demandé (titre de recettes)",
+    ),
+    ("ReversementReceived", "Reversement reçu"),
+    (
+        "ExternalIdRecorded",
+        "Identifiant d'un autre système enregistré",
+    ),
+    ("EnvelopeOpened", "Enveloppe ouverte"),
+    ("EnvelopeRaised", "Enveloppe augmentée"),
+    ("EnvelopeLowered", "Enveloppe diminuée"),
+    (
+        "OverCommitmentAuthorised",
+        "Dépassement d'enveloppe autorisé",
+    ),
+    ("EnvelopeCommitted", "Montant engagé sur l'enveloppe"),
+    ("EnvelopeReleased", "Montant libéré sur l'enveloppe"),
+    ("CpoSigned", "CPO signée"),
+    ("CpoYearConfirmed", "Année de CPO confirmée"),
+    ("CpoRevised", "CPO révisée"),
+    ("CpoTerminated", "CPO résiliée"),
+    ("PorteurRegistered", "Porteur enregistré"),
+    (
+        "ContratEngagementRepublicainSigned",
+        "Contrat d'engagement républicain signé",
+    ),
+    ("ContractPublished", "Contrat publié"),
+    ("QuartiersPublished", "Quartiers publiés"),
+    ("CommunesPublished", "Communes publiées"),
+    ("OrganisationsPublished", "Signataires publiés"),
+    (
+        "StrategyPublished",
+        "Stratégie publiée (enjeux, ambitions, objectifs)",
+    ),
+    ("DispositifsPublished", "Dispositifs publiés"),
+    ("TfpbAxesPublished", "Axes du cadre national TFPB publiés"),
+    ("QuartierAdded", "Quartier ajouté par avenant"),
+    ("CommuneAdded", "Commune ajoutée par avenant"),
+    (
+        "QuartierPopulationChanged",
+        "Population d'un quartier modifiée par avenant",
+    ),
+    ("ObjectifRenamed", "Objectif renommé par avenant"),
+    ("SignatoryAdded", "Signataire ajouté par avenant"),
+    ("CommitmentPledged", "Engagement de droit commun pris"),
+    ("CommitmentRevised", "Engagement révisé"),
+    (
+        "CommitmentProgressReported",
+        "Avancement d'un engagement déclaré",
+    ),
+    ("CommitmentFulfilled", "Engagement tenu"),
+    ("CommitmentLapsed", "Engagement devenu caduc"),
+    ("CommitmentWithdrawn", "Engagement retiré"),
+    (
+        "ContributionDeclaredPending",
+        "Contribution « en attente » déclarée",
+    ),
+    ("IndicatorDefined", "Indicateur défini"),
+    ("IndicatorValueReported", "Valeur d'indicateur déclarée"),
+    ("IndicatorRetired", "Indicateur retiré"),
+    ("TfpbConventionSigned", "Convention TFPB signée"),
+    ("TfpbConventionAmended", "Convention TFPB modifiée"),
+    ("TfpbConventionTerminated", "Convention TFPB résiliée"),
+    ("TfpbAbatementDeclared", "Abattement TFPB déclaré"),
+    ("TfpbAbatementCorrected", "Abattement TFPB corrigé"),
+    ("TfpbActionPlanned", "Action TFPB programmée"),
+    ("TfpbActionAdded", "Action TFPB ajoutée en cours d'année"),
+    (
+        "TfpbShareConfirmed",
+        "Part d'une action partagée confirmée par son bailleur",
+    ),
+    ("TfpbActionDropped", "Action TFPB abandonnée"),
+    ("TfpbSpendingReported", "Dépense TFPB déclarée"),
+    ("TfpbSpendingCorrected", "Dépense TFPB corrigée"),
+    ("TfpbBilanSubmitted", "Bilan TFPB remis"),
+    ("TfpbBilanAccepted", "Bilan TFPB accepté"),
+    ("TfpbBilanRemarked", "Bilan TFPB : remarques"),
+    ("CheckpointSigned", "Point de contrôle signé"),
+];
+
+/// What an event type means, in French.
+pub fn event(event_type: &str) -> Option<&'static str> {
+    EVENTS
+        .iter()
+        .find(|(k, _)| *k == event_type)
+        .map(|(_, l)| *l)
+}
+
 /// Columns whose values are codes: each value must have a label.
 const CODED_COLUMNS: &[&str] = &[
     "amount_period",
@@ -260,6 +378,7 @@ pub fn header(key: &str) -> &str {
 pub fn cell_text(key: &str, cell: &Cell) -> String {
     match cell {
         Cell::Empty => String::new(),
+        Cell::Text(text) if key == "event_type" => event(text).unwrap_or(text).to_string(),
         Cell::Text(text) => text_value(key, text),
         // Years and numbers that name something are not quantities: no grouping.
         Cell::Int(n) if ["exercice", "year", "objectif"].contains(&key) => n.to_string(),
@@ -464,8 +583,27 @@ mod tests {
     }
 
     #[test]
+    fn every_event_type_of_the_schemas_has_a_french_label() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas/events");
+        let mut count = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            for name in text
+                .split("\"const\": \"")
+                .skip(1)
+                .filter_map(|rest| rest.split('"').next())
+                .filter(|name| name.starts_with(|c: char| c.is_ascii_uppercase()))
+            {
+                assert!(event(name).is_some(), "{name} has no French label");
+                count += 1;
+            }
+        }
+        assert!(count > 60, "{count} event types");
+    }
+
+    #[test]
     fn every_key_and_code_has_one_label() {
-        for list in [COLUMNS, VALUES] {
+        for list in [COLUMNS, VALUES, EVENTS] {
             let mut keys: Vec<&str> = list.iter().map(|(k, _)| *k).collect();
             keys.sort_unstable();
             let count = keys.len();

@@ -45,6 +45,13 @@ pub struct TrailEntry {
     pub stream_id: String,
     pub event_type: String,
     pub description: String,
+    /// The command that recorded it (its idempotency key), and what it belongs to and follows.
+    pub command_id: Uuid,
+    pub correlation_id: Uuid,
+    pub causation_id: Option<Uuid>,
+    /// The payload as recorded (JSON text), so that the trail holds everything hashed.
+    pub payload: String,
+    pub prev_hash: String,
     pub hash: String,
 }
 
@@ -71,6 +78,12 @@ impl Trail {
                 "stream_id",
                 "event_type",
                 "description",
+                "command_id",
+                "correlation_id",
+                "causation_id",
+                "payload",
+                "prev_hash",
+                "hash",
             ],
         );
         for e in &self.entries {
@@ -84,6 +97,12 @@ impl Trail {
                 e.stream_id.as_str().into(),
                 e.event_type.as_str().into(),
                 e.description.as_str().into(),
+                e.command_id.to_string().into(),
+                e.correlation_id.to_string().into(),
+                e.causation_id.map(|c| c.to_string()).into(),
+                e.payload.as_str().into(),
+                e.prev_hash.as_str().into(),
+                e.hash.as_str().into(),
             ]);
         }
         table
@@ -246,6 +265,11 @@ fn describe_all(events: &[RecordedEvent]) -> Vec<TrailEntry> {
                 stream_id: event.stream_id.clone(),
                 event_type: event.event_type.clone(),
                 description,
+                command_id: event.metadata.command_id,
+                correlation_id: event.metadata.correlation_id,
+                causation_id: event.metadata.causation_id,
+                payload: event.payload.clone(),
+                prev_hash: event.prev_hash.clone(),
                 hash: event.hash.clone(),
             }
         })
@@ -273,7 +297,36 @@ fn amount(payload: &Value, field: &str) -> Option<Decimal> {
 }
 
 fn eur(value: Decimal) -> String {
-    format!("{:.2} €", value)
+    engagements_projections::labels::eur_decimal(value)
+}
+
+/// A payload's date field the French way (`15/04/2025`), or as written if it is not a date.
+fn date(payload: &Value, field: &str) -> String {
+    let raw = text(payload, field);
+    NaiveDate::from_str(raw)
+        .map(engagements_projections::labels::date_fr)
+        .unwrap_or_else(|_| raw.to_string())
+}
+
+/// A coded value in French (`favourable` → `favorable`).
+fn coded(payload: &Value, field: &str) -> String {
+    let raw = text(payload, field);
+    engagements_projections::labels::value(raw)
+        .unwrap_or(raw)
+        .to_string()
+}
+
+/// An envelope's key as people read it: `etat / bop147-aap / 2025`.
+fn envelope_key(payload: &Value) -> String {
+    let key = payload.get("key").unwrap_or(&Value::Null);
+    format!(
+        "{} / {} / {}",
+        text(key, "financeur"),
+        text(key, "dispositif"),
+        key.get("exercice")
+            .map(Value::to_string)
+            .unwrap_or_default()
+    )
 }
 
 impl Memory {
@@ -284,13 +337,13 @@ impl Memory {
             text(p, "financeur"),
             text(p, "dispositif")
         );
-        let line = format!("{}/{}", text(p, "financeur"), text(p, "dispositif"));
+        let line = format!("{} / {}", text(p, "financeur"), text(p, "dispositif"));
         let granted_before = self.granted.get(&line_key).copied().unwrap_or_default();
         let paid_before = self.paid.get(&line_key).copied().unwrap_or_default();
         let amt = amount(p, "amount").unwrap_or_default();
         let reason = match text(p, "reason") {
             "" => String::new(),
-            r => format!(": {r}"),
+            r => format!(" ; motif : {r}"),
         };
         match event.event_type.as_str() {
             "DossierFiled" => {
@@ -298,7 +351,7 @@ impl Memory {
                     self.budget.insert(event.stream_id.clone(), b);
                 }
                 format!(
-                    "dossier filed: '{}', exercice {}, budget {}; asks {}",
+                    "dossier déposé : « {} », exercice {}, budget {} ; demandes : {}",
                     text(p, "title"),
                     p.get("exercice").map(Value::to_string).unwrap_or_default(),
                     amount(p, "total_budget").map(eur).unwrap_or_default(),
@@ -313,28 +366,28 @@ impl Memory {
                     _ => format!("budget {}", eur(after)),
                 };
                 format!(
-                    "dossier amended: {budget}; asks {}{reason}",
+                    "dossier modifié : {budget} ; demandes : {}{reason}",
                     requests_text(p)
                 )
             }
-            "DossierWithdrawn" => format!("status → withdrawn{reason}"),
+            "DossierWithdrawn" => format!("statut → retiré{reason}"),
             "OpinionGiven" => format!(
-                "{line}: opinion {}, proposed {}",
-                text(p, "opinion"),
+                "{line} : avis {}, montant proposé {}",
+                coded(p, "opinion"),
                 amount(p, "proposed_amount").map(eur).unwrap_or_default()
             ),
             "SubsidyGranted" => {
                 self.granted.insert(line_key, amt);
                 format!(
-                    "{line}: granted {} → {} (comité {})",
+                    "{line} : accordé {} → {} (comité {})",
                     eur(granted_before),
                     eur(amt),
                     text(p, "comite")
                 )
             }
-            "SubsidyRefused" => format!("{line}: status → refused (comité {})", text(p, "comite")),
+            "SubsidyRefused" => format!("{line} : statut → refusé (comité {})", text(p, "comite")),
             "DecisionAdjourned" => {
-                format!("{line}: status → adjourned (comité {})", text(p, "comite"))
+                format!("{line} : statut → ajourné (comité {})", text(p, "comite"))
             }
             "SubsidyIncreased" | "SubsidyReduced" => {
                 let after = amount(p, "granted_after").unwrap_or(granted_before);
@@ -347,12 +400,12 @@ impl Memory {
                 };
                 self.granted.insert(line_key, after);
                 let verb = if event.event_type == "SubsidyIncreased" {
-                    "increased"
+                    "augmentée"
                 } else {
-                    "reduced"
+                    "réduite"
                 };
                 format!(
-                    "{line}: grant {verb}, {} → {}{reason}",
+                    "{line} : subvention {verb}, {} → {}{reason}",
                     eur(before),
                     eur(after)
                 )
@@ -360,44 +413,47 @@ impl Memory {
             "SubsidyCancelled" => {
                 self.granted.insert(line_key, Decimal::ZERO);
                 format!(
-                    "{line}: grant cancelled, {} → {}, status → cancelled{reason}",
+                    "{line} : subvention annulée, {} → {}, statut → annulé{reason}",
                     eur(amt),
                     eur(Decimal::ZERO)
                 )
             }
             "ConventionSigned" => format!(
-                "{}: {} n° {} signed on {}",
+                "{} : {} n° {} signé(e) le {}",
                 text(p, "financeur"),
-                text(p, "kind"),
+                coded(p, "kind"),
                 text(p, "number"),
-                text(p, "signed_on")
+                date(p, "signed_on")
             ),
             "PaymentRecorded" => {
                 let after = paid_before + amt;
                 self.paid.insert(line_key, after);
                 format!(
-                    "{line}: {} of {} paid on {} (mandat {}); paid {} → {} of {} granted",
-                    text(p, "kind"),
+                    "{line} : {} de {} payé(e) le {} (mandat {}) ; payé {} → {} sur {} accordés",
+                    coded(p, "kind"),
                     eur(amt),
-                    text(p, "paid_on"),
+                    date(p, "paid_on"),
                     text(p, "mandate_reference"),
                     eur(paid_before),
                     eur(after),
                     eur(granted_before)
                 )
             }
-            "CrfReceived" => format!("CRF received on {}", text(p, "received_on")),
+            "CrfReceived" => format!(
+                "compte rendu financier reçu le {}",
+                date(p, "received_on")
+            ),
             "ExternalIdRecorded" => {
                 let mut details = Vec::new();
                 if let Some(year) = p.get("exercice").and_then(Value::as_i64) {
                     details.push(format!("exercice {year}"));
                 }
                 if !text(p, "financeur").is_empty() {
-                    details.push(format!("line {line}"));
+                    details.push(format!("ligne {line}"));
                 }
                 format!(
-                    "identifier of another system recorded: {} {}{}",
-                    text(p, "kind"),
+                    "identifiant d'un autre système : {} {}{}",
+                    coded(p, "kind"),
                     text(p, "value"),
                     if details.is_empty() {
                         String::new()
@@ -407,17 +463,17 @@ impl Memory {
                 )
             }
             "ReversementOrdered" => format!(
-                "{line}: reversement of {} ordered on {}{reason}",
+                "{line} : reversement de {} demandé le {}{reason}",
                 eur(amt),
-                text(p, "ordered_on")
+                date(p, "ordered_on")
             ),
             "ReversementReceived" => {
                 let after = paid_before - amt;
                 self.paid.insert(line_key, after);
                 format!(
-                    "{line}: reversement of {} received on {}; net paid {} → {}",
+                    "{line} : reversement de {} reçu le {} ; payé net {} → {}",
                     eur(amt),
-                    text(p, "received_on"),
+                    date(p, "received_on"),
                     eur(paid_before),
                     eur(after)
                 )
@@ -425,11 +481,45 @@ impl Memory {
             "CheckpointSigned" => {
                 let cp = p.get("checkpoint").unwrap_or(&Value::Null);
                 format!(
-                    "checkpoint signed over position {} (head {})",
+                    "point de contrôle signé sur l'événement n° {} (empreinte {})",
                     cp.get("position").map(Value::to_string).unwrap_or_default(),
                     cp.get("head_hash").and_then(Value::as_str).unwrap_or("")
                 )
             }
+            "EnvelopeOpened" => format!(
+                "enveloppe {} ouverte : {}",
+                envelope_key(p),
+                eur(amt)
+            ),
+            "EnvelopeRaised" | "EnvelopeLowered" => format!(
+                "enveloppe {} {} de {} → {}{reason}",
+                envelope_key(p),
+                if event.event_type == "EnvelopeRaised" {
+                    "augmentée"
+                } else {
+                    "diminuée"
+                },
+                eur(amt),
+                amount(p, "amount_after").map(eur).unwrap_or_default()
+            ),
+            "OverCommitmentAuthorised" => format!(
+                "enveloppe {} : dépassement autorisé de {} (total autorisé {}) ; justification : {}",
+                envelope_key(p),
+                eur(amt),
+                amount(p, "authorised_after").map(eur).unwrap_or_default(),
+                text(p, "justification")
+            ),
+            "EnvelopeCommitted" | "EnvelopeReleased" => format!(
+                "enveloppe {} : {} de {} → engagé {}",
+                envelope_key(p),
+                if event.event_type == "EnvelopeCommitted" {
+                    "engagement"
+                } else {
+                    "libération"
+                },
+                eur(amt),
+                amount(p, "committed_after").map(eur).unwrap_or_default()
+            ),
             _ => generic(p),
         }
     }
@@ -443,7 +533,7 @@ fn requests_text(p: &Value) -> String {
         .iter()
         .map(|r| {
             format!(
-                "{}/{} {}",
+                "{} / {} {}",
                 text(r, "financeur"),
                 text(r, "dispositif"),
                 amount(r, "amount").map(eur).unwrap_or_default()
@@ -453,7 +543,8 @@ fn requests_text(p: &Value) -> String {
         .join(", ")
 }
 
-/// The fields of any payload, ids left out: `field: value; …`.
+/// The fields of any payload, ids left out, in French where the catalogue knows them:
+/// `field : value ; …`.
 fn generic(p: &Value) -> String {
     let Some(object) = p.as_object() else {
         return String::new();
@@ -461,14 +552,20 @@ fn generic(p: &Value) -> String {
     object
         .iter()
         .filter(|(k, _)| k.as_str() != "type" && !k.ends_with("_id"))
-        .map(|(k, v)| match v {
-            Value::String(s) => format!("{k}: {s}"),
-            Value::Array(items) => format!("{k}: {} item(s)", items.len()),
-            Value::Object(_) => format!("{k}: {{…}}"),
-            other => format!("{k}: {other}"),
+        .map(|(k, v)| {
+            let label = engagements_projections::labels::column(k).unwrap_or(k);
+            match v {
+                Value::String(s) => {
+                    let value = engagements_projections::labels::value(s).unwrap_or(s);
+                    format!("{label} : {value}")
+                }
+                Value::Array(items) => format!("{label} : {} élément(s)", items.len()),
+                Value::Object(_) => format!("{label} : {{…}}"),
+                other => format!("{label} : {other}"),
+            }
         })
         .collect::<Vec<_>>()
-        .join("; ")
+        .join(" ; ")
 }
 
 #[cfg(test)]
@@ -501,6 +598,6 @@ mod tests {
         let p: Value =
             serde_json::from_str(r#"{"type":"X","dossier_id":"u","amount":"10.00","n":3}"#)
                 .unwrap();
-        assert_eq!(generic(&p), "amount: 10.00; n: 3");
+        assert_eq!(generic(&p), "amount : 10.00 ; n : 3");
     }
 }

@@ -396,28 +396,12 @@ fn opinion_text(opinion: engagements_domain::dossier::Opinion) -> &'static str {
     }
 }
 
-/// What happened, in French; an event type without a label shows its own name.
+/// What happened, in French (the label catalogue); an event type without a label shows its own
+/// name (a test of the catalogue keeps this from happening).
 fn event_label(event_type: &str) -> String {
-    let label = match event_type {
-        "DossierFiled" => "Dossier déposé",
-        "DossierAmended" => "Dossier modifié",
-        "DossierWithdrawn" => "Dossier retiré par le porteur",
-        "OpinionGiven" => "Avis du service instructeur",
-        "SubsidyGranted" => "Subvention accordée",
-        "SubsidyRefused" => "Subvention refusée",
-        "DecisionAdjourned" => "Décision ajournée",
-        "SubsidyReduced" => "Subvention réduite",
-        "SubsidyIncreased" => "Subvention augmentée",
-        "SubsidyCancelled" => "Subvention annulée",
-        "ConventionSigned" => "Convention ou arrêté signé",
-        "PaymentRecorded" => "Versement",
-        "CrfReceived" => "Compte rendu financier reçu",
-        "ReversementOrdered" => "Reversement demandé (titre de recettes)",
-        "ReversementReceived" => "Reversement reçu",
-        "ExternalIdRecorded" => "Identifiant d'un autre système enregistré",
-        other => return other.to_string(),
-    };
-    label.to_string()
+    engagements_projections::labels::event(event_type)
+        .unwrap_or(event_type)
+        .to_string()
 }
 
 #[cfg(test)]
