@@ -430,6 +430,17 @@ impl Memory {
                     cp.get("head_hash").and_then(Value::as_str).unwrap_or("")
                 )
             }
+            "SigningKeyRecorded" => format!(
+                "signing key {} recorded",
+                p.get("public_key").and_then(Value::as_str).unwrap_or("")
+            ),
+            "SigningKeyRotated" => format!(
+                "signing key {} replaced by {}",
+                p.get("previous_public_key")
+                    .and_then(Value::as_str)
+                    .unwrap_or(""),
+                p.get("public_key").and_then(Value::as_str).unwrap_or("")
+            ),
             _ => generic(p),
         }
     }

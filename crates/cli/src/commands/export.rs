@@ -8,8 +8,9 @@ use clap::{Args, Subcommand};
 use engagements_app::audit::bundle::{all_reports, export_bundle, BundleContents};
 use engagements_app::audit::checkpoint::{default_key_path, read_key};
 use engagements_app::audit::findings::findings;
-use engagements_app::Ledger;
+use engagements_app::snapshots::fold_log;
 use engagements_projections::AsOf;
+use engagements_store::Store;
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
@@ -62,19 +63,22 @@ async fn audit(db: &str, args: AuditBundleArgs) -> anyhow::Result<ExitCode> {
             }
         }
     };
-    let ledger = Ledger::open(db).await?;
-    let position_last = ledger
-        .store()
-        .head()
-        .await?
-        .map(|h| h.position)
-        .unwrap_or(0);
-    let projections = ledger.projections_at(position_last).await?;
+    let store = Store::open_existing(db).await?;
+    let position_last = store.head().await?.map(|h| h.position).unwrap_or(0);
+    // The bundle's reports are the fold of the log from position 1: no snapshot is read, so no
+    // stored row can change a figure an auditor is handed.
+    let projections = match fold_log(&store, Some(position_last)).await {
+        Ok(projections) => projections,
+        Err(error) => {
+            store.shutdown().await;
+            return Err(error.into());
+        }
+    };
     let as_of = AsOf {
         position: Some(position_last),
         ..AsOf::default()
     };
-    let events = super::findings::read_until(ledger.store(), &as_of).await?;
+    let events = super::findings::read_until(&store, &as_of).await?;
     let found = findings(
         events.iter(),
         &as_of,
@@ -92,7 +96,7 @@ async fn audit(db: &str, args: AuditBundleArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let manifest = export_bundle(
-        ledger.store(),
+        &store,
         &args.out,
         BundleContents {
             referential_dir: referential,
@@ -102,7 +106,7 @@ async fn audit(db: &str, args: AuditBundleArgs) -> anyhow::Result<ExitCode> {
         },
     )
     .await;
-    ledger.store().shutdown().await;
+    store.shutdown().await;
     let manifest = manifest?;
     println!(
         "audit bundle written to {}: {} events up to position {} (head {}), {} files{}",
