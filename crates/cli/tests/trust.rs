@@ -398,3 +398,48 @@ async fn read_commands_write_nothing() {
         }
     }
 }
+
+#[test]
+fn export_audit_records_the_checkpoint_it_signs() {
+    let dir = temp_dir();
+    let d = dir.path();
+    let db = sqlite_in(d);
+    ok(d, &db, &["init"], &[]);
+    ok(d, &db, &["keys", "init"], &[]);
+    ok(d, &db, &["keys", "public", "--out", "ledger.pub"], &[]);
+    let out = ok(
+        d,
+        &db,
+        &[
+            "export",
+            "audit",
+            "--out",
+            "bundle",
+            "--referential",
+            "/nonexistent",
+        ],
+        &[],
+    );
+    assert!(out.contains("is recorded in the log"), "{out}");
+    let signed = std::fs::read_to_string(d.join("bundle/checkpoint.json")).unwrap();
+    let history = ok(d, &db, &["history", "checkpoints", "--format", "json"], &[]);
+    let signed: serde_json::Value = serde_json::from_str(&signed).unwrap();
+    let described = format!(
+        "checkpoint signed over position {} (head {})",
+        signed["position"],
+        signed["head_hash"].as_str().unwrap()
+    );
+    assert!(history.contains(&described), "{described}: {history}");
+    let out = ok(d, &db, &["verify"], &[]);
+    assert!(
+        out.contains("recorded:      1 checkpoints, 1 hold"),
+        "{out}"
+    );
+    let out = ok(
+        d,
+        &db,
+        &["verify", "--bundle", "bundle", "--public-key", "ledger.pub"],
+        &[],
+    );
+    assert!(out.contains("bundle:        OK"), "{out}");
+}

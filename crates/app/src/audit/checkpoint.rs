@@ -283,25 +283,49 @@ pub async fn record_checkpoint(
     if report.position_last == 0 {
         return Err(AuditError::EmptyLedger);
     }
-    let recorded = check_recorded(store).await?;
-    if let Some(problem) = recorded.problems.first() {
-        return Err(AuditError::CheckpointNotExtended(problem.to_string()));
-    }
-    let public_key = hex::encode(key.verifying_key().as_bytes());
-    if let Some(ledger_key) = &recorded.key {
-        if *ledger_key != public_key {
-            return Err(AuditError::NotTheLedgerKey {
-                key: public_key,
-                ledger_key: ledger_key.clone(),
-            });
-        }
-    }
+    ensure_signable(store, &key.verifying_key()).await?;
     let checkpoint = Checkpoint::sign(key, report.position_last, &report.head_hash);
     let event = CheckpointEvent::CheckpointSigned {
         checkpoint: checkpoint.clone(),
     };
     append_checkpoint_events(store, metadata, &[event]).await?;
     Ok(checkpoint)
+}
+
+/// Refuses to sign with `key` when the checkpoints recorded in the log do not hold (the head does
+/// not extend them) or when another key is the ledger's. Assumes the chain was verified.
+pub async fn ensure_signable(store: &Store, key: &VerifyingKey) -> Result<(), AuditError> {
+    let recorded = check_recorded(store).await?;
+    if let Some(problem) = recorded.problems.first() {
+        return Err(AuditError::CheckpointNotExtended(problem.to_string()));
+    }
+    let public_key = hex::encode(key.as_bytes());
+    match recorded.key {
+        Some(ledger_key) if ledger_key != public_key => Err(AuditError::NotTheLedgerKey {
+            key: public_key,
+            ledger_key,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Records in the log a checkpoint signed elsewhere (e.g. the one an audit bundle carries), after
+/// the same checks as [`record_checkpoint`]: its signature, the ledger's key, the recorded
+/// checkpoints, and the log's hash at its position.
+pub async fn record_signed_checkpoint(
+    store: &Store,
+    checkpoint: &Checkpoint,
+    metadata: Metadata,
+) -> Result<(), AuditError> {
+    let key = parse_public_key(&checkpoint.public_key)?;
+    if let Some(problem) = verify_checkpoint(store, checkpoint, Some(&key)).await? {
+        return Err(AuditError::CheckpointNotExtended(problem.to_string()));
+    }
+    ensure_signable(store, &key).await?;
+    let event = CheckpointEvent::CheckpointSigned {
+        checkpoint: checkpoint.clone(),
+    };
+    append_checkpoint_events(store, metadata, &[event]).await
 }
 
 async fn append_checkpoint_events(

@@ -48,7 +48,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Checkpoint(args) => checkpoint::run(&cli.db, args, &defaults).await,
         Command::Keys(args) => keys::run(&cli.db, args, &defaults).await,
         Command::Findings(args) => findings::run(&cli.db, args).await,
-        Command::Export(args) => export::run(&cli.db, args).await,
+        Command::Export(args) => export::run(&cli.db, args, &defaults).await,
     }
 }
 
