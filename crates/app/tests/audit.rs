@@ -4,10 +4,12 @@
 use chrono::NaiveDate;
 use engagements_app::audit::bundle::{export_bundle, verify_bundle, BundleContents};
 use engagements_app::audit::checkpoint::{
-    check_inclusion, inclusion_proof, init_key, record_checkpoint, recorded_checkpoints,
-    verify_checkpoint, Checkpoint, CheckpointProblem, SigningKey,
+    check_inclusion, check_recorded, inclusion_proof, init_key, record_checkpoint, record_key,
+    recorded_checkpoints, rotate_key, verify_checkpoint, Checkpoint, CheckpointEvent,
+    CheckpointProblem, KeyRecording, SigningKey,
 };
 use engagements_app::audit::history::history;
+use engagements_app::audit::AuditError;
 use engagements_app::Ledger;
 use engagements_domain::dossier::{
     DossierEvent, FundingRequest, ObjectifWeight, PaymentKind, QuartierShare,
@@ -251,6 +253,142 @@ async fn a_rewritten_history_with_recomputed_hashes_is_detected() {
             matches!(problem, Some(CheckpointProblem::Rewritten { .. })),
             "{}: {problem:?}",
             db.backend
+        );
+        store.shutdown().await;
+    }
+}
+
+/// Rewrites the payload of the event at `from` and recomputes every hash after it, in SQL: the
+/// chain is consistent again, the recorded checkpoints are not.
+async fn rewrite_consistently(db: &TestDb, store: &Store, from: i64) {
+    let mut rows = store.read_rows(1, 1_000).await.unwrap();
+    let from = from as usize - 1;
+    rows[from].payload = r#"{"text":"réécrit"}"#.into();
+    let mut statements = Vec::new();
+    for i in from..rows.len() {
+        if i > 0 {
+            rows[i].prev_hash = rows[i - 1].hash.clone();
+        }
+        rows[i].hash = engagements_store::hash::event_hash(&rows[i]);
+        statements.push(format!(
+            "UPDATE events SET payload = '{}', prev_hash = '{}', hash = '{}' WHERE position = {}",
+            rows[i].payload.replace('\'', "''"),
+            rows[i].prev_hash,
+            rows[i].hash,
+            rows[i].position
+        ));
+    }
+    let statements: Vec<&str> = statements.iter().map(String::as_str).collect();
+    tamper(db, &statements).await;
+    assert!(
+        store.verify(|_| {}).await.unwrap().is_ok(),
+        "the chain alone is fooled"
+    );
+}
+
+#[tokio::test]
+async fn a_consistent_rewrite_fails_the_checkpoints_recorded_in_the_log() {
+    for db in testing::all().await {
+        let (store, checkpoint) = checkpointed(&db).await;
+        let check = check_recorded(&store).await.unwrap();
+        assert!(check.problems.is_empty(), "{:?}", check.problems);
+        assert_eq!(check.checkpoints_ok, 1);
+        assert_eq!(check.last_ok.as_ref().map(|(_, c)| c), Some(&checkpoint));
+
+        rewrite_consistently(&db, &store, 3).await;
+        let check = check_recorded(&store).await.unwrap();
+        assert_eq!(
+            check.problems.len(),
+            1,
+            "{}: {:?}",
+            db.backend,
+            check.problems
+        );
+        let problem = check.problems[0].to_string();
+        assert!(
+            problem.contains("checkpoint recorded at position 9 over position 8")
+                && problem.contains("history was rewritten"),
+            "{problem}"
+        );
+        // Signing the rewritten head is refused: it does not extend the recorded checkpoint.
+        let refused = record_checkpoint(&store, &ledger_key(), meta("2025-01-03")).await;
+        assert!(
+            matches!(refused, Err(AuditError::CheckpointNotExtended(_))),
+            "{}: {refused:?}",
+            db.backend
+        );
+        assert_eq!(store.head().await.unwrap().unwrap().position, 10);
+        store.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn recorded_checkpoints_must_be_signed_by_the_recorded_key() {
+    for db in testing::all().await {
+        let store = Store::open(&db.url).await.unwrap();
+        notes(&store, 3).await;
+        let first = ledger_key();
+        assert_eq!(
+            record_key(&store, &first.verifying_key(), meta("2025-01-01"))
+                .await
+                .unwrap(),
+            KeyRecording::Recorded
+        );
+        // Another key is refused, for recording and for signing.
+        let other = key();
+        assert!(
+            record_key(&store, &other.verifying_key(), meta("2025-01-01"))
+                .await
+                .is_err()
+        );
+        let refused = record_checkpoint(&store, &other, meta("2025-01-01")).await;
+        assert!(
+            matches!(refused, Err(AuditError::NotTheLedgerKey { .. })),
+            "{refused:?}"
+        );
+        record_checkpoint(&store, &first, meta("2025-01-01"))
+            .await
+            .unwrap();
+        // A rotation endorsed by the first key makes the other one the ledger's key.
+        rotate_key(&store, &first, &other.verifying_key(), meta("2025-01-02"))
+            .await
+            .unwrap();
+        record_checkpoint(&store, &other, meta("2025-01-02"))
+            .await
+            .unwrap();
+        let check = check_recorded(&store).await.unwrap();
+        assert!(check.problems.is_empty(), "{:?}", check.problems);
+        assert_eq!(check.checkpoints_ok, 2);
+        assert_eq!(
+            check.key,
+            Some(hex::encode(other.verifying_key().as_bytes()))
+        );
+
+        // A checkpoint appended straight into the log with a third key does not hold.
+        let intruder = key();
+        let head = store.head().await.unwrap().unwrap();
+        let forged = Checkpoint::sign(&intruder, head.position, &head.hash);
+        store
+            .append(AppendRequest::single(
+                meta("2025-01-03"),
+                "checkpoint",
+                "checkpoints",
+                ExpectedVersion::Any,
+                vec![NewEvent::from_event(&CheckpointEvent::CheckpointSigned {
+                    checkpoint: forged,
+                })
+                .unwrap()],
+            ))
+            .await
+            .unwrap();
+        let check = check_recorded(&store).await.unwrap();
+        assert_eq!(check.problems.len(), 1, "{:?}", check.problems);
+        assert!(
+            check.problems[0]
+                .to_string()
+                .contains("not by the ledger's key"),
+            "{}",
+            check.problems[0]
         );
         store.shutdown().await;
     }

@@ -110,7 +110,7 @@ async fn as_of_answers_from_snapshots_equal_the_fold_of_the_whole_log() {
     for db in testing::all().await {
         eprintln!("backend: {}", db.backend);
         let store = Store::open(&db.url).await.unwrap();
-        let ledger = Ledger::from_store_with(store.clone(), SnapshotPolicy { every: 97 })
+        let ledger = Ledger::from_store_with(store.clone(), SnapshotPolicy::every(97))
             .await
             .unwrap();
         demo::run(&ledger, &demo_config(), &defaults(), |_, _| {})
@@ -429,6 +429,245 @@ async fn checkpoints_in_memory_stay_as_they_were_and_answer_like_the_fold_of_the
             from_checkpoint >= 10,
             "only {from_checkpoint} of the questions could start from a checkpoint"
         );
+        store.shutdown().await;
+    }
+}
+
+/// Runs raw SQL beside the store with the snapshots' insert-only triggers out of the way: what
+/// someone with direct access to the database could do.
+async fn tamper_snapshots(db: &testing::TestDb, statements: &[String]) {
+    use sqlx::Connection;
+    if db.backend == "sqlite" {
+        let mut c = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+        for sql in [
+            "DROP TRIGGER IF EXISTS snapshots_refuse_update".to_string(),
+            "DROP TRIGGER IF EXISTS snapshots_refuse_delete".to_string(),
+        ]
+        .iter()
+        .chain(statements)
+        {
+            sqlx::query(sql).execute(&mut c).await.unwrap();
+        }
+    } else {
+        let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
+        let disable = "ALTER TABLE snapshots DISABLE TRIGGER USER".to_string();
+        for sql in [disable].iter().chain(statements) {
+            sqlx::query(sql).execute(&mut c).await.unwrap();
+        }
+    }
+}
+
+/// Every column of the snapshot rows of `store` at `position`, as SQL literals.
+async fn snapshot_rows_as_inserts(db: &testing::TestDb, position: i64) -> Vec<String> {
+    use sqlx::Connection;
+    let query = format!(
+        "SELECT name, position, payload, recorded_at, head_hash, payload_sha256 FROM snapshots \
+         WHERE position = {position} ORDER BY name"
+    );
+    let rows: Vec<(String, i64, String, i64, String, String)> = if db.backend == "sqlite" {
+        let mut c = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+        sqlx::query_as(&query).fetch_all(&mut c).await.unwrap()
+    } else {
+        let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
+        sqlx::query_as(&query).fetch_all(&mut c).await.unwrap()
+    };
+    assert_eq!(rows.len(), 2, "a snapshot and its mark at {position}");
+    rows.into_iter()
+        .map(|(name, position, payload, recorded_at, head_hash, digest)| {
+            format!(
+                "INSERT INTO snapshots (name, position, payload, recorded_at, head_hash, payload_sha256) \
+                 VALUES ('{name}', {position}, '{}', {recorded_at}, '{head_hash}', '{digest}')",
+                payload.replace('\'', "''")
+            )
+        })
+        .collect()
+}
+
+/// The ledger of `config`'s demo on a new database of `db`'s backend, saving snapshots every
+/// 97 events.
+async fn demo_ledger(db: &testing::TestDb, config: &DemoConfig) -> (Store, Vec<RecordedEvent>) {
+    let store = Store::open(&db.url).await.unwrap();
+    let ledger = Ledger::from_store_with(store.clone(), SnapshotPolicy::every(97))
+        .await
+        .unwrap();
+    demo::run(&ledger, config, &defaults(), |_, _| {})
+        .await
+        .unwrap();
+    ledger.read_model().snapshots_saved().await;
+    let events = all_events(&store).await;
+    (store, events)
+}
+
+fn signatory_figures(p: &Projections) -> engagements_projections::Table {
+    p.subsidy.signatory_table(None, &p.referential)
+}
+
+#[tokio::test]
+async fn snapshot_rows_copied_from_another_ledger_never_change_a_figure() {
+    for db in testing::all().await {
+        eprintln!("backend: {}", db.backend);
+        let (store, events) = demo_ledger(&db, &demo_config()).await;
+        let other_db = if db.backend == "sqlite" {
+            testing::sqlite()
+        } else {
+            testing::postgres().await.unwrap()
+        };
+        let other_config = DemoConfig {
+            seed: 8,
+            ..demo_config()
+        };
+        let (other, other_events) = demo_ledger(&other_db, &other_config).await;
+        // The latest position where both ledgers have a snapshot, with at least one before it.
+        let at = (events.len().min(other_events.len()) - 1) / 97 * 97;
+        assert!(at >= 2 * 97, "{at}");
+        let truth = Projections::fold(&events).unwrap();
+        // The rows copied below hold other figures than this ledger's at that position.
+        let (_, other_payload) = other
+            .latest_snapshot(SNAPSHOT_NAME, at as i64)
+            .await
+            .unwrap()
+            .unwrap();
+        let (_, other_state) =
+            engagements_app::snapshots::decode(at as i64, &other_payload).unwrap();
+        let ours_at = Projections::fold(&events[..at]).unwrap();
+        assert_ne!(signatory_figures(&other_state), signatory_figures(&ours_at));
+        other.shutdown().await;
+
+        // The other ledger's rows at `at` in place of this one's; later ones deleted.
+        let mut statements = vec![format!("DELETE FROM snapshots WHERE position >= {at}")];
+        statements.extend(snapshot_rows_as_inserts(&other_db, at as i64).await);
+        tamper_snapshots(&db, &statements).await;
+
+        let reopened = Ledger::from_store_with(store.clone(), SnapshotPolicy::NEVER)
+            .await
+            .unwrap();
+        assert_eq!(
+            signatory_figures(&reopened.projections().await.unwrap()),
+            signatory_figures(&truth),
+            "the copied snapshot changed a report figure on {}",
+            db.backend
+        );
+        for position in [at as i64 - 1, at as i64, events.len() as i64] {
+            let as_of = AsOf {
+                position: Some(position),
+                ..AsOf::default()
+            };
+            let answer = reopened.projections_as_of(&as_of).await.unwrap();
+            let expected = Projections::fold_as_of(&events, &as_of).unwrap();
+            assert!(same(&answer, &expected), "at {position} on {}", db.backend);
+        }
+        // The fold from the log names the copied rows.
+        let check = engagements_app::snapshots::verify_against_log(&store)
+            .await
+            .unwrap();
+        let named: std::collections::BTreeSet<(String, i64)> = check
+            .problems
+            .iter()
+            .map(|p| (p.name.clone(), p.position))
+            .collect();
+        let expected: std::collections::BTreeSet<(String, i64)> = [
+            (SNAPSHOT_NAME.to_string(), at as i64),
+            (MARK_NAME.to_string(), at as i64),
+        ]
+        .into();
+        assert_eq!(named, expected, "{:?}", check.problems);
+        store.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn a_snapshot_rebound_to_the_chain_by_hand_is_named_by_the_fold_of_the_log() {
+    for db in testing::all().await {
+        eprintln!("backend: {}", db.backend);
+        let (store, events) = demo_ledger(&db, &demo_config()).await;
+        let check = engagements_app::snapshots::verify_against_log(&store)
+            .await
+            .unwrap();
+        assert!(check.problems.is_empty(), "{:?}", check.problems);
+        assert!(check.compared >= 10, "{check:?}");
+
+        // Someone with write access saves a doctored fold at 450 with a correct binding (the
+        // digest recomputed, the chain's hash at 450): reads may use it...
+        let at = 450;
+        let mut doctored = Projections::fold(&events[..at]).unwrap();
+        let porteur_id = *doctored.porteurs.by_id.keys().next().unwrap();
+        doctored.porteurs.by_id.get_mut(&porteur_id).unwrap().name = "Association fictive".into();
+        let mark = events[..at].iter().fold(Mark::default(), |m, e| m.after(e));
+        store
+            .save_snapshot(SNAPSHOT_NAME, at as i64, &encode(&mark, &doctored).unwrap())
+            .await
+            .unwrap();
+        store
+            .save_snapshot(MARK_NAME, at as i64, &serde_json::to_string(&mark).unwrap())
+            .await
+            .unwrap();
+        // ...but not when snapshots are off,
+        let folded = Ledger::from_store_with(store.clone(), SnapshotPolicy::OFF)
+            .await
+            .unwrap();
+        let name = folded.projections().await.unwrap().porteurs.by_id[&porteur_id]
+            .name
+            .clone();
+        assert_ne!(name, "Association fictive");
+        // ...and the fold of the log names it.
+        let check = engagements_app::snapshots::verify_against_log(&store)
+            .await
+            .unwrap();
+        assert_eq!(check.problems.len(), 1, "{:?}", check.problems);
+        assert_eq!(check.problems[0].position, at as i64);
+        assert_eq!(check.problems[0].name, SNAPSHOT_NAME);
+        assert!(
+            check.problems[0]
+                .to_string()
+                .contains("does not match the events: forged or from other code"),
+            "{}",
+            check.problems[0]
+        );
+        store.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn snapshots_are_insert_only() {
+    use sqlx::Connection;
+    for db in testing::all().await {
+        eprintln!("backend: {}", db.backend);
+        let (store, _) = demo_ledger(&db, &demo_config()).await;
+        let attempts = [
+            "UPDATE snapshots SET payload = 'x' WHERE position = 97",
+            "DELETE FROM snapshots WHERE position = 97",
+        ];
+        for sql in attempts {
+            let error = if db.backend == "sqlite" {
+                let mut c = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+                sqlx::query(sql).execute(&mut c).await.map(|_| ())
+            } else {
+                let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
+                sqlx::query(sql).execute(&mut c).await.map(|_| ())
+            }
+            .expect_err(sql)
+            .to_string();
+            assert!(error.contains("insert-only"), "{sql}: {error}");
+        }
+        if db.backend == "postgres" {
+            let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
+            let error = sqlx::query("TRUNCATE snapshots")
+                .execute(&mut c)
+                .await
+                .expect_err("truncate")
+                .to_string();
+            assert!(error.contains("insert-only"), "{error}");
+        }
+        assert!(store
+            .latest_snapshot(SNAPSHOT_NAME, 97)
+            .await
+            .unwrap()
+            .is_some());
+        // A snapshot past the end of the log is refused.
+        assert!(store
+            .save_snapshot(SNAPSHOT_NAME, 1_000_000, "x")
+            .await
+            .is_err());
         store.shutdown().await;
     }
 }

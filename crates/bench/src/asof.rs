@@ -130,9 +130,7 @@ async fn measure(
     ));
 
     progress("catch-up: folding the log, saving snapshots in the background");
-    let policy = SnapshotPolicy {
-        every: settings.every,
-    };
+    let policy = SnapshotPolicy::every(settings.every);
     let started = Instant::now();
     let mut read_model = ReadModel::with_snapshots(
         Arc::new(Snapshots::new(store.clone(), policy)),

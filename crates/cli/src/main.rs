@@ -42,6 +42,10 @@ pub struct Cli {
     /// Whoever runs the CLI holds the database, so the default is admin.
     #[arg(long, global = true, env = "ENGAGEMENTS_ROLE", default_value = "admin")]
     pub role: engagements_app::auth::Role,
+    /// Read and write no projection snapshot: every figure is folded from the log itself (the
+    /// same as ENGAGEMENTS_SNAPSHOTS=off).
+    #[arg(long, global = true)]
+    pub no_snapshots: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -82,6 +86,11 @@ pub enum Command {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    if cli.no_snapshots {
+        // Set before any thread starts, so that every part of the program (the read model of
+        // any command, the server) sees the same switch.
+        std::env::set_var(engagements_app::snapshots::SNAPSHOTS_ENV, "off");
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

@@ -8,16 +8,16 @@ fn engagements() -> Command {
 }
 
 #[test]
-fn verify_on_a_new_ledger_reports_an_empty_valid_chain() {
+fn verify_on_a_missing_ledger_says_so_and_creates_nothing() {
     let path = std::env::temp_dir().join(format!("engagements-cli-{}.db", uuid::Uuid::now_v7()));
     let output = engagements()
         .args(["--db", &format!("sqlite://{}", path.display()), "verify"])
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{stdout}");
-    assert!(stdout.contains("events:        0"), "{stdout}");
-    assert!(stdout.contains("chain:         OK"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no ledger at sqlite://"), "{stderr}");
+    assert!(!path.exists(), "verify created {}", path.display());
 }
 
 #[test]

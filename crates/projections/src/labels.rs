@@ -320,6 +320,8 @@ const EVENTS: &[(&str, &str)] = &[
     ("TfpbBilanAccepted", "Bilan TFPB accepté"),
     ("TfpbBilanRemarked", "Bilan TFPB : remarques"),
     ("CheckpointSigned", "Point de contrôle signé"),
+    ("SigningKeyRecorded", "Clé de signature enregistrée"),
+    ("SigningKeyRotated", "Clé de signature remplacée"),
 ];
 
 /// What an event type means, in French.

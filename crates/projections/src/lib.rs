@@ -31,6 +31,11 @@ use engagements_domain::{DecodeError, DomainEvent, RecordedEvent};
 pub use asof::AsOf;
 pub use table::{Cell, Table};
 
+/// The version of the folds' code. Bump it whenever a change makes [`Projections::apply`] fold
+/// the same events into something else: snapshots are bound to it, so that one folded by other
+/// code is never read as this code's fold.
+pub const FOLD_VERSION: u32 = 1;
+
 /// Every read model, as of `position`.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Projections {

@@ -14,6 +14,7 @@ use sqlx::sqlite::{
 
 use crate::error::StoreError;
 use crate::model::{ChainHead, EventRow};
+use crate::snapshot::{NewSnapshot, SnapshotSaved, StoredSnapshot};
 use crate::writer::{plan_batch, GroupOutcome, Pending};
 
 /// First half of the advisory lock that serialises the writers of one chain, in every process;
@@ -86,6 +87,77 @@ impl Backend {
         }
     }
 
+    /// Opens an existing ledger without creating or migrating anything: a missing database, or
+    /// one without the ledger's tables, is [`StoreError::NoLedger`]; a schema older than this
+    /// program is [`StoreError::SchemaOutdated`]. Used by commands that must write nothing.
+    pub(crate) async fn connect_existing(url: &str) -> Result<Backend, StoreError> {
+        let backend = if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .map_err(|_| StoreError::BadUrl(url.to_string()))?;
+            if !options.get_filename().is_file() {
+                return Err(StoreError::NoLedger(url.to_string()));
+            }
+            // No journal mode is set: the file already has one, and setting it may write.
+            let options = options
+                .create_if_missing(false)
+                .synchronous(SqliteSynchronous::Full)
+                .busy_timeout(Duration::from_secs(30));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(options)
+                .await
+                .map_err(StoreError::Connect)?;
+            Backend::Sqlite(pool)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let mut options =
+                PgConnectOptions::from_str(url).map_err(|_| StoreError::BadUrl(url.to_string()))?;
+            if !url.contains("sslmode=") && is_loopback(options.get_host()) {
+                options = options.ssl_mode(PgSslMode::Disable);
+            }
+            let options = options.options([("synchronous_commit", "on")]);
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .connect_with(options)
+                .await
+                .map_err(StoreError::Connect)?;
+            Backend::Postgres(pool)
+        } else {
+            return Err(StoreError::BadUrl(url.to_string()));
+        };
+        let migrator = match &backend {
+            Backend::Sqlite(_) => sqlx::migrate!("./migrations/sqlite"),
+            Backend::Postgres(_) => sqlx::migrate!("./migrations/postgres"),
+        };
+        let applied = match backend.applied_migrations().await {
+            Ok(applied) => applied,
+            Err(_) => {
+                backend.close().await;
+                return Err(StoreError::NoLedger(url.to_string()));
+            }
+        };
+        let missing: Vec<i64> = migrator
+            .iter()
+            .map(|m| m.version)
+            .filter(|version| !applied.contains(version))
+            .collect();
+        if !missing.is_empty() {
+            backend.close().await;
+            return Err(StoreError::SchemaOutdated(missing));
+        }
+        Ok(backend)
+    }
+
+    /// The versions of the migrations applied to this database (an error when there are none:
+    /// the database holds no ledger).
+    async fn applied_migrations(&self) -> Result<Vec<i64>, sqlx::Error> {
+        const QUERY: &str = "SELECT version FROM _sqlx_migrations WHERE success";
+        let rows: Vec<(i64,)> = match self {
+            Backend::Sqlite(pool) => sqlx::query_as(QUERY).fetch_all(pool).await?,
+            Backend::Postgres(pool) => sqlx::query_as(QUERY).fetch_all(pool).await?,
+        };
+        Ok(rows.into_iter().map(|(version,)| version).collect())
+    }
+
     pub(crate) fn name(&self) -> &'static str {
         match self {
             Backend::Sqlite(_) => "sqlite",
@@ -149,22 +221,19 @@ impl Backend {
     }
     pub(crate) async fn save_snapshot(
         &self,
-        name: &str,
-        position: i64,
-        payload: &str,
-        recorded_at: i64,
-    ) -> Result<(), sqlx::Error> {
-        dispatch!(
-            self,
-            ops::save_snapshot(name, position, payload, recorded_at)
-        )
+        snapshot: &NewSnapshot<'_>,
+    ) -> Result<SnapshotSaved, sqlx::Error> {
+        dispatch!(self, ops::save_snapshot(snapshot))
     }
-    pub(crate) async fn latest_snapshot(
+    pub(crate) async fn snapshot_at_or_before(
         &self,
         name: &str,
         at_or_before: i64,
-    ) -> Result<Option<(i64, String)>, sqlx::Error> {
-        dispatch!(self, ops::latest_snapshot(name, at_or_before))
+    ) -> Result<Option<StoredSnapshot>, sqlx::Error> {
+        dispatch!(self, ops::snapshot_at_or_before(name, at_or_before))
+    }
+    pub(crate) async fn snapshot_index(&self) -> Result<Vec<(String, i64)>, sqlx::Error> {
+        dispatch!(self, ops::snapshot_index())
     }
 }
 
@@ -367,39 +436,80 @@ macro_rules! backend_ops {
                 Ok(row.0)
             }
 
+            /// Inserts a snapshot bound to the hash of the event at its position, read in the
+            /// same statement: no event there, no snapshot.
             pub(super) async fn save_snapshot(
                 pool: &$pool,
-                name: &str,
-                position: i64,
-                payload: &str,
-                recorded_at: i64,
-            ) -> Result<(), sqlx::Error> {
+                snapshot: &NewSnapshot<'_>,
+            ) -> Result<SnapshotSaved, sqlx::Error> {
                 let mut query = QueryBuilder::<$db>::new(
-                    "INSERT INTO snapshots (name, position, payload, recorded_at) VALUES (",
+                    "INSERT INTO snapshots \
+                     (name, position, payload, recorded_at, head_hash, payload_sha256) SELECT ",
                 );
                 let mut values = query.separated(", ");
-                values.push_bind(name);
-                values.push_bind(position);
-                values.push_bind(payload);
-                values.push_bind(recorded_at);
-                query.push(") ON CONFLICT (name, position) DO NOTHING");
-                query.build().execute(pool).await?;
-                Ok(())
+                values.push_bind(snapshot.name);
+                values.push_bind(snapshot.position);
+                values.push_bind(snapshot.payload);
+                values.push_bind(snapshot.recorded_at);
+                values.push("hash");
+                values.push_bind(&snapshot.payload_sha256);
+                // The WHERE clause also keeps SQLite from reading ON CONFLICT as a join clause.
+                query.push(" FROM events WHERE position = ");
+                query.push_bind(snapshot.position);
+                query.push(" ON CONFLICT (name, position) DO NOTHING");
+                let inserted = query.build().execute(pool).await?.rows_affected();
+                if inserted > 0 {
+                    return Ok(SnapshotSaved::Saved);
+                }
+                let mut query =
+                    QueryBuilder::<$db>::new("SELECT COUNT(*) FROM events WHERE position = ");
+                query.push_bind(snapshot.position);
+                let (events,): (i64,) = query.build_query_as().fetch_one(pool).await?;
+                Ok(if events == 0 {
+                    SnapshotSaved::NoEventThere
+                } else {
+                    SnapshotSaved::AlreadyThere
+                })
             }
 
-            pub(super) async fn latest_snapshot(
+            /// The latest row named `name` at or before a position, with the hash the log now
+            /// has at that position (empty when the log has no event there).
+            pub(super) async fn snapshot_at_or_before(
                 pool: &$pool,
                 name: &str,
                 at_or_before: i64,
-            ) -> Result<Option<(i64, String)>, sqlx::Error> {
+            ) -> Result<Option<StoredSnapshot>, sqlx::Error> {
                 let mut query = QueryBuilder::<$db>::new(
-                    "SELECT position, payload FROM snapshots WHERE name = ",
+                    "SELECT s.name, s.position, s.payload, s.head_hash, s.payload_sha256, \
+                     COALESCE(e.hash, '') FROM snapshots s \
+                     LEFT JOIN events e ON e.position = s.position WHERE s.name = ",
                 );
                 query.push_bind(name);
-                query.push(" AND position <= ");
+                query.push(" AND s.position <= ");
                 query.push_bind(at_or_before);
-                query.push(" ORDER BY position DESC LIMIT 1");
-                query.build_query_as().fetch_optional(pool).await
+                query.push(" ORDER BY s.position DESC LIMIT 1");
+                let row: Option<(String, i64, String, String, String, String)> =
+                    query.build_query_as().fetch_optional(pool).await?;
+                Ok(row.map(
+                    |(name, position, payload, head_hash, payload_sha256, event_hash)| {
+                        StoredSnapshot {
+                            name,
+                            position,
+                            payload,
+                            head_hash,
+                            payload_sha256,
+                            event_hash,
+                        }
+                    },
+                ))
+            }
+
+            pub(super) async fn snapshot_index(
+                pool: &$pool,
+            ) -> Result<Vec<(String, i64)>, sqlx::Error> {
+                sqlx::query_as("SELECT name, position FROM snapshots ORDER BY position, name")
+                    .fetch_all(pool)
+                    .await
             }
         }
     };

@@ -9,6 +9,14 @@ use crate::model::ExpectedVersion;
 pub enum StoreError {
     #[error("database URL '{0}' is not understood: use sqlite://PATH or postgres://USER@HOST/DB")]
     BadUrl(String),
+    #[error(
+        "no ledger at {0}: check the database URL, or create the ledger with `engagements init`"
+    )]
+    NoLedger(String),
+    #[error("the ledger's schema is older than this program (migrations {0:?} not applied): open it once with a command that records, such as `engagements init`, to bring it up to date")]
+    SchemaOutdated(Vec<i64>),
+    #[error("no snapshot can be saved at position {0}: the log has no event there")]
+    SnapshotBeyondLog(i64),
     #[error("could not open the ledger database: {0}")]
     Connect(#[source] sqlx::Error),
     #[error("could not bring the ledger's schema up to date: {0}")]

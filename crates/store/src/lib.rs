@@ -16,6 +16,7 @@ pub mod hash;
 mod model;
 mod pg_pipeline;
 pub mod relay_offsets;
+pub mod snapshot;
 mod store;
 mod subscription;
 pub mod testing;
@@ -28,6 +29,7 @@ pub use model::{
     decode_row, AppendRequest, Appended, ChainHead, EventRow, ExpectedVersion, NewEvent,
     StreamAppend,
 };
+pub use snapshot::StoredSnapshot;
 pub use store::{Limits, Store};
 pub use subscription::Subscription;
 pub use verify::{ChainChecker, VerifyProblem, VerifyReport};

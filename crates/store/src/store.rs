@@ -9,6 +9,7 @@ use tokio::task::JoinHandle;
 use crate::backend::Backend;
 use crate::error::{AppendError, StoreError};
 use crate::model::{canonical_json, decode_row, AppendRequest, Appended, ChainHead, EventRow};
+use crate::snapshot::{payload_sha256, NewSnapshot, SnapshotSaved, StoredSnapshot};
 use crate::subscription::Subscription;
 use crate::verify::{self, VerifyReport};
 use crate::writer::{self, Outcome, Pending, PendingCommand};
@@ -66,6 +67,18 @@ impl Store {
     /// Opens with explicit limits.
     pub async fn open_with(url: &str, limits: Limits) -> Result<Store, StoreError> {
         let backend = Backend::connect(url).await?;
+        Store::start(backend, url, limits).await
+    }
+
+    /// Opens an existing ledger without creating the database or changing its schema: a missing
+    /// database is [`StoreError::NoLedger`], an outdated schema [`StoreError::SchemaOutdated`].
+    /// For commands that must write nothing (reports, history, findings, verify).
+    pub async fn open_existing(url: &str) -> Result<Store, StoreError> {
+        let backend = Backend::connect_existing(url).await?;
+        Store::start(backend, url, Limits::default()).await
+    }
+
+    async fn start(backend: Backend, url: &str, limits: Limits) -> Result<Store, StoreError> {
         let head = backend.head().await?;
         let (position_sender, position_receiver) =
             watch::channel(head.map(|h| h.position).unwrap_or(0));
@@ -285,28 +298,74 @@ impl Store {
         verify::walk(self, progress).await
     }
 
-    /// Stores a projection snapshot (insert-only; a second one at the same position is ignored).
+    /// Stores a projection snapshot bound to the chain: the hash of the event at `position` and
+    /// the SHA-256 of `payload` are kept with it (see [`crate::snapshot`]). Insert-only: a second
+    /// one of the same name at the same position is ignored.
     pub async fn save_snapshot(
         &self,
         name: &str,
         position: i64,
         payload: &str,
     ) -> Result<(), StoreError> {
-        let now = chrono::Utc::now().timestamp_micros();
-        Ok(self
-            .inner
-            .backend
-            .save_snapshot(name, position, payload, now)
-            .await?)
+        let snapshot = NewSnapshot {
+            name,
+            position,
+            payload,
+            payload_sha256: payload_sha256(payload),
+            recorded_at: chrono::Utc::now().timestamp_micros(),
+        };
+        match self.inner.backend.save_snapshot(&snapshot).await? {
+            SnapshotSaved::Saved | SnapshotSaved::AlreadyThere => Ok(()),
+            SnapshotSaved::NoEventThere => Err(StoreError::SnapshotBeyondLog(position)),
+        }
     }
 
-    /// The latest snapshot named `name` taken at or before `position`.
+    /// The latest snapshot named `name` taken at or before `position` whose binding to the chain
+    /// holds (see [`StoredSnapshot::binding_problem`]). Rows that do not hold are skipped, each
+    /// with a warning naming it.
     pub async fn latest_snapshot(
         &self,
         name: &str,
         position: i64,
     ) -> Result<Option<(i64, String)>, StoreError> {
-        Ok(self.inner.backend.latest_snapshot(name, position).await?)
+        let mut at_or_before = position;
+        while at_or_before >= 1 {
+            let Some(row) = self.snapshot_at_or_before(name, at_or_before).await? else {
+                return Ok(None);
+            };
+            match row.binding_problem() {
+                None => return Ok(Some((row.position, row.payload))),
+                Some(problem) => {
+                    tracing::warn!(
+                        snapshot = %row.name,
+                        position = row.position,
+                        %problem,
+                        "snapshot ignored"
+                    );
+                    at_or_before = row.position - 1;
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// The latest row named `name` at or before `position`, as stored, whether or not its
+    /// binding holds (for verification).
+    pub async fn snapshot_at_or_before(
+        &self,
+        name: &str,
+        position: i64,
+    ) -> Result<Option<StoredSnapshot>, StoreError> {
+        Ok(self
+            .inner
+            .backend
+            .snapshot_at_or_before(name, position)
+            .await?)
+    }
+
+    /// Every stored snapshot row, as (name, position), in position order.
+    pub async fn snapshot_index(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(self.inner.backend.snapshot_index().await?)
     }
 
     /// Stops accepting appends, lets the writer finish what it holds, and closes the database.

@@ -9,6 +9,13 @@
 //! The signed message is the ASCII tag `engagements/checkpoint/v1` followed by the position
 //! (decimal), the head hash (hex) and the signing time (RFC 3339, as written in the checkpoint),
 //! each preceded by its length in bytes (8 bytes, big-endian), as in the event hash.
+//!
+//! The log records its own signing key and checkpoints (stream [`CHECKPOINT_STREAM_ID`]): the key
+//! is recorded by `engagements keys init` (or, failing that, by the first checkpoint, whose key
+//! becomes the ledger's); a new key is recorded only by a rotation endorsed by the previous key
+//! (`engagements keys rotate`). [`check_recorded`] (run by every `verify`) checks each recorded
+//! checkpoint against the key in force when it was recorded and against the log, and
+//! [`record_checkpoint`] refuses to sign a head that does not extend the last one.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -47,16 +54,45 @@ pub struct Checkpoint {
     pub signature: String,
 }
 
-/// The checkpoint event recorded in the log (stream [`CHECKPOINT_STREAM_ID`]).
+/// The events recorded in the log's own stream of checkpoints (stream [`CHECKPOINT_STREAM_ID`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum CheckpointEvent {
+    /// A checkpoint signed over the log's head at the time.
     CheckpointSigned { checkpoint: Checkpoint },
+    /// The ledger's signing key (Ed25519 public key, hex), recorded once.
+    SigningKeyRecorded { public_key: String },
+    /// A new signing key, endorsed by the key it replaces: `endorsement` is the previous key's
+    /// signature of [`rotation_message`].
+    SigningKeyRotated {
+        previous_public_key: String,
+        public_key: String,
+        endorsement: String,
+    },
 }
 
 impl DomainEvent for CheckpointEvent {
     const STREAM_TYPE: &'static str = "checkpoint";
-    engagements_domain::event_names!(CheckpointEvent { CheckpointSigned });
+    engagements_domain::event_names!(CheckpointEvent {
+        CheckpointSigned,
+        SigningKeyRecorded,
+        SigningKeyRotated
+    });
+}
+
+/// The version tag of key rotations and of their endorsed message.
+pub const KEY_ROTATION_FORMAT: &str = "engagements/key-rotation/v1";
+
+/// The message the previous key signs to endorse its successor: the tag
+/// [`KEY_ROTATION_FORMAT`], then the previous and the new public keys (hex), each preceded by its
+/// length in bytes (8 bytes, big-endian).
+pub fn rotation_message(previous_public_key: &str, public_key: &str) -> Vec<u8> {
+    let mut message = KEY_ROTATION_FORMAT.as_bytes().to_vec();
+    for field in [previous_public_key.as_bytes(), public_key.as_bytes()] {
+        message.extend_from_slice(&(field.len() as u64).to_be_bytes());
+        message.extend_from_slice(field);
+    }
+    message
 }
 
 /// The message a checkpoint's signature covers.
@@ -229,8 +265,9 @@ pub fn default_key_path() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("engagements.key"))
 }
 
-/// Verifies the whole chain, signs its head, and records the checkpoint in the log (stream
-/// [`CHECKPOINT_STREAM_ID`]). Refuses to sign a broken chain.
+/// Verifies the whole chain and the checkpoints recorded in it, signs its head, and records the
+/// checkpoint in the log (stream [`CHECKPOINT_STREAM_ID`]). Refuses to sign a broken chain, a
+/// head that does not extend every recorded checkpoint, or with a key that is not the ledger's.
 pub async fn record_checkpoint(
     store: &Store,
     key: &SigningKey,
@@ -246,20 +283,133 @@ pub async fn record_checkpoint(
     if report.position_last == 0 {
         return Err(AuditError::EmptyLedger);
     }
+    ensure_signable(store, &key.verifying_key()).await?;
     let checkpoint = Checkpoint::sign(key, report.position_last, &report.head_hash);
     let event = CheckpointEvent::CheckpointSigned {
         checkpoint: checkpoint.clone(),
     };
+    append_checkpoint_events(store, metadata, &[event]).await?;
+    Ok(checkpoint)
+}
+
+/// Refuses to sign with `key` when the checkpoints recorded in the log do not hold (the head does
+/// not extend them) or when another key is the ledger's. Assumes the chain was verified.
+pub async fn ensure_signable(store: &Store, key: &VerifyingKey) -> Result<(), AuditError> {
+    let recorded = check_recorded(store).await?;
+    if let Some(problem) = recorded.problems.first() {
+        return Err(AuditError::CheckpointNotExtended(problem.to_string()));
+    }
+    let public_key = hex::encode(key.as_bytes());
+    match recorded.key {
+        Some(ledger_key) if ledger_key != public_key => Err(AuditError::NotTheLedgerKey {
+            key: public_key,
+            ledger_key,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Records in the log a checkpoint signed elsewhere (e.g. the one an audit bundle carries), after
+/// the same checks as [`record_checkpoint`]: its signature, the ledger's key, the recorded
+/// checkpoints, and the log's hash at its position.
+pub async fn record_signed_checkpoint(
+    store: &Store,
+    checkpoint: &Checkpoint,
+    metadata: Metadata,
+) -> Result<(), AuditError> {
+    let key = parse_public_key(&checkpoint.public_key)?;
+    if let Some(problem) = verify_checkpoint(store, checkpoint, Some(&key)).await? {
+        return Err(AuditError::CheckpointNotExtended(problem.to_string()));
+    }
+    ensure_signable(store, &key).await?;
+    let event = CheckpointEvent::CheckpointSigned {
+        checkpoint: checkpoint.clone(),
+    };
+    append_checkpoint_events(store, metadata, &[event]).await
+}
+
+async fn append_checkpoint_events(
+    store: &Store,
+    metadata: Metadata,
+    events: &[CheckpointEvent],
+) -> Result<(), AuditError> {
+    let events = events
+        .iter()
+        .map(NewEvent::from_event)
+        .collect::<Result<Vec<_>, _>>()?;
     store
         .append(AppendRequest::single(
             metadata,
             CheckpointEvent::STREAM_TYPE,
             CHECKPOINT_STREAM_ID,
             ExpectedVersion::Any,
-            vec![NewEvent::from_event(&event)?],
+            events,
         ))
         .await?;
-    Ok(checkpoint)
+    Ok(())
+}
+
+/// What recording a signing key did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyRecording {
+    /// The key is now the ledger's recorded key.
+    Recorded,
+    /// It was already.
+    AlreadyRecorded,
+}
+
+/// Records `key` as the ledger's signing key. Refuses when another key is recorded already: a
+/// new key is recorded only by [`rotate_key`].
+pub async fn record_key(
+    store: &Store,
+    key: &VerifyingKey,
+    metadata: Metadata,
+) -> Result<KeyRecording, AuditError> {
+    let public_key = hex::encode(key.as_bytes());
+    match check_recorded(store).await?.key {
+        Some(recorded) if recorded == public_key => Ok(KeyRecording::AlreadyRecorded),
+        Some(recorded) => Err(AuditError::NotTheLedgerKey {
+            key: public_key,
+            ledger_key: recorded,
+        }),
+        None => {
+            let event = CheckpointEvent::SigningKeyRecorded { public_key };
+            append_checkpoint_events(store, metadata, &[event]).await?;
+            Ok(KeyRecording::Recorded)
+        }
+    }
+}
+
+/// Records `next` as the ledger's signing key in place of `current`, which endorses it. When no
+/// key is recorded yet, `current` is recorded first (in the same command).
+pub async fn rotate_key(
+    store: &Store,
+    current: &SigningKey,
+    next: &VerifyingKey,
+    metadata: Metadata,
+) -> Result<(), AuditError> {
+    let previous_public_key = hex::encode(current.verifying_key().as_bytes());
+    let public_key = hex::encode(next.as_bytes());
+    let mut events = Vec::new();
+    match check_recorded(store).await?.key {
+        Some(recorded) if recorded == previous_public_key => {}
+        Some(recorded) => {
+            return Err(AuditError::NotTheLedgerKey {
+                key: previous_public_key,
+                ledger_key: recorded,
+            })
+        }
+        None => events.push(CheckpointEvent::SigningKeyRecorded {
+            public_key: previous_public_key.clone(),
+        }),
+    }
+    let endorsement = current.sign(&rotation_message(&previous_public_key, &public_key));
+    events.push(CheckpointEvent::SigningKeyRotated {
+        previous_public_key,
+        public_key,
+        endorsement: hex::encode(endorsement.to_bytes()),
+    });
+    append_checkpoint_events(store, metadata, &events).await
 }
 
 /// Every checkpoint recorded in the log, oldest first.
@@ -267,10 +417,187 @@ pub async fn recorded_checkpoints(store: &Store) -> Result<Vec<Checkpoint>, Audi
     let events = store.read_stream(CHECKPOINT_STREAM_ID, None).await?;
     let mut checkpoints = Vec::with_capacity(events.len());
     for event in events {
-        let CheckpointEvent::CheckpointSigned { checkpoint } = event.decode()?;
-        checkpoints.push(checkpoint);
+        if let CheckpointEvent::CheckpointSigned { checkpoint } = event.decode()? {
+            checkpoints.push(checkpoint);
+        }
     }
     Ok(checkpoints)
+}
+
+/// A recorded checkpoint or key that does not hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedProblem {
+    /// Position of the event that recorded it.
+    pub recorded_at_position: i64,
+    /// The checkpoint concerned, if it is one.
+    pub checkpoint: Option<Checkpoint>,
+    pub what: String,
+}
+
+impl std::fmt::Display for RecordedProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.checkpoint {
+            Some(checkpoint) => write!(
+                f,
+                "the checkpoint recorded at position {} over position {} (signed {}) does not hold: {}",
+                self.recorded_at_position, checkpoint.position, checkpoint.signed_at, self.what
+            ),
+            None => write!(
+                f,
+                "the signing key recorded at position {} does not hold: {}",
+                self.recorded_at_position, self.what
+            ),
+        }
+    }
+}
+
+/// What [`check_recorded`] found in the log's own stream of checkpoints.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordedCheck {
+    /// Checkpoints recorded, and how many of them hold.
+    pub checkpoints: usize,
+    pub checkpoints_ok: usize,
+    /// The last recorded checkpoint that holds (with the position of its event).
+    pub last_ok: Option<(i64, Checkpoint)>,
+    /// The ledger's signing key now (hex), once one is recorded.
+    pub key: Option<String>,
+    pub problems: Vec<RecordedProblem>,
+}
+
+/// Checks the keys and checkpoints recorded in the log, in order: each checkpoint is signed by
+/// the key in force when it was recorded (the recorded key, or the first checkpoint's when none
+/// was recorded before it), covers a position before its own record, and the log still carries
+/// the signed hash at that position. A key is replaced only by a rotation the previous key
+/// endorsed. Assumes the chain itself was verified.
+pub async fn check_recorded(store: &Store) -> Result<RecordedCheck, AuditError> {
+    let events = store.read_stream(CHECKPOINT_STREAM_ID, None).await?;
+    let mut check = RecordedCheck::default();
+    for event in events {
+        let position = event.position;
+        match event.decode::<CheckpointEvent>()? {
+            CheckpointEvent::SigningKeyRecorded { public_key } => match &check.key {
+                None => check.key = Some(public_key),
+                Some(current) if *current == public_key => {}
+                Some(current) => check.problems.push(RecordedProblem {
+                    recorded_at_position: position,
+                    checkpoint: None,
+                    what: format!(
+                        "key {public_key} recorded while {current} is the ledger's key, without a rotation it endorsed"
+                    ),
+                }),
+            },
+            CheckpointEvent::SigningKeyRotated {
+                previous_public_key,
+                public_key,
+                endorsement,
+            } => {
+                let what = check_rotation(
+                    check.key.as_deref(),
+                    &previous_public_key,
+                    &public_key,
+                    &endorsement,
+                );
+                match what {
+                    None => check.key = Some(public_key),
+                    Some(what) => check.problems.push(RecordedProblem {
+                        recorded_at_position: position,
+                        checkpoint: None,
+                        what,
+                    }),
+                }
+            }
+            CheckpointEvent::CheckpointSigned { checkpoint } => {
+                check.checkpoints += 1;
+                let key = check
+                    .key
+                    .get_or_insert_with(|| checkpoint.public_key.clone())
+                    .clone();
+                match check_one_recorded(store, position, &checkpoint, &key).await? {
+                    None => {
+                        check.checkpoints_ok += 1;
+                        check.last_ok = Some((position, checkpoint));
+                    }
+                    Some(what) => check.problems.push(RecordedProblem {
+                        recorded_at_position: position,
+                        checkpoint: Some(checkpoint),
+                        what,
+                    }),
+                }
+            }
+        }
+    }
+    Ok(check)
+}
+
+/// Why a rotation does not hold, if it does not.
+fn check_rotation(
+    current: Option<&str>,
+    previous_public_key: &str,
+    public_key: &str,
+    endorsement: &str,
+) -> Option<String> {
+    if current.is_some_and(|current| current != previous_public_key) {
+        return Some(format!(
+            "rotation from key {previous_public_key}, which is not the ledger's key"
+        ));
+    }
+    if let Err(error) = parse_public_key(public_key) {
+        return Some(error.to_string());
+    }
+    let previous = match parse_public_key(previous_public_key) {
+        Ok(previous) => previous,
+        Err(error) => return Some(error.to_string()),
+    };
+    let bytes: Option<[u8; 64]> = hex::decode(endorsement)
+        .ok()
+        .and_then(|b| b.try_into().ok());
+    let endorsed = bytes.is_some_and(|bytes| {
+        previous
+            .verify(
+                &rotation_message(previous_public_key, public_key),
+                &Signature::from_bytes(&bytes),
+            )
+            .is_ok()
+    });
+    (!endorsed).then(|| "the rotation is not endorsed by the previous key".to_string())
+}
+
+/// Why a checkpoint recorded at `recorded_at_position` does not hold, if it does not.
+async fn check_one_recorded(
+    store: &Store,
+    recorded_at_position: i64,
+    checkpoint: &Checkpoint,
+    ledger_key: &str,
+) -> Result<Option<String>, AuditError> {
+    if checkpoint.public_key != ledger_key {
+        return Ok(Some(format!(
+            "signed by key {}, not by the ledger's key {ledger_key}",
+            checkpoint.public_key
+        )));
+    }
+    if let Err(what) = checkpoint.check_signature(None) {
+        return Ok(Some(what));
+    }
+    if checkpoint.position >= recorded_at_position {
+        return Ok(Some(format!(
+            "it covers position {}, not before its own record",
+            checkpoint.position
+        )));
+    }
+    let rows = store.read_rows(checkpoint.position, 1).await?;
+    Ok(match rows.first() {
+        Some(row) if row.position == checkpoint.position && row.hash == checkpoint.head_hash => {
+            None
+        }
+        Some(row) if row.position == checkpoint.position => Some(format!(
+            "the log no longer extends it: the event at position {} now has hash {}, the checkpoint signed {} (history was rewritten)",
+            checkpoint.position, row.hash, checkpoint.head_hash
+        )),
+        _ => Some(format!(
+            "the log has no event at position {} any more",
+            checkpoint.position
+        )),
+    })
 }
 
 /// What is wrong between the log and a checkpoint.

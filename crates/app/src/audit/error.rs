@@ -29,6 +29,10 @@ pub enum AuditError {
     EmptyLedger,
     #[error("the log is broken at position {position} ({what}): refusing to sign it; run `engagements verify`")]
     BrokenLog { position: i64, what: String },
+    #[error("refusing to sign: {0}; run `engagements verify`")]
+    CheckpointNotExtended(String),
+    #[error("key {key} is not the ledger's signing key {ledger_key}: sign with that key, or record a new one with `engagements keys rotate`")]
+    NotTheLedgerKey { key: String, ledger_key: String },
     #[error("nothing matches '{0}': give a stream id (dossier-…), a uuid, or a reference")]
     NotFound(String),
     #[error("'{value}' is not a valid {what}: {reason}")]

@@ -520,6 +520,17 @@ impl Memory {
                 eur(amt),
                 amount(p, "committed_after").map(eur).unwrap_or_default()
             ),
+            "SigningKeyRecorded" => format!(
+                "clé de signature {} enregistrée",
+                p.get("public_key").and_then(Value::as_str).unwrap_or("")
+            ),
+            "SigningKeyRotated" => format!(
+                "clé de signature {} remplacée par {}",
+                p.get("previous_public_key")
+                    .and_then(Value::as_str)
+                    .unwrap_or(""),
+                p.get("public_key").and_then(Value::as_str).unwrap_or("")
+            ),
             _ => generic(p),
         }
     }

@@ -24,7 +24,7 @@ pub async fn run(
     defaults: &MetaDefaults,
 ) -> anyhow::Result<ExitCode> {
     let key = read_key(&args.key.unwrap_or_else(default_key_path))?;
-    let store = Store::open(db).await?;
+    let store = Store::open_existing(db).await?;
     let recorded = record_checkpoint(&store, &key, CommandMeta::default().resolve(defaults)).await;
     store.shutdown().await;
     let checkpoint = recorded?;

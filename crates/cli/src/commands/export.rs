@@ -6,10 +6,14 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 use engagements_app::audit::bundle::{all_reports, export_bundle, BundleContents};
-use engagements_app::audit::checkpoint::{default_key_path, read_key};
+use engagements_app::audit::checkpoint::{
+    default_key_path, ensure_signable, read_key, record_signed_checkpoint, Checkpoint, SigningKey,
+};
 use engagements_app::audit::findings::findings;
-use engagements_app::Ledger;
+use engagements_app::snapshots::fold_log;
+use engagements_app::{CommandMeta, MetaDefaults};
 use engagements_projections::AsOf;
+use engagements_store::Store;
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
@@ -41,14 +45,18 @@ pub struct AuditBundleArgs {
     pub referential: PathBuf,
 }
 
-pub async fn run(db: &str, args: ExportArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(db: &str, args: ExportArgs, defaults: &MetaDefaults) -> anyhow::Result<ExitCode> {
     match args.what {
-        ExportWhat::Audit(args) => audit(db, args).await,
+        ExportWhat::Audit(args) => audit(db, args, defaults).await,
         ExportWhat::Scdl(args) => super::export_scdl::run(db, args).await,
     }
 }
 
-async fn audit(db: &str, args: AuditBundleArgs) -> anyhow::Result<ExitCode> {
+async fn audit(
+    db: &str,
+    args: AuditBundleArgs,
+    defaults: &MetaDefaults,
+) -> anyhow::Result<ExitCode> {
     let key = match (&args.key, args.unsigned) {
         (_, true) => None,
         (Some(path), false) => Some(read_key(path)?),
@@ -62,19 +70,30 @@ async fn audit(db: &str, args: AuditBundleArgs) -> anyhow::Result<ExitCode> {
             }
         }
     };
-    let ledger = Ledger::open(db).await?;
-    let position_last = ledger
-        .store()
-        .head()
-        .await?
-        .map(|h| h.position)
-        .unwrap_or(0);
-    let projections = ledger.projections_at(position_last).await?;
+    let store = Store::open_existing(db).await?;
+    if let Some(key) = &key {
+        // The bundle carries a checkpoint signed over its head: refuse to sign a log that does not
+        // hold, as `engagements checkpoint` does.
+        if let Err(error) = signable(&store, key).await {
+            store.shutdown().await;
+            return Err(error);
+        }
+    }
+    let position_last = store.head().await?.map(|h| h.position).unwrap_or(0);
+    // The bundle's reports are the fold of the log from position 1: no snapshot is read, so no
+    // stored row can change a figure an auditor is handed.
+    let projections = match fold_log(&store, Some(position_last)).await {
+        Ok(projections) => projections,
+        Err(error) => {
+            store.shutdown().await;
+            return Err(error.into());
+        }
+    };
     let as_of = AsOf {
         position: Some(position_last),
         ..AsOf::default()
     };
-    let events = super::findings::read_until(ledger.store(), &as_of).await?;
+    let events = super::findings::read_until(&store, &as_of).await?;
     let found = findings(
         events.iter(),
         &as_of,
@@ -92,7 +111,7 @@ async fn audit(db: &str, args: AuditBundleArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let manifest = export_bundle(
-        ledger.store(),
+        &store,
         &args.out,
         BundleContents {
             referential_dir: referential,
@@ -102,8 +121,27 @@ async fn audit(db: &str, args: AuditBundleArgs) -> anyhow::Result<ExitCode> {
         },
     )
     .await;
-    ledger.store().shutdown().await;
+    // The checkpoint the bundle carries is recorded in the log too, so that `verify` checks it.
+    let recorded = match (&manifest, &key) {
+        (Ok(manifest), Some(_)) if manifest.events > 0 => {
+            let signed = Checkpoint::read(&args.out.join("checkpoint.json"));
+            match signed {
+                Ok(checkpoint) => record_signed_checkpoint(
+                    &store,
+                    &checkpoint,
+                    CommandMeta::default().resolve(defaults),
+                )
+                .await
+                .map(|()| true)
+                .map_err(anyhow::Error::from),
+                Err(error) => Err(error.into()),
+            }
+        }
+        _ => Ok(false),
+    };
+    store.shutdown().await;
     let manifest = manifest?;
+    let recorded = recorded?;
     println!(
         "audit bundle written to {}: {} events up to position {} (head {}), {} files{}",
         args.out.display(),
@@ -117,9 +155,29 @@ async fn audit(db: &str, args: AuditBundleArgs) -> anyhow::Result<ExitCode> {
             ", unsigned"
         }
     );
+    if recorded {
+        println!(
+            "the bundle's checkpoint over position {} is recorded in the log",
+            manifest.position_last
+        );
+    }
     println!(
         "check it with: engagements verify --bundle {}",
         args.out.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Whether `key` may sign this log's head: the chain holds, and so do the checkpoints it records.
+async fn signable(store: &Store, key: &SigningKey) -> anyhow::Result<()> {
+    let report = store.verify(|_| {}).await?;
+    if let Some(problem) = report.problem {
+        anyhow::bail!(
+            "the log is broken at position {} ({}): refusing to sign it; run `engagements verify`",
+            problem.position,
+            problem.what
+        );
+    }
+    ensure_signable(store, &key.verifying_key()).await?;
+    Ok(())
 }

@@ -24,7 +24,7 @@ pub struct FindingsArgs {
 }
 
 pub async fn run(db: &str, args: FindingsArgs) -> anyhow::Result<ExitCode> {
-    let store = Store::open(db).await?;
+    let store = Store::open_existing(db).await?;
     let as_of = args.when.as_of();
     let events = read_until(&store, &as_of).await;
     store.shutdown().await;

@@ -21,7 +21,7 @@ pub struct HistoryArgs {
 }
 
 pub async fn run(db: &str, args: HistoryArgs) -> anyhow::Result<ExitCode> {
-    let store = Store::open(db).await?;
+    let store = Store::open_existing(db).await?;
     let trail = history(&store, &args.thing, &args.when.as_of()).await;
     store.shutdown().await;
     print_table(&trail?.to_table(), args.format)?;

@@ -19,8 +19,10 @@ pub mod verify;
 
 use std::process::ExitCode;
 
-use engagements_app::MetaDefaults;
+use engagements_app::snapshots::SnapshotPolicy;
+use engagements_app::{Ledger, MetaDefaults};
 use engagements_domain::{Actor, Source};
+use engagements_store::Store;
 
 use crate::{Cli, Command};
 
@@ -44,8 +46,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Relay(args) => relay::run(&cli.db, args).await,
         Command::History(args) => history::run(&cli.db, args).await,
         Command::Checkpoint(args) => checkpoint::run(&cli.db, args, &defaults).await,
-        Command::Keys(args) => keys::run(args),
+        Command::Keys(args) => keys::run(&cli.db, args, &defaults).await,
         Command::Findings(args) => findings::run(&cli.db, args).await,
-        Command::Export(args) => export::run(&cli.db, args).await,
+        Command::Export(args) => export::run(&cli.db, args, &defaults).await,
+    }
+}
+
+/// Opens an existing ledger for a command that must write nothing: no database is created, no
+/// migration is run, no snapshot is saved (stored ones are read only if the snapshot switch
+/// allows, and only when bound to the chain).
+pub async fn open_for_reading(db: &str) -> anyhow::Result<Ledger> {
+    let policy = SnapshotPolicy::from_env()?.read_only();
+    let store = Store::open_existing(db).await?;
+    match Ledger::from_store_with(store.clone(), policy).await {
+        Ok(ledger) => Ok(ledger),
+        Err(error) => {
+            store.shutdown().await;
+            Err(error.into())
+        }
     }
 }

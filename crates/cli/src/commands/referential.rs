@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use engagements_app::Ledger;
 use engagements_projections::referential::tables;
 
 use crate::asof::AsOfArgs;
@@ -38,7 +37,7 @@ pub struct ReferentialArgs {
 }
 
 pub async fn run(db: &str, args: ReferentialArgs) -> anyhow::Result<ExitCode> {
-    let ledger = Ledger::open(db).await?;
+    let ledger = super::open_for_reading(db).await?;
     let projections = ledger.projections_as_of(&args.when.as_of()).await;
     ledger.store().shutdown().await;
     let view = &projections?.referential;

@@ -3,7 +3,6 @@
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
-use engagements_app::Ledger;
 
 use crate::asof::AsOfArgs;
 use crate::output::{write_tables, Format};
@@ -75,7 +74,7 @@ pub struct ReportArgs {
 }
 
 pub async fn run(db: &str, args: ReportArgs) -> anyhow::Result<ExitCode> {
-    let ledger = Ledger::open(db).await?;
+    let ledger = super::open_for_reading(db).await?;
     let projections = ledger.projections_as_of(&args.when.as_of()).await?;
     let (subsidy, referential) = (&projections.subsidy, &projections.referential);
     let table = match args.view {
