@@ -182,7 +182,12 @@ pub fn layout(title: &str, caller: Option<&Caller>, content: Markup) -> Html<Str
                         }
                         @if let Some(caller) = caller {
                             span.who { (caller.0.person) " (" (caller.0.organisation) ", " (caller.0.role.as_str()) ")" }
-                            form.inline method="post" action="/deconnexion" { button type="submit" { "Se déconnecter" } }
+                            @if let Some(session) = &caller.1 {
+                                form.inline method="post" action="/deconnexion" {
+                                    (crate::sessions::csrf_input(session))
+                                    button type="submit" { "Se déconnecter" }
+                                }
+                            }
                         }
                     }
                     main { (content) }
