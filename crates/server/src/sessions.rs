@@ -32,10 +32,17 @@ pub const LOGIN_FORM_SECONDS: u64 = 60 * 60;
 const FORM_BYTES_MAX: usize = 64 * 1024;
 
 /// The session a page was asked in: its id (from the cookie) and its CSRF token.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct PageSession {
     pub id: String,
     pub csrf_token: String,
+}
+
+/// Never prints the id or the token: a `Debug` of a caller may end up in a log.
+impl std::fmt::Debug for PageSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PageSession { .. }")
+    }
 }
 
 impl SessionConfig {

@@ -73,7 +73,8 @@ fn organisation_problem(
             role.as_str()
         )),
         (false, false) => Some(format!(
-            "organisation '{}' is not in the contract's referential: {listing}              (an auditeur or lecteur from outside the contract takes --external)",
+            "organisation '{}' is not in the contract's referential: {listing} \
+             (an auditeur or lecteur from outside the contract takes --external)",
             escape_controls(organisation)
         )),
     }
