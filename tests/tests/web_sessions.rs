@@ -1,7 +1,7 @@
 //! End to end over HTTP, against the real `engagements serve`: web sessions (login, logout,
 //! revocation, idle expiry, login CSRF, cookie attributes), the answers for unknown routes and
-//! methods, and a client that never finishes its headers (it cannot hold the server past its
-//! shutdown grace).
+//! methods, the refusal of a command with a repeated key or a control character, and a client
+//! that never finishes its headers (it cannot hold the server past its shutdown grace).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -562,6 +562,45 @@ async fn a_client_that_does_not_finish_its_headers_is_disconnected() {
         );
         // The server still serves others.
         assert_eq!(send(address, "GET", "/healthz", &[], "").status, 200);
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn the_api_refuses_a_repeated_key_and_a_control_character_naming_the_field() {
+    let db = testing::sqlite();
+    run_ok(&db, &["init"]);
+    let (_, secret) = token(&db, "Équipe CABBALR (fictive)", "cabbalr", "admin");
+    let server = Server::start(&db, &[]);
+    let address = server.address;
+    tokio::task::spawn_blocking(move || {
+        let bearer = format!("Bearer {secret}");
+        let post = |body: &str| {
+            send(
+                address,
+                "POST",
+                "/api/v1/commands",
+                &[("Authorization", &bearer), ("Content-Type", "application/json")],
+                body,
+            )
+        };
+        let repeated = post(
+            r#"{"command":"register_porteur","porteur_id":"0190f2a0-0000-7000-8000-0000000e7e01","name":"A","name":"B","kind":"association"}"#,
+        );
+        assert_eq!(repeated.status, 400, "{}", repeated.body);
+        let body: serde_json::Value = serde_json::from_str(&repeated.body).expect("JSON");
+        assert_eq!(body["error"]["code"], "invalid", "{body}");
+        assert!(body["error"]["message"].as_str().unwrap_or_default().contains("\"name\""));
+        let control = post(
+            r#"{"command":"register_porteur","porteur_id":"0190f2a0-0000-7000-8000-0000000e7e02","name":"A\u0007","kind":"association"}"#,
+        );
+        assert_eq!(control.status, 400, "{}", control.body);
+        assert!(control.body.contains("name: control character U+0007"), "{}", control.body);
+        let fine = post(
+            r#"{"command":"register_porteur","porteur_id":"0190f2a0-0000-7000-8000-0000000e7e03","name":"Association (fictive)","kind":"association"}"#,
+        );
+        assert_eq!(fine.status, 201, "{}", fine.body);
     })
     .await
     .unwrap();
