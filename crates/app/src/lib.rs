@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod auth;
 pub mod checkpoints;
+pub mod command_json;
 pub mod commitments_seed;
 pub mod demo;
 pub mod demo_tfpb;

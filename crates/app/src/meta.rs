@@ -6,6 +6,8 @@ use engagements_domain::{ActRef, Actor, LedgerCommand, Metadata, Source};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::command_json;
+
 /// The optional `"meta"` object of a command line. What is left out comes from [`MetaDefaults`].
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -61,10 +63,12 @@ pub struct CommandLine {
 }
 
 impl CommandLine {
-    /// Reads one JSON line. The error says which field is wrong.
+    /// Reads one JSON line. The error says which field is wrong. A key given twice, a date
+    /// outside 1990-01-01..=2100-12-31 and a control character in text are refused
+    /// ([`crate::command_json`]) before any field is read.
     pub fn parse(line: &str) -> Result<CommandLine, String> {
-        let mut value: serde_json::Value =
-            serde_json::from_str(line).map_err(|e| format!("malformed JSON: {e}"))?;
+        let mut value = command_json::read_line(line).map_err(|e| e.to_string())?;
+        command_json::check_values(&value).map_err(|e| e.to_string())?;
         let object = value
             .as_object_mut()
             .ok_or_else(|| "a command is a JSON object with a \"command\" field".to_string())?;

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use clap::ValueEnum;
+use engagements_app::command_json::escape_controls;
 use engagements_projections::Table;
 
 /// How a table is printed.
@@ -62,9 +63,11 @@ fn write_table(table: &Table, format: Format, mut out: &mut dyn Write) -> anyhow
         Format::Table => {
             let mut text = comfy_table::Table::new();
             text.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
-            text.set_header(&table.columns);
+            // Recorded text is printed with its control characters escaped: a terminal would
+            // obey them (clear the screen, move the cursor, reverse a line).
+            text.set_header(table.columns.iter().map(|c| escape_controls(c)));
             for row in &table.rows {
-                text.add_row(row.iter().map(|c| c.to_text()));
+                text.add_row(row.iter().map(|c| escape_controls(&c.to_text())));
             }
             writeln!(out, "{text}")?;
             writeln!(out, "{} rows", table.rows.len())?;
@@ -73,7 +76,7 @@ fn write_table(table: &Table, format: Format, mut out: &mut dyn Write) -> anyhow
             let mut writer = csv::Writer::from_writer(out);
             writer.write_record(&table.columns)?;
             for row in &table.rows {
-                writer.write_record(row.iter().map(|c| c.to_text()))?;
+                writer.write_record(row.iter().map(|c| c.to_spreadsheet_text()))?;
             }
             writer.flush()?;
         }
@@ -88,4 +91,60 @@ fn write_table(table: &Table, format: Format, mut out: &mut dyn Write) -> anyhow
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use engagements_projections::Cell;
+
+    fn written(table: &Table, format: Format) -> String {
+        let mut out = Vec::new();
+        write_table(table, format, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    fn recorded_table() -> Table {
+        let mut table = Table::new("porteurs", &["name", "granted_eur", "gap"]);
+        table.push(vec![
+            "Asso\u{1b}[2J\u{7}\u{202e}fictive".into(),
+            engagements_domain::Amount::euros(12).into(),
+            Cell::Text("-3.50".into()),
+        ]);
+        table.push(vec![
+            "=HYPERLINK(\"http://exemple.invalid\")".into(),
+            Cell::Empty,
+            Cell::Int(-2),
+        ]);
+        table
+    }
+
+    #[test]
+    fn the_text_table_escapes_control_characters_of_recorded_data() {
+        let text = written(&recorded_table(), Format::Table);
+        assert!(
+            !text
+                .chars()
+                .any(|c| c == '\u{1b}' || c == '\u{7}' || c == '\u{202e}'),
+            "{text:?}"
+        );
+        assert!(
+            text.contains("Asso\\u{1b}[2J\\u{7}\\u{202e}fictive"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn csv_cells_that_begin_like_formulas_are_neutralised_numbers_are_not() {
+        let text = written(&recorded_table(), Format::Csv);
+        assert!(
+            text.contains("\"'=HYPERLINK(\"\"http://exemple.invalid\"\")\""),
+            "{text}"
+        );
+        assert!(
+            text.contains(",-3.50\n") && text.contains(",-2\n"),
+            "{text}"
+        );
+        assert!(text.contains("12.00"), "{text}");
+    }
 }

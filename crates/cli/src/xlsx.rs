@@ -5,6 +5,7 @@
 //! (at most 10^12 €, two decimals) has at most 15 significant digits, which a spreadsheet's
 //! double holds exactly to the cent.
 
+use engagements_projections::table::neutralise_formula;
 use engagements_projections::{Cell, Table};
 use rust_xlsxwriter::{ExcelDateTime, Format, FormatAlign, Workbook, Worksheet, XlsxError};
 
@@ -144,6 +145,7 @@ fn write_sheet(sheet: &mut Worksheet, table: &Table) -> Result<(), XlsxWriteErro
     let header = Format::new().set_bold().set_align(FormatAlign::Center);
     let euros = Format::new().set_num_format("#,##0.00\\ \"€\"");
     let date = Format::new().set_num_format("dd/mm/yyyy");
+    let quoted = Format::new().set_quote_prefix();
     let mut widths: Vec<usize> = Vec::with_capacity(table.columns.len());
     for (index, column) in table.columns.iter().enumerate() {
         let label = french_header(column);
@@ -156,6 +158,12 @@ fn write_sheet(sheet: &mut Worksheet, table: &Table) -> Result<(), XlsxWriteErro
             let column = column_index(index);
             match cell {
                 Cell::Empty => {}
+                // A text that begins like a formula is marked "quote prefix" (what typing a
+                // leading apostrophe does): shown as written, never turned into a formula when
+                // someone edits the cell.
+                Cell::Text(text) if neutralise_formula(text) != text.as_str() => {
+                    sheet.write_string_with_format(row_number, column, text, &quoted)?;
+                }
                 Cell::Text(text) => {
                     sheet.write_string(row_number, column, text)?;
                 }
@@ -232,5 +240,31 @@ mod tests {
         assert_eq!(&bytes[..2], b"PK");
         let text = String::from_utf8_lossy(&bytes);
         assert!(!text.is_empty());
+    }
+
+    fn zipped_file(bytes: &[u8], name: &str) -> String {
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut archive.by_name(name).unwrap(), &mut text).unwrap();
+        text
+    }
+
+    #[test]
+    fn texts_that_begin_like_formulas_are_quote_prefixed_and_kept_as_written() {
+        let mut table = Table::new("porteurs", &["name"]);
+        table.push(vec!["=HYPERLINK(\"http://exemple.invalid\")".into()]);
+        table.push(vec!["Association ordinaire".into()]);
+        let bytes = workbook_bytes(&[&table]).unwrap();
+        let styles = zipped_file(&bytes, "xl/styles.xml");
+        assert!(styles.contains("quotePrefix=\"1\""), "{styles}");
+        let sheet = zipped_file(&bytes, "xl/worksheets/sheet1.xml");
+        assert!(!sheet.contains("<f>"), "no formula cell: {sheet}");
+        let strings = zipped_file(&bytes, "xl/sharedStrings.xml");
+        assert!(strings.contains("=HYPERLINK"), "{strings}");
+
+        let mut plain = Table::new("porteurs", &["name"]);
+        plain.push(vec!["Association ordinaire".into()]);
+        let styles = zipped_file(&workbook_bytes(&[&plain]).unwrap(), "xl/styles.xml");
+        assert!(!styles.contains("quotePrefix"), "{styles}");
     }
 }

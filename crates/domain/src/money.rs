@@ -105,12 +105,28 @@ impl fmt::Display for Amount {
 impl FromStr for Amount {
     type Err = AmountError;
 
+    /// Reads `-?digits(.digits)?` and nothing else: no spaces, no `_`, no `+`, no exponent, no
+    /// dangling or leading dot (`Decimal` alone accepts `"1_000"`, `"12."` and `".5"`). The sign and
+    /// the number of decimals are then judged by [`Amount::new`], whose messages say what is wrong.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let trimmed = text.trim();
-        let value = Decimal::from_str_exact(trimmed)
-            .map_err(|_| AmountError::Unparsable(text.to_string()))?;
+        if !is_plain_decimal(text) {
+            return Err(AmountError::Unparsable(text.to_string()));
+        }
+        let value =
+            Decimal::from_str_exact(text).map_err(|_| AmountError::Unparsable(text.to_string()))?;
         Amount::new(value)
     }
+}
+
+/// Whether `text` is `^-?[0-9]+(\.[0-9]+)?$`: the only spelling of an amount the ledger reads.
+fn is_plain_decimal(text: &str) -> bool {
+    let unsigned = text.strip_prefix('-').unwrap_or(text);
+    let (whole, decimals) = match unsigned.split_once('.') {
+        Some((whole, decimals)) => (whole, Some(decimals)),
+        None => (unsigned, None),
+    };
+    let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    digits(whole) && decimals.is_none_or(digits)
 }
 
 impl TryFrom<Decimal> for Amount {
@@ -220,6 +236,32 @@ mod tests {
         assert_eq!(b.cents(), 2_300_000);
         assert!(serde_json::from_str::<Amount>("-3").is_err());
         assert!(serde_json::from_str::<Amount>("0.123").is_err());
+    }
+
+    #[test]
+    fn only_plain_decimals_are_amounts() {
+        for text in [
+            "1_000", " 12 ", "12.", ".5", "+12", "1e3", "12 ", "", "-", "1.2.3", "١٢",
+        ] {
+            assert!(
+                matches!(text.parse::<Amount>(), Err(AmountError::Unparsable(_))),
+                "{text:?} was accepted"
+            );
+            let json = serde_json::Value::String(text.to_string());
+            assert!(serde_json::from_value::<Amount>(json).is_err(), "{text:?}");
+        }
+        assert!(matches!(
+            "-12".parse::<Amount>(),
+            Err(AmountError::Negative(_))
+        ));
+        assert!(matches!(
+            "12.345".parse::<Amount>(),
+            Err(AmountError::TooPrecise(_))
+        ));
+        assert_eq!("0012.5".parse::<Amount>().unwrap().to_string(), "12.50");
+        assert_eq!("-0".parse::<Amount>().unwrap(), Amount::ZERO);
+        let number: Amount = serde_json::from_str("1500.5").unwrap();
+        assert_eq!(number.to_string(), "1500.50");
     }
 
     proptest! {

@@ -39,6 +39,42 @@ impl Cell {
     }
 }
 
+/// Characters that make a spreadsheet read a cell as a formula (`=`, `+`, `-`, `@`) or that some
+/// spreadsheets skip before looking for one (tab, carriage return).
+const FORMULA_TRIGGERS: &[char] = &['=', '+', '-', '@', '\t', '\r'];
+
+/// `text` as a spreadsheet must show it, never run it: a text that begins like a formula gets a
+/// leading apostrophe (the OWASP rule against CSV injection). A plain number such as `-12.50` is a
+/// number, not a formula, and is left as it is.
+pub fn neutralise_formula(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.starts_with(FORMULA_TRIGGERS) && !is_plain_number(text) {
+        std::borrow::Cow::Owned(format!("'{text}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+/// Whether `text` is `-?digits(.digits)?`.
+fn is_plain_number(text: &str) -> bool {
+    let unsigned = text.strip_prefix('-').unwrap_or(text);
+    let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    match unsigned.split_once('.') {
+        Some((whole, decimals)) => digits(whole) && digits(decimals),
+        None => digits(unsigned),
+    }
+}
+
+impl Cell {
+    /// The cell as text for a file people open in a spreadsheet (CSV): like [`Cell::to_text`],
+    /// with texts that begin like a formula neutralised ([`neutralise_formula`]).
+    pub fn to_spreadsheet_text(&self) -> String {
+        match self {
+            Cell::Text(text) => neutralise_formula(text).into_owned(),
+            other => other.to_text(),
+        }
+    }
+}
+
 impl From<&str> for Cell {
     fn from(text: &str) -> Self {
         Cell::Text(text.to_string())
@@ -114,5 +150,34 @@ impl Table {
                 })
                 .collect(),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn texts_that_begin_like_formulas_are_neutralised_numbers_are_not() {
+        for text in [
+            "=1+1",
+            "+33 6",
+            "-x",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+            "=HYPERLINK(\"http://x\")",
+        ] {
+            assert_eq!(
+                Cell::Text(text.to_string()).to_spreadsheet_text(),
+                format!("'{text}"),
+                "{text:?}"
+            );
+        }
+        for text in ["-12.50", "-3", "12", "Atelier = jeux", "", "'déjà"] {
+            assert_eq!(Cell::Text(text.to_string()).to_spreadsheet_text(), text);
+        }
+        assert_eq!(Cell::Int(-4).to_spreadsheet_text(), "-4");
+        assert_eq!(Cell::Amount(Amount::euros(5)).to_spreadsheet_text(), "5.00");
     }
 }

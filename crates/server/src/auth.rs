@@ -1,23 +1,27 @@
 //! Who is calling: an API token (`Authorization: Bearer …`), or for pages and downloads the
-//! session cookie set by the login page, or — when the server publishes its views — an
-//! anonymous *lecteur*. Cookies never authorise a write: a write needs the header, so a page of
-//! another site cannot make a browser record anything.
+//! web session opened by the login page (its cookie holds a random session id, never the token:
+//! see [`crate::sessions`]), or — when the server publishes its views — an anonymous *lecteur*.
+//! Cookies never authorise a JSON API write: a write needs the header, so a page of another site
+//! cannot make a browser record anything. Page forms that write take a
+//! [`crate::sessions::SessionForm`], which checks the session's CSRF token.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, Method};
 use engagements_app::auth::{tfpb_read_filter, Principal, Role};
 use engagements_projections::tfpb::TfpbFilter;
+use engagements_store::tokens::TokenRecord;
 
 use crate::error::ApiError;
+use crate::sessions::{cookie_value, PageSession};
 use crate::state::AppState;
 
-/// Name of the cookie holding a token for the web pages.
-pub const SESSION_COOKIE: &str = "engagements_jeton";
+pub use crate::sessions::SESSION_COOKIE;
 
-/// The authenticated caller of a request.
+/// The authenticated caller of a request, and the web session it came with (none for a token
+/// sent in the `Authorization` header, or for an anonymous *lecteur*).
 #[derive(Debug, Clone)]
-pub struct Caller(pub Principal);
+pub struct Caller(pub Principal, pub Option<PageSession>);
 
 /// What a caller wants to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,20 +93,14 @@ fn bearer(parts: &Parts) -> Option<&str> {
         .map(str::trim)
 }
 
-fn cookie(parts: &Parts) -> Option<&str> {
-    parts
-        .headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
-        .map(|(_, value)| value.trim())
-}
-
 /// Finds the principal of a secret; 401 if it is unknown or revoked.
 pub async fn principal_of(state: &AppState, secret: &str) -> Result<Principal, ApiError> {
+    let record = token_of(state, secret).await?;
+    principal_of_record(record)
+}
+
+/// Finds the active token of a secret; 401 if it is unknown or revoked.
+pub async fn token_of(state: &AppState, secret: &str) -> Result<TokenRecord, ApiError> {
     let record = state
         .ledger
         .store()
@@ -116,6 +114,11 @@ pub async fn principal_of(state: &AppState, secret: &str) -> Result<Principal, A
             record.token_id
         )));
     }
+    Ok(record)
+}
+
+/// The principal a token stands for; 401 if its role is unknown to this server.
+pub fn principal_of_record(record: TokenRecord) -> Result<Principal, ApiError> {
     let role: Role = record
         .role
         .parse()
@@ -125,6 +128,32 @@ pub async fn principal_of(state: &AppState, secret: &str) -> Result<Principal, A
         organisation: record.organisation,
         role,
     })
+}
+
+impl Caller {
+    /// The caller of the web session named by the request's cookie; 401 if there is no cookie,
+    /// or its session is unknown, expired or its token revoked. Marks the session as used.
+    pub async fn from_session_cookie(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
+        let id = cookie_value(&parts.headers, SESSION_COOKIE)
+            .ok_or_else(|| ApiError::unauthenticated("no session: sign in at /connexion"))?;
+        let session = state
+            .ledger
+            .store()
+            .use_session(id, state.config.sessions.limits())
+            .await
+            .map_err(ApiError::internal)?
+            .ok_or_else(|| {
+                ApiError::unauthenticated("the session is over (signed out, expired or revoked)")
+            })?;
+        let principal = principal_of_record(session.token)?;
+        Ok(Caller(
+            principal,
+            Some(PageSession {
+                id: id.to_string(),
+                csrf_token: session.csrf_token,
+            }),
+        ))
+    }
 }
 
 /// The anonymous visitor of a server that publishes its views.
@@ -141,15 +170,17 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         if let Some(secret) = bearer(parts) {
-            return principal_of(state, secret).await.map(Caller);
+            return principal_of(state, secret)
+                .await
+                .map(|principal| Caller(principal, None));
         }
         let safe_method = parts.method == Method::GET || parts.method == Method::HEAD;
         if safe_method {
-            if let Some(secret) = cookie(parts) {
-                return principal_of(state, secret).await.map(Caller);
+            if cookie_value(&parts.headers, SESSION_COOKIE).is_some() {
+                return Caller::from_session_cookie(parts, state).await;
             }
             if state.config.public_views {
-                return Ok(Caller(anonymous_lecteur()));
+                return Ok(Caller(anonymous_lecteur(), None));
             }
         }
         Err(ApiError::unauthenticated(

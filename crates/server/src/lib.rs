@@ -7,8 +7,10 @@ pub mod asof;
 pub mod auth;
 pub mod charts;
 pub mod error;
+pub mod fallback;
 pub mod metrics;
 pub mod pages;
+pub mod sessions;
 pub mod state;
 pub mod views;
 
@@ -22,10 +24,12 @@ use axum::response::Response;
 use axum::Router;
 use tower_http::trace::TraceLayer;
 
-pub use state::{AppState, ServerConfig};
+pub use state::{AppState, ServerConfig, SessionConfig};
 
 /// Longest a request may take before it is answered 408 (a stuck client cannot hold a worker).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// Pause after a failed accept (e.g. no file descriptor left) before the next one.
+const ACCEPT_RETRY_DELAY: Duration = Duration::from_millis(100);
 
 /// What pages may load: only this server's own stylesheet, no script at all.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -35,6 +39,9 @@ pub fn router(state: AppState) -> Router {
     let body_bytes_max = state.config.body_bytes_max;
     let (routes, _) = api::build();
     routes
+        // After every route: the 405 answer is set on the routes that exist when it is called.
+        .method_not_allowed_fallback(fallback::method_not_allowed)
+        .fallback(fallback::not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             count_and_harden,
@@ -69,17 +76,58 @@ async fn count_and_harden(State(state): State<AppState>, request: Request, next:
 }
 
 /// Serves until `shutdown` completes, then stops accepting connections, lets the requests in
-/// flight (and the commands they carry) finish, and flushes the store's writer.
+/// flight (and the commands they carry) finish for at most the configured grace period, and
+/// flushes the store's writer.
+///
+/// Connections are served by hyper directly (not `axum::serve`) to bound the time a client may
+/// take to send its headers: a client that never finishes them is disconnected, and cannot keep
+/// the server from stopping.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let ledger = state.ledger.clone();
+    let grace = state.config.shutdown_grace;
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(state.config.header_read_timeout);
     let app = router(state);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    let connections = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors, or a connection reset before it was accepted:
+                    // wait a little rather than spin, and keep serving the others.
+                    tracing::warn!(%error, "cannot accept a connection");
+                    tokio::time::sleep(ACCEPT_RETRY_DELAY).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let connection = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+        let connection = connections.watch(connection);
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(grace, connections.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            grace_seconds = grace.as_secs_f64(),
+            "connections still open after the grace period are closed"
+        );
+    }
     ledger.store().shutdown().await;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! What every handler shares: the ledger, the counters and the server's settings.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use engagements_app::Ledger;
 
@@ -13,6 +14,36 @@ pub struct ServerConfig {
     pub body_bytes_max: usize,
     /// When true, a visitor without a token may read the published views as a *lecteur*.
     pub public_views: bool,
+    /// How long the web sessions last.
+    pub sessions: SessionConfig,
+    /// Longest a client may take to send a request's headers before its connection is closed
+    /// (a client that never finishes them must not hold a connection, nor delay a shutdown).
+    pub header_read_timeout: Duration,
+    /// Longest the requests in flight are waited for once a shutdown is asked; the connections
+    /// still open then are closed.
+    pub shutdown_grace: Duration,
+}
+
+/// How long a web session lasts, and how its cookie is sent.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionConfig {
+    /// A session unused this long is over.
+    pub idle: Duration,
+    /// A session is over this long after the login, however much it is used.
+    pub absolute: Duration,
+    /// Mark the cookie `Secure` on every answer, not only on requests that came over HTTPS
+    /// (`X-Forwarded-Proto: https`): for a server behind a TLS proxy that does not say so.
+    pub secure_cookies: bool,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            idle: Duration::from_secs(30 * 60),
+            absolute: Duration::from_secs(12 * 60 * 60),
+            secure_cookies: false,
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -20,6 +51,9 @@ impl Default for ServerConfig {
         ServerConfig {
             body_bytes_max: 1024 * 1024,
             public_views: false,
+            sessions: SessionConfig::default(),
+            header_read_timeout: Duration::from_secs(10),
+            shutdown_grace: Duration::from_secs(30),
         }
     }
 }

@@ -216,12 +216,13 @@ pub fn select_columns(table: &Table, keys: &[&str]) -> Table {
     out
 }
 
-/// A table as CSV text (UTF-8, header line, amounts with two decimals).
+/// A table as CSV text (UTF-8, header line, amounts with two decimals); texts that begin like a
+/// formula are neutralised, since people open these files in a spreadsheet.
 pub fn to_csv(table: &Table) -> Result<String, csv::Error> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(&table.columns)?;
     for row in &table.rows {
-        writer.write_record(row.iter().map(|c| c.to_text()))?;
+        writer.write_record(row.iter().map(|c| c.to_spreadsheet_text()))?;
     }
     let bytes = writer
         .into_inner()

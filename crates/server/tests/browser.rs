@@ -55,7 +55,7 @@ fn chromium(args: &[&str], profile: &Path) -> std::process::Output {
         .expect("run chromium")
 }
 
-/// A server on the demo data, every request carrying the session cookie of a bailleur's token
+/// A server on the demo data, every request carrying the session cookie of a bailleur's web session
 /// (the browser cannot log in by itself in headless dump mode).
 struct DemoServer {
     address: SocketAddr,
@@ -83,12 +83,19 @@ async fn demo_server() -> DemoServer {
         .await
         .unwrap();
     eprintln!("demo recorded in {:?}", started.elapsed());
-    let secret = ledger
+    let token = ledger
         .store()
         .create_token("Chargée TFPB (fictive)", BAILLEUR, "bailleur")
         .await
         .unwrap()
-        .secret;
+        .record;
+    let sessions = ServerConfig::default().sessions;
+    let session = ledger
+        .store()
+        .open_session(token.token_id, sessions.limits())
+        .await
+        .unwrap()
+        .id;
     let (dossier, dossier_title) = {
         let projections = ledger.projections().await.unwrap();
         let granted = projections
@@ -106,7 +113,7 @@ async fn demo_server() -> DemoServer {
         .unwrap()
         .map(|h| h.position)
         .unwrap_or(0);
-    let cookie = HeaderValue::from_str(&format!("engagements_jeton={secret}")).unwrap();
+    let cookie = HeaderValue::from_str(&format!("engagements_session={session}")).unwrap();
     let app = router(AppState::new(ledger.clone(), ServerConfig::default())).layer(
         axum::middleware::map_request(move |mut request: Request| {
             let cookie = cookie.clone();

@@ -66,6 +66,7 @@ async fn harness(db: TestDb) -> Harness {
     let config = ServerConfig {
         body_bytes_max: BODY_BYTES_MAX,
         public_views: false,
+        ..ServerConfig::default()
     };
     let app = router(AppState::new(ledger.clone(), config));
     Harness {
@@ -144,12 +145,20 @@ impl Harness {
         self.call(Method::GET, uri, Some(&token), None).await
     }
 
+    /// A web session of `role`'s token, as the login page opens it: the cookie's value.
+    async fn session(&self, role: &str) -> String {
+        let store = self.ledger.store();
+        let token = store.find_token(&self.tokens[role]).await.unwrap().unwrap();
+        let limits = ServerConfig::default().sessions.limits();
+        store.open_session(token.token_id, limits).await.unwrap().id
+    }
+
     async fn page(&self, role: &str, uri: &str) -> Answer {
         let request = Request::builder()
             .uri(uri)
             .header(
                 header::COOKIE,
-                format!("engagements_jeton={}", self.tokens[role]),
+                format!("engagements_session={}", self.session(role).await),
             )
             .body(Body::empty())
             .unwrap();
@@ -334,7 +343,7 @@ async fn each_role_can_do_what_it_may_and_nothing_else() {
             .uri("/api/v1/commands")
             .header(
                 header::COOKIE,
-                format!("engagements_jeton={}", h.tokens["admin"]),
+                format!("engagements_session={}", h.session("admin").await),
             )
             .body(Body::from(
                 register_porteur("0190f2a0-0000-7000-8000-0000000000a4", "D").to_string(),

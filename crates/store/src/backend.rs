@@ -57,6 +57,9 @@ impl Backend {
                 // An acknowledged command must survive a power cut.
                 .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(Duration::from_secs(30));
+            if !url.contains("memory") {
+                create_private_file(options.get_filename()).map_err(StoreError::Connect)?;
+            }
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 .connect_with(options)
@@ -170,6 +173,21 @@ impl Backend {
             Backend::Sqlite(pool) => pool.close().await,
             Backend::Postgres(pool) => pool.close().await,
         }
+    }
+}
+
+/// Creates a new SQLite file readable by its owner only (mode 0600): it holds the hashes of the
+/// API tokens and of the web sessions. SQLite gives its `-wal` and `-shm` files the mode of the
+/// database file. An existing file is left as it is.
+fn create_private_file(path: &std::path::Path) -> Result<(), sqlx::Error> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(sqlx::Error::Io(error)),
     }
 }
 

@@ -16,6 +16,7 @@ pub mod hash;
 mod model;
 mod pg_pipeline;
 pub mod relay_offsets;
+pub mod sessions;
 pub mod snapshot;
 mod store;
 mod subscription;

@@ -52,7 +52,7 @@ pub struct CreatedToken {
 /// Why a token could not be created.
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
-    #[error("{field} is empty or longer than {TOKEN_FIELD_CHARS_MAX} characters: '{value}'")]
+    #[error("{field} is empty, longer than {TOKEN_FIELD_CHARS_MAX} characters or holds a control character: '{value}'")]
     BadField { field: &'static str, value: String },
     #[error("the system's random source failed: {0}")]
     Random(String),
@@ -73,10 +73,15 @@ fn new_secret() -> Result<String, TokenError> {
 
 fn check_field(field: &'static str, value: &str) -> Result<(), TokenError> {
     let chars = value.trim().chars().count();
-    if chars == 0 || chars > TOKEN_FIELD_CHARS_MAX {
+    // A control character would reach terminals (`tokens list`) and pages as it is.
+    if chars == 0 || chars > TOKEN_FIELD_CHARS_MAX || value.chars().any(char::is_control) {
         return Err(TokenError::BadField {
             field,
-            value: value.chars().take(TOKEN_FIELD_CHARS_MAX).collect(),
+            value: value
+                .chars()
+                .take(TOKEN_FIELD_CHARS_MAX)
+                .map(|c| if c.is_control() { '?' } else { c })
+                .collect(),
         });
     }
     Ok(())
@@ -216,9 +221,13 @@ impl Store {
         rows.into_iter().map(record_of).collect()
     }
 
-    /// Revokes a token; returns false if no active token has this id.
+    /// Revokes a token and ends its web sessions; returns false if no active token has this id.
     pub async fn revoke_token(&self, token_id: Uuid) -> Result<bool, StoreError> {
         let now = Utc::now().timestamp_micros();
-        Ok(on_backend!(self, revoke(token_id, now))? == 1)
+        let revoked = on_backend!(self, revoke(token_id, now))? == 1;
+        // A session is refused anyway once its token is revoked; deleting them keeps the
+        // table to the live sessions.
+        self.close_sessions_of(token_id).await?;
+        Ok(revoked)
     }
 }

@@ -2,11 +2,12 @@
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
 use engagements_app::Ledger;
-use engagements_server::{AppState, ServerConfig};
+use engagements_server::{AppState, ServerConfig, SessionConfig};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -19,6 +20,23 @@ pub struct ServeArgs {
     /// Let visitors without a token read the published views (as a *lecteur*).
     #[arg(long)]
     pub public: bool,
+    /// A web session unused this long is over (seconds).
+    #[arg(long, default_value_t = 30 * 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub session_idle_secs: u64,
+    /// A web session is over this long after the login, however much it is used (seconds).
+    #[arg(long, default_value_t = 12 * 60 * 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub session_max_secs: u64,
+    /// Mark the session cookie `Secure` on every answer (behind a TLS proxy that does not send
+    /// `X-Forwarded-Proto: https`; with it, the cookie is `Secure` anyway).
+    #[arg(long)]
+    pub secure_cookies: bool,
+    /// A client that has not sent its request's headers after this long is disconnected (seconds).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_read_timeout_secs: u64,
+    /// On SIGTERM or Ctrl-C, the longest the requests in flight are waited for before the
+    /// remaining connections are closed (seconds).
+    #[arg(long, default_value_t = 30)]
+    pub shutdown_grace_secs: u64,
 }
 
 pub async fn run(db: &str, args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -26,6 +44,13 @@ pub async fn run(db: &str, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let config = ServerConfig {
         body_bytes_max: args.body_bytes_max,
         public_views: args.public,
+        sessions: SessionConfig {
+            idle: Duration::from_secs(args.session_idle_secs),
+            absolute: Duration::from_secs(args.session_max_secs),
+            secure_cookies: args.secure_cookies,
+        },
+        header_read_timeout: Duration::from_secs(args.header_read_timeout_secs),
+        shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
     };
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
@@ -39,7 +64,7 @@ pub async fn run(db: &str, args: ServeArgs) -> anyhow::Result<ExitCode> {
     engagements_server::serve(listener, AppState::new(ledger, config), shutdown_signal())
         .await
         .context("serving HTTP")?;
-    eprintln!("stopped: every accepted command is recorded");
+    eprintln!("stopped: every command answered is recorded");
     Ok(ExitCode::SUCCESS)
 }
 

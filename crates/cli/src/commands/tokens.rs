@@ -6,6 +6,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use engagements_app::auth::Role;
+use engagements_app::command_json::escape_controls;
+use engagements_app::Ledger;
+use engagements_projections::referential::ReferentialView;
 use engagements_store::Store;
 use uuid::Uuid;
 
@@ -28,6 +31,10 @@ pub enum TokensAction {
         /// admin, instructeur, bailleur, auditeur or lecteur.
         #[arg(long, value_parser = parse_role)]
         role: Role,
+        /// The organisation is outside the contract's referential (e.g. a chambre régionale des
+        /// comptes): allowed for the roles that write nothing, auditeur and lecteur.
+        #[arg(long)]
+        external: bool,
     },
     /// List every token (never their secrets).
     List,
@@ -39,13 +46,68 @@ fn parse_role(text: &str) -> Result<Role, String> {
     text.parse()
 }
 
+/// Why a token's organisation is refused: a token for an organisation the contract does not
+/// know would write in the name of no signatory (a typing mistake, or worse).
+fn organisation_problem(
+    referential: &ReferentialView,
+    organisation: &str,
+    role: Role,
+    external: bool,
+) -> Option<String> {
+    let listing = "see `engagements referential organisations`";
+    if referential.current().is_none() {
+        return Some(
+            "no contract is recorded in this ledger: run `engagements init` before creating tokens"
+                .to_string(),
+        );
+    }
+    let known = referential.organisation(organisation.trim()).is_some();
+    match (known, external) {
+        (true, false) => None,
+        (true, true) => Some(format!(
+            "organisation '{organisation}' is in the referential: leave out --external"
+        )),
+        (false, true) if matches!(role, Role::Auditeur | Role::Lecteur) => None,
+        (false, true) => Some(format!(
+            "--external is for the roles that write nothing (auditeur, lecteur), not {}",
+            role.as_str()
+        )),
+        (false, false) => Some(format!(
+            "organisation '{}' is not in the contract's referential: {listing} \
+             (an auditeur or lecteur from outside the contract takes --external)",
+            escape_controls(organisation)
+        )),
+    }
+}
+
 pub async fn run(db: &str, args: TokensArgs) -> anyhow::Result<ExitCode> {
+    if let TokensAction::Create {
+        organisation,
+        role,
+        external,
+        ..
+    } = &args.action
+    {
+        let ledger = Ledger::open(db).await?;
+        let problem = organisation_problem(
+            &ledger.projections().await?.referential,
+            organisation,
+            *role,
+            *external,
+        );
+        ledger.store().shutdown().await;
+        if let Some(problem) = problem {
+            eprintln!("{problem}");
+            return Ok(ExitCode::from(1));
+        }
+    }
     let store = Store::open(db).await?;
     let code = match args.action {
         TokensAction::Create {
             person,
             organisation,
             role,
+            ..
         } => {
             let created = store
                 .create_token(&person, &organisation, role.as_str())
@@ -65,9 +127,9 @@ pub async fn run(db: &str, args: TokensArgs) -> anyhow::Result<ExitCode> {
                 println!(
                     "{}\t{}\t{}\t{}\tcreated {}\t{}",
                     token.token_id,
-                    token.role,
-                    token.organisation,
-                    token.person,
+                    escape_controls(&token.role),
+                    escape_controls(&token.organisation),
+                    escape_controls(&token.person),
                     token.created_at.format("%Y-%m-%d %H:%M:%S UTC"),
                     token
                         .revoked_at

@@ -243,7 +243,12 @@ pub fn layout(title: &str, caller: Option<&Caller>, content: Markup) -> Html<Str
                         }
                         @if let Some(caller) = caller {
                             span.who { (caller.0.person) " — " (organisation_name(&caller.0.organisation)) " (" (role_label(caller.0.role)) ")" }
-                            form.inline method="post" action="/deconnexion" { button type="submit" { "Se déconnecter" } }
+                            @if let Some(session) = &caller.1 {
+                                form.inline method="post" action="/deconnexion" {
+                                    (crate::sessions::csrf_input(session))
+                                    button type="submit" { "Se déconnecter" }
+                                }
+                            }
                         }
                     }
                     main id="contenu" { (content) }
