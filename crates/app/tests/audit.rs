@@ -812,14 +812,26 @@ async fn each_as_of_answer_is_right_at_every_step_on_both_time_axes() {
             .iter()
             .map(|e| e.description.as_str())
             .collect();
-        assert!(text[1].contains("accordé 0,00 € → 10\u{202f}000,00 €"), "{}", text[1]);
-        assert!(text[2].contains("10\u{202f}000,00 € → 12\u{202f}000,00 €"), "{}", text[2]);
+        assert!(
+            text[1].contains("accordé 0,00 € → 10\u{202f}000,00 €"),
+            "{}",
+            text[1]
+        );
+        assert!(
+            text[2].contains("10\u{202f}000,00 € → 12\u{202f}000,00 €"),
+            "{}",
+            text[2]
+        );
         assert!(
             text[3].contains("payé 0,00 € → 6\u{202f}000,00 € sur 12\u{202f}000,00 € accordés"),
             "{}",
             text[3]
         );
-        assert!(text[4].contains("12\u{202f}000,00 € → 11\u{202f}000,00 €"), "{}", text[4]);
+        assert!(
+            text[4].contains("12\u{202f}000,00 € → 11\u{202f}000,00 €"),
+            "{}",
+            text[4]
+        );
         assert!(
             text[6].contains("payé net 6\u{202f}000,00 € → 5\u{202f}000,00 €"),
             "{}",
