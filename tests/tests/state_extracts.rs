@@ -123,7 +123,9 @@ async fn import_gispro_keeps_one_grant_across_years() {
         // The dossier's history is found by any of its identifiers.
         let history = stdout(&db, &["history", "DA00023456"]);
         assert!(
-            history.contains("identifier of another system recorded: chorus_ej 2203456789"),
+            history.contains(
+                "identifiant d'un autre système : engagement juridique Chorus 2203456789"
+            ),
             "{history}"
         );
 

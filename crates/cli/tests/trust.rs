@@ -425,7 +425,7 @@ fn export_audit_records_the_checkpoint_it_signs() {
     let history = ok(d, &db, &["history", "checkpoints", "--format", "json"], &[]);
     let signed: serde_json::Value = serde_json::from_str(&signed).unwrap();
     let described = format!(
-        "checkpoint signed over position {} (head {})",
+        "point de contrôle signé sur l'événement n° {} (empreinte {})",
         signed["position"],
         signed["head_hash"].as_str().unwrap()
     );

@@ -15,6 +15,9 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// What a page shows a person, in French, when the message is written for one; else the page
+    /// explains the error by its code.
+    pub for_people: Option<String>,
 }
 
 /// The JSON body of every error.
@@ -38,6 +41,18 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            for_people: None,
+        }
+    }
+
+    /// An error whose message is written in French for the person reading the page.
+    pub fn for_people(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        ApiError {
+            status,
+            code,
+            for_people: Some(message.clone()),
+            message,
         }
     }
 

@@ -139,7 +139,7 @@ pub fn same_origin(headers: &HeaderMap) -> bool {
 
 /// The answer to a form post that did not come from this server's page, or whose page is too old.
 pub fn forged_form() -> PageError {
-    PageError::Api(ApiError::new(
+    PageError::Api(ApiError::for_people(
         StatusCode::FORBIDDEN,
         "forbidden",
         "Ce formulaire n'a pas été envoyé depuis une page de ce site, ou la page est trop ancienne : \
@@ -177,9 +177,21 @@ impl<T: DeserializeOwned> FromRequest<AppState> for SessionForm<T> {
         };
         let bytes = axum::body::to_bytes(body, FORM_BYTES_MAX)
             .await
-            .map_err(|_| ApiError::invalid("Le formulaire est trop long."))?;
-        let mut pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
-            .map_err(|_| ApiError::invalid("Le formulaire n'a pas pu être lu."))?;
+            .map_err(|_| {
+                ApiError::for_people(
+                    StatusCode::BAD_REQUEST,
+                    "invalid",
+                    "Le formulaire est trop long.",
+                )
+            })?;
+        let mut pairs: Vec<(String, String)> =
+            serde_urlencoded::from_bytes(&bytes).map_err(|_| {
+                ApiError::for_people(
+                    StatusCode::BAD_REQUEST,
+                    "invalid",
+                    "Le formulaire n'a pas pu être lu.",
+                )
+            })?;
         let csrf = pairs
             .iter()
             .position(|(name, _)| name == CSRF_FIELD)
@@ -187,10 +199,20 @@ impl<T: DeserializeOwned> FromRequest<AppState> for SessionForm<T> {
         if !csrf.is_some_and(|given| same_token(&given, &session.csrf_token)) {
             return Err(forged_form());
         }
-        let rest = serde_urlencoded::to_string(&pairs)
-            .map_err(|_| ApiError::invalid("Le formulaire n'a pas pu être lu."))?;
-        let fields = serde_urlencoded::from_str(&rest)
-            .map_err(|e| ApiError::invalid(format!("Le formulaire est incomplet : {e}")))?;
+        let rest = serde_urlencoded::to_string(&pairs).map_err(|_| {
+            ApiError::for_people(
+                StatusCode::BAD_REQUEST,
+                "invalid",
+                "Le formulaire n'a pas pu être lu.",
+            )
+        })?;
+        let fields = serde_urlencoded::from_str(&rest).map_err(|e| {
+            ApiError::for_people(
+                StatusCode::BAD_REQUEST,
+                "invalid",
+                format!("Le formulaire est incomplet : {e}"),
+            )
+        })?;
         Ok(SessionForm {
             caller,
             session,

@@ -147,7 +147,7 @@ impl IntoResponse for PageError {
                     None,
                     html! {
                         h1 { "Cette page ne peut pas être affichée" }
-                        p.error { (error_text_fr(error.code)) }
+                        p.error { (error.for_people.as_deref().unwrap_or(error_text_fr(error.code))) }
                         p { a href="/tableau-de-bord" { "Retour au tableau de bord" } }
                     },
                 );
