@@ -300,36 +300,27 @@ pub enum Totals {
 
 /// [`table_html`], saying whether the amounts add up.
 pub fn table_html_with(table: &Table, csv_href: &str, totals: Totals) -> Markup {
-    let hidden: Vec<&str> = labels::HIDDEN_ON_PAGES.to_vec();
-    let visible_table;
-    let table = if table.columns.iter().any(|c| hidden.contains(&c.as_str())) {
-        let keep: Vec<&str> = table
-            .columns
-            .iter()
-            .map(String::as_str)
-            .filter(|c| !hidden.contains(c))
-            .collect();
-        visible_table = crate::views::select_columns(table, &keep);
-        &visible_table
-    } else {
-        table
-    };
+    // Identifiers with no page, and ids shown by their name beside them, are left out of the
+    // page (the download keeps them); links still read them from the whole row.
+    let visible: Vec<usize> = (0..table.columns.len())
+        .filter(|i| !hidden_on_page(table, &table.columns[*i]))
+        .collect();
     let sums = (totals == Totals::Sum).then(|| column_sums(table));
     html! {
         p.download { a href=(csv_href) download { "Télécharger pour un tableur (CSV)" } " — " (table.rows.len()) " lignes" }
         div.scroll {
             table.report {
-                thead { tr { @for column in &table.columns { th scope="col" { (labels::header(column)) } } } }
+                thead { tr { @for i in &visible { th scope="col" { (labels::header(&table.columns[*i])) } } } }
                 tbody {
                     @for row in table.rows.iter().take(HTML_ROWS_MAX) {
-                        tr { @for (index, cell) in row.iter().enumerate() { (cell_html(table, row, index, cell)) } }
+                        tr { @for i in &visible { @if let Some(cell) = row.get(*i) { (cell_html(table, row, *i, cell)) } } }
                     }
                 }
                 @if let Some(sums) = sums.filter(|s| s.iter().any(Option::is_some)) {
                     tfoot { tr {
-                        @for (index, sum) in sums.iter().enumerate() {
-                            @if index == 0 { th scope="row" { "Total" } }
-                            @else if let Some(sum) = sum { td.num { (format_eur(*sum)) } }
+                        @for (position, i) in visible.iter().enumerate() {
+                            @if position == 0 { th scope="row" { "Total" } }
+                            @else if let Some(sum) = sums[*i] { td.num { (format_eur(sum)) } }
                             @else { td {} }
                         }
                     } }
@@ -340,6 +331,14 @@ pub fn table_html_with(table: &Table, csv_href: &str, totals: Totals) -> Markup 
             p { "Seules les " (HTML_ROWS_MAX) " premières lignes sont affichées : le CSV les contient toutes." }
         }
     }
+}
+
+/// Whether a column stays off the page: an identifier with no page of its own, or an id whose
+/// name is in the next column (the name is shown, linked).
+fn hidden_on_page(table: &Table, key: &str) -> bool {
+    labels::HIDDEN_ON_PAGES.contains(&key)
+        || (["financeur", "commune"].contains(&key)
+            && table.columns.iter().any(|c| *c == format!("{key}_name")))
 }
 
 /// The sum of each amount column (`None` for the others).

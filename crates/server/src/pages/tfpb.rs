@@ -83,7 +83,19 @@ pub async fn tfpb(
                 add(sums.entry(axis.clone()).or_insert(Amount::ZERO), a.realised);
             }
         }
-        let mut out: Vec<_> = sums.into_iter().filter(|(_, a)| !a.is_zero()).collect();
+        // The axes by their number and title in the national framework (the referential).
+        let mut out: Vec<_> = sums
+            .into_iter()
+            .filter(|(_, a)| !a.is_zero())
+            .map(|(axis, a)| {
+                let label = projections
+                    .referential
+                    .tfpb_axis(&axis)
+                    .map(|x| format!("{}. {}", x.number, x.title))
+                    .unwrap_or(axis);
+                (label, a)
+            })
+            .collect();
         out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         out
     };
