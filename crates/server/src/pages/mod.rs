@@ -397,6 +397,10 @@ fn link_of(table: &Table, row: &[Cell], key: &str, cell: &Cell) -> Option<String
         "porteur_name" => Some(format!("/dossiers?q={}", segment(&value))),
         "porteur_id" => column("porteur_name").map(|n| format!("/dossiers?q={}", segment(&n))),
         "bailleur" | "recorded_by" => Some(format!("/tfpb?bailleur={}", segment(&value))),
+        // A finding's subject is a stream: a dossier's leads to its page.
+        "subject" | "stream_id" => value
+            .strip_prefix("dossier-")
+            .map(|id| format!("/dossiers/{}", segment(id))),
         _ => None,
     }
 }
