@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::Context;
 use clap::ValueEnum;
 use engagements_app::command_json::escape_controls;
-use engagements_projections::Table;
+use engagements_projections::{labels, Table};
 
 /// How a table is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -65,12 +65,25 @@ fn write_table(table: &Table, format: Format, mut out: &mut dyn Write) -> anyhow
             text.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
             // Recorded text is printed with its control characters escaped: a terminal would
             // obey them (clear the screen, move the cursor, reverse a line).
-            text.set_header(table.columns.iter().map(|c| escape_controls(c)));
+            // A terminal is read by a person: French headers, values, numbers and dates (the
+            // label catalogue); csv and json keep the machine keys.
+            text.set_header(
+                table
+                    .columns
+                    .iter()
+                    .map(|c| escape_controls(labels::header(c))),
+            );
             for row in &table.rows {
-                text.add_row(row.iter().map(|c| escape_controls(&c.to_text())));
+                text.add_row(
+                    table
+                        .columns
+                        .iter()
+                        .zip(row)
+                        .map(|(key, cell)| escape_controls(&labels::cell_text(key, cell))),
+                );
             }
             writeln!(out, "{text}")?;
-            writeln!(out, "{} rows", table.rows.len())?;
+            writeln!(out, "{} lignes", table.rows.len())?;
         }
         Format::Csv => {
             let mut writer = csv::Writer::from_writer(out);
