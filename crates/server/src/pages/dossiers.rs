@@ -34,10 +34,16 @@ fn matches(
     params: &PageParams,
     exercice: Option<i32>,
 ) -> bool {
-    let financeur_ok = params
-        .financeur
-        .as_ref()
-        .is_none_or(|f| dossier.requests.iter().any(|r| &r.financeur == f));
+    // The financeur by its id (the list's choice) or by a part of its name ("Préfecture").
+    let financeur_ok = params.financeur.as_ref().is_none_or(|f| {
+        let wanted = f.to_lowercase();
+        dossier.requests.iter().any(|r| {
+            r.financeur == *f
+                || organisation_name(projections, &r.financeur)
+                    .to_lowercase()
+                    .contains(&wanted)
+        })
+    });
     let text_ok = params.q.as_ref().is_none_or(|q| {
         let q = q.to_lowercase();
         dossier.title.to_lowercase().contains(&q)
@@ -106,8 +112,25 @@ pub async fn list(
         "/api/v1/reports/dossiers?format=csv-fr{}{when}",
         exercice.map(|y| format!("&year={y}")).unwrap_or_default()
     );
+    let mut financeurs: Vec<(String, String)> = projections
+        .subsidy
+        .filed(None)
+        .filter_map(|d| d.filed.as_ref())
+        .flat_map(|f| f.requests.iter().map(|r| r.financeur.clone()))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .map(|id| (organisation_name(&projections, &id), id))
+        .collect();
+    financeurs.sort();
     let filters = html! {
-        label { "Financeur " input type="text" name="financeur" value=[params.financeur.as_deref()]; }
+        label { "Financeur "
+            select name="financeur" {
+                option value="" { "Tous" }
+                @for (name, id) in &financeurs {
+                    option value=(id) selected[params.financeur.as_deref() == Some(id.as_str())] { (name) }
+                }
+            }
+        }
         label { "Recherche " input type="search" name="q" value=[params.q.as_deref()]; }
     };
     Ok(layout(
