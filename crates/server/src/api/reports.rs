@@ -120,7 +120,11 @@ pub async fn get_report(
     let projections = state.ledger.read_as_of(&as_of).await?;
     let table = views::report(&projections, spec.name, params.year)
         .ok_or_else(|| ApiError::not_found(format!("no view named '{view}'")))?;
-    respond(&table, params.format, projections.position, spec.name)
+    let stem = match params.year {
+        Some(year) => format!("{}-{year}", spec.name),
+        None => spec.name.to_string(),
+    };
+    respond(&table, params.format, projections.position, &stem)
 }
 
 /// A table as the answer of a report: JSON rows or a CSV attachment named `file_stem.csv`, with
@@ -157,7 +161,11 @@ pub fn respond(
                 ),
                 (
                     header::CONTENT_DISPOSITION.as_str(),
-                    format!("attachment; filename=\"{file_stem}.csv\""),
+                    // People keep several downloads: the name says what and when.
+                    format!(
+                        "attachment; filename=\"{file_stem}-au-{}.csv\"",
+                        chrono::Local::now().date_naive()
+                    ),
                 ),
                 (POSITION_HEADER, position),
             ],

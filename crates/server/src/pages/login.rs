@@ -50,7 +50,7 @@ fn login_page(message: Option<&str>, csrf: &str) -> Html<String> {
                 " "
                 button type="submit" { "Se connecter" }
             }
-            p.muted { "Le jeton est remis par l'équipe du contrat de ville (commande " code { "engagements tokens create" } ")." }
+            p.muted { "Votre jeton d'accès vous est remis par l'équipe du contrat de ville. Si vous n'en avez pas, ou s'il ne fonctionne plus, demandez-le-lui." }
         },
     )
 }
