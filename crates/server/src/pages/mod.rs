@@ -278,9 +278,13 @@ pub fn date_selector(action: &str, params: &PageParams, extra: Markup) -> Markup
             label { "Exercice " input type="number" name="exercice" min="2000" max="2100" value=[params.exercice.as_deref()]; }
             label { "Tel qu'enregistré au " input type="date" name="as_of" value=[params.as_of.as_deref()]; }
             label { "Faits en vigueur au " input type="date" name="effective_on" value=[params.effective_on.as_deref()]; }
-            label { "Position " input type="number" name="at_position" min="0" value=[params.at_position.as_deref()]; }
+            label { "N° d'événement " input type="number" name="at_position" min="0" value=[params.at_position.as_deref()]; }
             button type="submit" { "Afficher" }
             a href=(action) { "Aujourd'hui" }
+            p.help {
+                "« Tel qu'enregistré au » montre ce que le registre contenait ce jour-là (rien de ce qui a été saisi après) ; "
+                "« Faits en vigueur au » ne retient que les décisions, signatures et paiements datés d'avant ce jour, même saisis plus tard."
+            }
         }
     }
 }
@@ -306,6 +310,11 @@ pub fn table_html_with(table: &Table, csv_href: &str, totals: Totals) -> Markup 
         .filter(|i| !hidden_on_page(table, &table.columns[*i]))
         .collect();
     let sums = (totals == Totals::Sum).then(|| column_sums(table));
+    if table.rows.is_empty() {
+        return html! {
+            p.empty { "Aucune ligne pour cette sélection : rien n'était enregistré ou en vigueur à ce moment, ou pour cet exercice. Changez l'exercice ou la date ci-dessus." }
+        };
+    }
     html! {
         p.download { a href=(csv_href) download { "Télécharger pour un tableur (CSV)" } " — " (table.rows.len()) " lignes" }
         div.scroll {
