@@ -849,7 +849,7 @@ async fn auditors_read_findings_and_checkpoints_and_nobody_else_does() {
             "Chaîne intègre",
             "Signature valide, journal conforme",
             &checkpoint.head_hash,
-            "tfpb-bilan-late",
+            "TFPB : bilan en retard",
             "/api/v1/findings?format=csv",
             "name=\"as_of\"",
         ] {

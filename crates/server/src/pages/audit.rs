@@ -68,7 +68,7 @@ pub async fn audit(
 
             h2 { "Points de contrôle signés" }
             @if checkpoints.is_empty() {
-                p.empty { "Aucun point de contrôle enregistré (engagements checkpoint)." }
+                p.empty { "Aucun point de contrôle enregistré : l'équipe du contrat en signe un à chaque export d'audit." }
             } @else {
                 p.download { a href="/api/v1/checkpoints" { "Points de contrôle au format JSON" } }
                 table.report {
@@ -94,11 +94,36 @@ pub async fn audit(
             h2 { "Constats" }
             (as_of_banner(&params))
             (date_selector("/audit", &params, html! {}))
-            (table_html(&table, &csv))
-            details {
-                summary { "Règles appliquées" }
-                ul { @for (rule, what) in RULES { li { code { (rule) } " : " (what) } } }
+            table.report {
+                caption { "Constats par règle (" (found.len()) " au total)" }
+                thead { tr { th scope="col" { "Règle" } th scope="col" { "Constats" } th scope="col" { "Ce que la règle vérifie" } th scope="col" { "Fondement" } } }
+                tbody {
+                    @for (rule, what) in RULES {
+                        tr {
+                            th scope="row" { (engagements_projections::labels::value(rule).unwrap_or(rule)) }
+                            td.num { (found.iter().filter(|f| f.rule == *rule).count()) }
+                            td { (what) }
+                            td { (legal_basis(rule)) }
+                        }
+                    }
+                }
             }
+            (table_html(&table, &csv))
         },
     ))
+}
+
+/// The text each rule rests on, for the auditor who checks it.
+fn legal_basis(rule: &str) -> &'static str {
+    match rule {
+        "payment-above-grant" => "Les versements ne peuvent excéder la subvention accordée (acte attributif).",
+        "payment-without-convention" => "Loi n° 2000-321 du 12 avril 2000, art. 10 ; décret n° 2001-495 du 6 juin 2001 (convention au-delà de 23 000 €).",
+        "crf-overdue" | "grant-with-overdue-crf" => "Loi n° 2000-321, art. 10 : compte rendu financier (Cerfa 15059) dans les 6 mois suivant la fin de l'exercice.",
+        "envelope-over-committed" => "Enveloppe du financeur arrêtée par le comité des financeurs ; dépassement seulement sur décision motivée.",
+        "reversement-not-received" => "Décision motivée de reversement et titre de recettes.",
+        "qic-bop147-over-cap" | "qic-bop147-without-cofinancing" => "Contrat de ville, l. 384 : poches de pauvreté, au plus 2,5 % de l'enveloppe départementale du BOP 147, avec cofinancement des collectivités.",
+        "tfpb-realised-below-abatement" | "tfpb-bilan-late" => "Art. 1388 bis du code général des impôts ; convention d'abattement annexée au contrat (l. 1062-1070).",
+        "grant-not-published" => "Décret n° 2017-779 du 5 mai 2017 : données essentielles des subventions au-delà de 23 000 €.",
+        _ => "",
+    }
 }
