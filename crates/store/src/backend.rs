@@ -27,7 +27,7 @@ pub(crate) const NOTIFY_CHANNEL: &str = "engagements_events";
 /// Opens a writer's transaction and takes its chain's lock in one round trip (a simple query of
 /// two statements): the lock comes first, so the head read by the next statement is current.
 /// The class is [`CHAIN_LOCK_CLASS`], written out because a simple query takes no parameters.
-const PG_BEGIN_AND_LOCK: &str = "BEGIN ISOLATION LEVEL READ COMMITTED; \
+pub(crate) const PG_BEGIN_AND_LOCK: &str = "BEGIN ISOLATION LEVEL READ COMMITTED; \
     SELECT pg_advisory_xact_lock(1701734241, hashtext(current_schema()))";
 /// Turns a batch's INSERT into one statement that also NOTIFYs followers (delivered at commit),
 /// saving the round trip of a separate `pg_notify`.
@@ -36,7 +36,8 @@ const PG_INSERT_NOTIFY_SUFFIX: &str = " RETURNING position) \
 /// Rows per INSERT statement: far below both drivers' bind-parameter limits (13 columns).
 const INSERT_CHUNK_ROWS: usize = 1000;
 
-const COLUMNS: &str = "position, event_id, stream_type, stream_id, version, event_type, \
+pub(crate) const COLUMNS: &str =
+    "position, event_id, stream_type, stream_id, version, event_type, \
     schema_version, command_id, payload, metadata, recorded_at, prev_hash, hash";
 
 /// A connected database.
