@@ -99,6 +99,14 @@ async fn check_roles(url: &str, owner: &str, app: &str) {
     assert!(report.is_ok(), "{report:?}");
     assert_eq!(report.events, 2);
     let head = report.head_hash.clone();
+    // The application role can read everything a backup needs.
+    let dir = tempfile::tempdir().unwrap();
+    let backup = store
+        .backup(&dir.path().join("ledger.jsonl"))
+        .await
+        .unwrap();
+    assert_eq!(backup.events, 2);
+    assert_eq!(backup.head_hash.as_deref(), Some(head.as_str()));
     store.shutdown().await;
 
     let mut conn = PgConnection::connect(&app_url).await.unwrap();
