@@ -82,6 +82,10 @@ pub enum Command {
     Findings(commands::findings::FindingsArgs),
     /// Export the ledger (audit bundle…).
     Export(commands::export::ExportArgs),
+    /// Write the whole ledger (schema, triggers, rows) to a backup file.
+    Backup(commands::backup::BackupArgs),
+    /// Restore a backup into an empty database, then recompute its whole chain.
+    Restore(commands::backup::RestoreArgs),
 }
 
 fn main() -> std::process::ExitCode {

@@ -27,7 +27,7 @@ pub(crate) const NOTIFY_CHANNEL: &str = "engagements_events";
 /// Opens a writer's transaction and takes its chain's lock in one round trip (a simple query of
 /// two statements): the lock comes first, so the head read by the next statement is current.
 /// The class is [`CHAIN_LOCK_CLASS`], written out because a simple query takes no parameters.
-const PG_BEGIN_AND_LOCK: &str = "BEGIN ISOLATION LEVEL READ COMMITTED; \
+pub(crate) const PG_BEGIN_AND_LOCK: &str = "BEGIN ISOLATION LEVEL READ COMMITTED; \
     SELECT pg_advisory_xact_lock(1701734241, hashtext(current_schema()))";
 /// Turns a batch's INSERT into one statement that also NOTIFYs followers (delivered at commit),
 /// saving the round trip of a separate `pg_notify`.
@@ -36,7 +36,8 @@ const PG_INSERT_NOTIFY_SUFFIX: &str = " RETURNING position) \
 /// Rows per INSERT statement: far below both drivers' bind-parameter limits (13 columns).
 const INSERT_CHUNK_ROWS: usize = 1000;
 
-const COLUMNS: &str = "position, event_id, stream_type, stream_id, version, event_type, \
+pub(crate) const COLUMNS: &str =
+    "position, event_id, stream_type, stream_id, version, event_type, \
     schema_version, command_id, payload, metadata, recorded_at, prev_hash, hash";
 
 /// A connected database.
@@ -65,8 +66,9 @@ impl Backend {
                 .connect_with(options)
                 .await
                 .map_err(StoreError::Connect)?;
-            sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-            Ok(Backend::Sqlite(pool))
+            let backend = Backend::Sqlite(pool);
+            backend.migrate().await?;
+            Ok(backend)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let mut options =
                 PgConnectOptions::from_str(url).map_err(|_| StoreError::BadUrl(url.to_string()))?;
@@ -80,11 +82,12 @@ impl Backend {
                 .connect_with(options)
                 .await
                 .map_err(StoreError::Connect)?;
-            sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+            let backend = Backend::Postgres(pool);
+            backend.migrate().await?;
             // The lock class and channel are written out in the batch's SQL; keep them in step.
             debug_assert!(PG_BEGIN_AND_LOCK.contains(&CHAIN_LOCK_CLASS.to_string()));
             debug_assert!(PG_INSERT_NOTIFY_SUFFIX.contains(NOTIFY_CHANNEL));
-            Ok(Backend::Postgres(pool))
+            Ok(backend)
         } else {
             Err(StoreError::BadUrl(url.to_string()))
         }
@@ -148,6 +151,37 @@ impl Backend {
             return Err(StoreError::SchemaOutdated(missing));
         }
         Ok(backend)
+    }
+
+    /// Brings the schema up to date, and touches nothing when it already is: every migration of
+    /// this program applied with the same checksum. Running the migrator even then would need
+    /// rights the application role of `deploy/postgres-roles.sql` does not have (creating the
+    /// migrations table "if not exists" asks for CREATE on the schema).
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let migrator = match self {
+            Backend::Sqlite(_) => sqlx::migrate!("./migrations/sqlite"),
+            Backend::Postgres(_) => sqlx::migrate!("./migrations/postgres"),
+        };
+        const QUERY: &str = "SELECT version, checksum FROM _sqlx_migrations WHERE success";
+        let applied: Result<Vec<(i64, Vec<u8>)>, sqlx::Error> = match self {
+            Backend::Sqlite(pool) => sqlx::query_as(QUERY).fetch_all(pool).await,
+            Backend::Postgres(pool) => sqlx::query_as(QUERY).fetch_all(pool).await,
+        };
+        let current = applied.is_ok_and(|applied| {
+            migrator.iter().all(|migration| {
+                applied.iter().any(|(version, checksum)| {
+                    *version == migration.version && checksum[..] == migration.checksum[..]
+                })
+            })
+        });
+        if current {
+            return Ok(());
+        }
+        match self {
+            Backend::Sqlite(pool) => migrator.run(pool).await?,
+            Backend::Postgres(pool) => migrator.run(pool).await?,
+        }
+        Ok(())
     }
 
     /// The versions of the migrations applied to this database (an error when there are none:

@@ -10,6 +10,7 @@
 //! `docs/adr/0001-event-store.md`.
 
 mod backend;
+pub mod backup;
 mod error;
 pub mod esrs_adapter;
 pub mod hash;
@@ -25,6 +26,7 @@ pub mod tokens;
 mod verify;
 mod writer;
 
+pub use backup::{BackupError, BackupFormat, BackupSummary};
 pub use error::{AppendError, StoreError};
 pub use model::{
     decode_row, AppendRequest, Appended, ChainHead, EventRow, ExpectedVersion, NewEvent,

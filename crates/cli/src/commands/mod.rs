@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod apply;
+pub mod backup;
 pub mod checkpoint;
 pub mod demo;
 pub mod export;
@@ -49,6 +50,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Keys(args) => keys::run(&cli.db, args, &defaults).await,
         Command::Findings(args) => findings::run(&cli.db, args).await,
         Command::Export(args) => export::run(&cli.db, args, &defaults).await,
+        Command::Backup(args) => backup::backup(&cli.db, args).await,
+        Command::Restore(args) => backup::run_restore(&cli.db, args).await,
     }
 }
 
