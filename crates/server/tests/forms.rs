@@ -308,6 +308,24 @@ async fn an_admin_sees_a_form_on_every_open_line() {
     let page = h.page("admin", &format!("/dossiers/{DOSSIER}")).await;
     assert!(page.text.contains("réservé"));
     assert!(page.text.contains("4\u{202f}000,00 €"));
+
+    // A dossier of an already registered porteur: one command.
+    let ids = filing_ids(&h, "admin").await;
+    let mut fields: Vec<(String, String)> = filing(&ids, "3 000")
+        .into_iter()
+        .filter(|(name, _)| !name.starts_with("porteur"))
+        .collect();
+    fields.push(("porteur".into(), PORTEUR.into()));
+    let before = h.head().await;
+    let answer = h.submit("admin", NEW_DOSSIER_URI, &pairs(&fields)).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.text);
+    assert_eq!(h.head().await, before + 1);
+    let page = h.page("admin", &format!("/dossiers/{}", ids[1].1)).await;
+    assert!(
+        page.text.contains("porteur : Association Test (fictive)"),
+        "{}",
+        page.text
+    );
     h.ledger.store().shutdown().await;
 }
 
@@ -435,5 +453,260 @@ async fn a_post_without_the_csrf_token_or_from_a_role_that_may_not_is_refused() 
         assert!(answer.text.contains("Votre rôle ne permet pas"), "{role}");
         assert_eq!(h.head().await, before, "{role} recorded something");
     }
+    h.ledger.store().shutdown().await;
+}
+
+const NEW_DOSSIER_URI: &str = "/dossiers/nouveau";
+
+/// The hidden ids of a freshly drawn filing form, as `(name, value)` pairs.
+async fn filing_ids(h: &Harness, role: &str) -> Vec<(String, String)> {
+    let page = h.page(role, NEW_DOSSIER_URI).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    [
+        "command_id",
+        "dossier_id",
+        "porteur_command_id",
+        "porteur_id",
+    ]
+    .iter()
+    .map(|name| (name.to_string(), hidden(&page.text, name)))
+    .collect()
+}
+
+/// A filing by the State's instructeur for a new porteur, with two lines, two quartiers with
+/// shares, and two objectifs.
+fn filing(ids: &[(String, String)], etat_amount: &str) -> Vec<(String, String)> {
+    let mut fields = ids.to_vec();
+    for (name, value) in [
+        ("porteur", "nouveau"),
+        ("porteur_nom", "Les Amis du Quartier (fictive)"),
+        ("porteur_nature", "association"),
+        ("porteur_siret", "442 019 870 00017"),
+        ("porteur_rna", "W621000123"),
+        ("exercice", "2025"),
+        ("intitule", "Ateliers du mercredi (fictif)"),
+        ("description", "Soutien scolaire et sorties"),
+        ("budget", "40 000,00"),
+        ("ligne_0", "etat/bop147-aap"),
+        ("montant_0", etat_amount),
+        ("ligne_1", "cabbalr/fonds-cohesion-sociale"),
+        ("montant_1", "5000.50"),
+        ("ligne_2", ""),
+        ("montant_2", ""),
+        ("quartier", "QN06209"),
+        ("part_QN06209", "60"),
+        ("quartier", "QN06211"),
+        ("part_QN06211", "40,0"),
+        ("objectif", "1"),
+        ("objectif", "12"),
+    ] {
+        fields.push((name.to_string(), value.to_string()));
+    }
+    fields
+}
+
+fn pairs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
+    fields
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect()
+}
+
+#[tokio::test]
+async fn an_instructeur_files_a_dossier_with_a_new_porteur_recorded_once() {
+    for db in testing::all().await {
+        let backend = db.backend;
+        let h = harness(db).await;
+        let page = h.page("instructeur", NEW_DOSSIER_URI).await;
+        assert!(page.text.contains("Déposer un dossier"));
+        assert!(page.text.contains("<strong>Agent DDETS</strong>"));
+        assert!(page.text.contains("<label for=\"budget\">"));
+        assert!(page.text.contains("<label for=\"ligne_0\">"));
+        assert!(
+            page.text.contains("Association Test (fictive)"),
+            "registered porteurs offered"
+        );
+        let list = h.page("instructeur", "/dossiers").await;
+        assert!(list.text.contains("href=\"/dossiers/nouveau\""));
+
+        let ids = filing_ids(&h, "instructeur").await;
+        let dossier_id = ids[1].1.clone();
+        let porteur_id = ids[3].1.clone();
+        let fields = filing(&ids, "12 000");
+        let before = h.head().await;
+        let answer = h
+            .submit("instructeur", NEW_DOSSIER_URI, &pairs(&fields))
+            .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::SEE_OTHER,
+            "{backend}: {}",
+            answer.text
+        );
+        assert_eq!(
+            answer.headers[header::LOCATION],
+            format!("/dossiers/{dossier_id}").as_str()
+        );
+        assert_eq!(h.head().await, before + 2, "porteur and dossier");
+        let again = h
+            .submit("instructeur", NEW_DOSSIER_URI, &pairs(&fields))
+            .await;
+        assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.text);
+        assert_eq!(
+            h.head().await,
+            before + 2,
+            "{backend}: double submit recorded twice"
+        );
+
+        let page = h
+            .page("instructeur", &format!("/dossiers/{dossier_id}"))
+            .await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.text.contains("Ateliers du mercredi (fictif)"));
+        assert!(page.text.contains("Les Amis du Quartier (fictive)"));
+        assert!(page.text.contains("40\u{202f}000,00 €"));
+        assert!(page.text.contains("12\u{202f}000,00 €"));
+        assert!(page.text.contains("5\u{202f}000,50 €"));
+        assert!(page.text.contains("par Agent DDETS (etat)"));
+
+        let history = h.history(&format!("dossier-{dossier_id}")).await;
+        assert_eq!(history.len(), 1);
+        assert_eq!(history[0]["event_type"], "DossierFiled");
+        assert_eq!(history[0]["metadata"]["actor"]["person"], "Agent DDETS");
+        assert_eq!(history[0]["payload"]["porteur_id"], porteur_id.as_str());
+        assert_eq!(history[0]["payload"]["quartiers"][1]["share_pct"], "40.0");
+        let porteur = h.history(&format!("porteur-{porteur_id}")).await;
+        assert_eq!(porteur[0]["event_type"], "PorteurRegistered");
+        assert_eq!(porteur[0]["payload"]["siret"], "44201987000017");
+        assert_eq!(porteur[0]["payload"]["rna"], "W621000123");
+        h.ledger.store().shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn a_bad_filing_records_nothing_and_shows_the_errors_under_their_fields() {
+    let h = harness(testing::sqlite()).await;
+    let ids = filing_ids(&h, "instructeur").await;
+    let before = h.head().await;
+
+    // A bad amount in the plan and a bad SIRET: both said, the values kept, nothing recorded.
+    let mut fields = filing(&ids, "douze mille");
+    for (name, value) in fields.iter_mut() {
+        if name == "porteur_siret" {
+            *value = "123".to_string();
+        }
+    }
+    let answer = h
+        .submit("instructeur", NEW_DOSSIER_URI, &pairs(&fields))
+        .await;
+    assert_eq!(
+        answer.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        answer.text
+    );
+    assert!(answer.text.contains("class=\"error-summary\""));
+    assert!(
+        answer
+            .text
+            .contains("id=\"montant_0-erreur\">« douze mille » n"),
+        "{}",
+        answer.text
+    );
+    assert!(answer
+        .text
+        .contains("id=\"porteur_siret-erreur\">Ce SIRET n"));
+    assert!(answer.text.contains("value=\"douze mille\""));
+    assert!(answer
+        .text
+        .contains("value=\"Ateliers du mercredi (fictif)\""));
+    assert!(answer.text.contains("value=\"etat/bop147-aap\" selected"));
+    assert!(answer.text.contains("value=\"QN06211\" checked"));
+    assert!(answer.text.contains("value=\"40,0\""));
+    assert!(answer
+        .text
+        .contains(&format!("name=\"command_id\" value=\"{}\"", ids[0].1)));
+    assert_eq!(h.head().await, before);
+
+    // A plan that asks nothing of the caller's organisation: refused, said under the plan.
+    let mut fields = filing(&ids, "");
+    fields.retain(|(name, _)| name != "ligne_0" && name != "montant_0");
+    let answer = h
+        .submit("instructeur", NEW_DOSSIER_URI, &pairs(&fields))
+        .await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN, "{}", answer.text);
+    assert!(
+        answer
+            .text
+            .contains("id=\"plan-erreur\">Votre organisation doit être l&#39;un des financeurs")
+            || answer
+                .text
+                .contains("id=\"plan-erreur\">Votre organisation doit être l'un des financeurs"),
+        "{}",
+        answer.text
+    );
+    assert!(!answer.text.contains("may not"), "English on the page");
+    assert_eq!(
+        h.head().await,
+        before,
+        "the new porteur was recorded without its dossier"
+    );
+
+    // Shares that do not make 100: the domain refuses, said under the quartiers, in French.
+    let mut fields = filing(&ids, "12 000");
+    for (name, value) in fields.iter_mut() {
+        if name == "part_QN06211" {
+            *value = "30".to_string();
+        }
+    }
+    let answer = h
+        .submit("instructeur", NEW_DOSSIER_URI, &pairs(&fields))
+        .await;
+    assert_eq!(
+        answer.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        answer.text
+    );
+    assert!(
+        answer.text.contains("id=\"quartiers-erreur\">"),
+        "{}",
+        answer.text
+    );
+    assert_eq!(h.head().await, before);
+    h.ledger.store().shutdown().await;
+}
+
+#[tokio::test]
+async fn filing_is_refused_without_the_csrf_token_and_to_roles_that_may_not() {
+    let h = harness(testing::sqlite()).await;
+    let ids = filing_ids(&h, "admin").await;
+    let fields = filing(&ids, "12 000");
+    let before = h.head().await;
+    for csrf in [None, Some("0000")] {
+        let answer = h
+            .post("instructeur", NEW_DOSSIER_URI, csrf, &pairs(&fields))
+            .await;
+        assert_eq!(answer.status, StatusCode::FORBIDDEN, "{csrf:?}");
+        assert!(answer.text.contains("<html lang=\"fr\""));
+    }
+    for role in ["lecteur", "auditeur", "bailleur"] {
+        let page = h.page(role, NEW_DOSSIER_URI).await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "{role}");
+        assert!(page.text.contains("Votre rôle ne permet pas"), "{role}");
+        assert!(
+            !page.text.contains("name=\"command_id\""),
+            "{role} sees the form"
+        );
+        let list = h.page(role, "/dossiers").await;
+        assert!(
+            !list.text.contains("/dossiers/nouveau"),
+            "{role} sees the link"
+        );
+        let answer = h.submit(role, NEW_DOSSIER_URI, &pairs(&fields)).await;
+        assert_eq!(answer.status, StatusCode::FORBIDDEN, "{role}");
+        assert!(answer.text.contains("<html lang=\"fr\""));
+    }
+    assert_eq!(h.head().await, before);
     h.ledger.store().shutdown().await;
 }

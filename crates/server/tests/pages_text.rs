@@ -246,7 +246,11 @@ async fn every_page_reads_in_french_for_every_role() {
     }
     // The pages with forms, as a browser with a web session sees them (a token in a header gets
     // no form: it has no CSRF token).
-    let form_pages = [format!("/dossiers/{open_dossier}")];
+    let form_pages = [
+        format!("/dossiers/{open_dossier}"),
+        "/dossiers/nouveau".to_string(),
+        "/dossiers".to_string(),
+    ];
     for (role, token) in &tokens {
         let store = ledger.store();
         let record = store.find_token(token).await.unwrap().unwrap();
@@ -269,9 +273,18 @@ async fn every_page_reads_in_french_for_every_role() {
                 html.contains("<html lang=\"fr\""),
                 "{path} as {role}: {status}"
             );
-            if matches!(*role, "admin" | "instructeur") && path.starts_with("/dossiers/") {
-                assert!(html.contains("Donner un avis"), "{path} as {role}: no form");
-            }
+            let form = if path.ends_with("/nouveau") {
+                "Déposer le dossier"
+            } else if path.starts_with("/dossiers/") {
+                "Donner un avis"
+            } else {
+                "Déposer un dossier"
+            };
+            assert_eq!(
+                html.contains(form),
+                matches!(*role, "admin" | "instructeur"),
+                "{path} as {role}: « {form} »"
+            );
             all.extend(problems(
                 &format!("{path} ({role}, session, {status})"),
                 &html,

@@ -118,6 +118,9 @@ pub async fn list(
         Some(&caller),
         html! {
             h1 { "Dossiers" }
+            @if caller.1.is_some() && crate::pages::forms::role_may_send(caller.0.role, "file_dossier") {
+                p { a href="/dossiers/nouveau" { "Déposer un dossier" } }
+            }
             (as_of_banner(&params))
             (date_selector("/dossiers", &params, filters))
             p.download { a href=(csv) download { "Télécharger pour un tableur (CSV)" } " — " (rows.len()) " dossiers" }

@@ -7,6 +7,7 @@ pub mod avis;
 pub mod dashboard;
 pub mod dossiers;
 pub mod entities;
+pub mod filing;
 pub mod forms;
 pub mod index;
 pub mod login;
@@ -39,6 +40,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(dossiers::list))
         .routes(routes!(dossiers::dossier))
         .routes(routes!(avis::give))
+        .routes(routes!(filing::form, filing::file))
         .routes(routes!(views::view))
         .routes(routes!(audit::audit))
         .routes(routes!(tfpb::tfpb))
