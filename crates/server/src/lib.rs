@@ -68,9 +68,12 @@ async fn count_and_harden(State(state): State<AppState>, request: Request, next:
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(CONTENT_SECURITY_POLICY),
     );
+    // `same-origin`, not `no-referrer`: no address leaves for another site either way, but
+    // under `no-referrer` browsers send `Origin: null` with a form post, and the forms' origin
+    // check (sessions::same_origin) would then refuse every post from this site's own pages.
     headers.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     response
 }

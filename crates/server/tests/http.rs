@@ -579,6 +579,8 @@ async fn the_openapi_document_validates_and_lists_every_route() {
         "/tableau-de-bord",
         "/dossiers",
         "/dossiers/{dossier_id}",
+        "/dossiers/{dossier_id}/avis",
+        "/dossiers/nouveau",
         "/vues/{view}",
         "/audit",
         "/tfpb",

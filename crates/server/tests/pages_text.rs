@@ -158,6 +158,31 @@ async fn every_page_reads_in_french_for_every_role() {
             .expect("a granted dossier in the demo");
         granted.filed.as_ref().unwrap().dossier_id.to_string()
     };
+    // A dossier just filed, whose lines await their avis: its page has forms.
+    let open_dossier = uuid::Uuid::now_v7();
+    let porteur = {
+        let projections = ledger.projections().await.unwrap();
+        *projections
+            .porteurs
+            .by_id
+            .keys()
+            .next()
+            .expect("a porteur in the demo")
+    };
+    let filing = serde_json::json!({
+        "command": "file_dossier", "dossier_id": open_dossier, "porteur_id": porteur,
+        "exercice": 2026, "title": "Action en attente d'avis (fictive)", "total_budget": "30000",
+        "quartiers": [{"quartier": "QN06204"}], "objectifs": [{"objectif": 1}],
+        "requests": [
+            {"financeur": "etat", "dispositif": "bop147-aap", "amount": "10000"},
+            {"financeur": "cabbalr", "dispositif": "fonds-cohesion-sociale", "amount": "5000"}
+        ]
+    });
+    let line = engagements_app::CommandLine::parse(&filing.to_string()).unwrap();
+    ledger
+        .execute(line.command, &line.meta, &defaults)
+        .await
+        .unwrap();
     let mut tokens = Vec::new();
     for (person, organisation, role) in [
         ("Équipe CABBALR (fictive)", "cabbalr", "admin"),
@@ -196,6 +221,7 @@ async fn every_page_reads_in_french_for_every_role() {
     .map(|p| p.to_string())
     .collect();
     pages.push(format!("/dossiers/{dossier}"));
+    pages.push(format!("/dossiers/{open_dossier}"));
     for spec in views::VIEWS {
         pages.push(format!("/vues/{}", spec.name));
     }
@@ -216,6 +242,53 @@ async fn every_page_reads_in_french_for_every_role() {
                 "{path} as {role}: {status}"
             );
             all.extend(problems(&format!("{path} ({role}, {status})"), &html));
+        }
+    }
+    // The pages with forms, as a browser with a web session sees them (a token in a header gets
+    // no form: it has no CSRF token).
+    let form_pages = [
+        format!("/dossiers/{open_dossier}"),
+        "/dossiers/nouveau".to_string(),
+        "/dossiers".to_string(),
+    ];
+    for (role, token) in &tokens {
+        let store = ledger.store();
+        let record = store.find_token(token).await.unwrap().unwrap();
+        let limits = ServerConfig::default().sessions.limits();
+        let session = store.open_session(record.token_id, limits).await.unwrap();
+        for path in &form_pages {
+            let request = Request::builder()
+                .uri(path.as_str())
+                .header(
+                    header::COOKIE,
+                    format!("engagements_session={}", session.id),
+                )
+                .body(Body::empty())
+                .unwrap();
+            let response = app.clone().oneshot(request).await.unwrap();
+            let status = response.status();
+            let bytes = response.into_body().collect().await.unwrap().to_bytes();
+            let html = String::from_utf8_lossy(&bytes);
+            assert!(
+                html.contains("<html lang=\"fr\""),
+                "{path} as {role}: {status}"
+            );
+            let form = if path.ends_with("/nouveau") {
+                "Déposer le dossier"
+            } else if path.starts_with("/dossiers/") {
+                "Donner un avis"
+            } else {
+                "Déposer un dossier"
+            };
+            assert_eq!(
+                html.contains(form),
+                matches!(*role, "admin" | "instructeur"),
+                "{path} as {role}: « {form} »"
+            );
+            all.extend(problems(
+                &format!("{path} ({role}, session, {status})"),
+                &html,
+            ));
         }
     }
     assert!(

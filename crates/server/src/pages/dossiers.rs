@@ -71,7 +71,10 @@ fn paid_total(state: &DossierState) -> Amount {
 }
 
 /// An organisation's name from the referential, else its id.
-fn organisation_name(projections: &engagements_projections::Projections, id: &str) -> String {
+pub(crate) fn organisation_name(
+    projections: &engagements_projections::Projections,
+    id: &str,
+) -> String {
     projections
         .referential
         .organisation(id)
@@ -138,6 +141,9 @@ pub async fn list(
         Some(&caller),
         html! {
             h1 { "Dossiers" }
+            @if caller.1.is_some() && crate::pages::forms::role_may_send(caller.0.role, "file_dossier") {
+                p { a href="/dossiers/nouveau" { "Déposer un dossier" } }
+            }
             (as_of_banner(&params))
             (date_selector("/dossiers", &params, filters))
             p.download { a href=(csv) download { "Télécharger pour un tableur (CSV)" } " — " (rows.len()) " dossiers" }
@@ -188,12 +194,24 @@ pub async fn dossier(
     Query(params): Query<PageParams>,
 ) -> Result<Html<String>, PageError> {
     let caller = page_caller(caller)?;
-    caller.may_read(ReadScope::Published)?;
     let id: DossierId = dossier_id
         .parse()
         .map_err(|_| ApiError::invalid(format!("'{dossier_id}' is not a dossier id")))?;
+    dossier_page(&state, &caller, id, &params, None).await
+}
+
+/// The page of dossier `id` as `caller` sees it, with the forms the caller may send when the page
+/// shows the ledger as it is now; `avis` is a refused avis form to draw again with its errors.
+pub(crate) async fn dossier_page(
+    state: &AppState,
+    caller: &Caller,
+    id: DossierId,
+    params: &PageParams,
+    avis: Option<&crate::pages::avis::AvisDraft>,
+) -> Result<Html<String>, PageError> {
+    caller.may_read(ReadScope::Published)?;
     let as_of = params.when()?.as_of()?;
-    let projections = projections_for(&state, &params).await?;
+    let projections = projections_for(state, params).await?;
     let state_now = projections
         .subsidy
         .dossier(&id)
@@ -211,12 +229,15 @@ pub async fn dossier(
         .into_iter()
         .filter(|e| !as_of.is_past_record_bound(e) && as_of.is_in_force(e))
         .collect();
+    // Forms write what is now: a page of the past shows none.
+    let now =
+        params.as_of.is_none() && params.at_position.is_none() && params.effective_on.is_none();
     Ok(layout(
         &dossier.title,
-        Some(&caller),
+        Some(caller),
         html! {
             h1 { (dossier.title) }
-            (as_of_banner(&params))
+            (as_of_banner(params))
             p.muted { "Dossier " a href=(format!("/dossiers/{}", dossier.dossier_id)) { code { (dossier.dossier_id) } } " — exercice " (dossier.exercice) " — porteur : " (porteur_name(&projections, dossier)) }
             p { "Budget total de l'action : " strong { (format_eur(dossier.total_budget)) } }
             h2 { "Plan de financement" }
@@ -246,6 +267,9 @@ pub async fn dossier(
                     td.num { (format_eur(state_now.lines.values().map(|l| l.paid).sum())) }
                     td.num { (format_eur(state_now.lines.values().map(|l| l.granted.saturating_sub(l.net_paid())).sum())) }
                 } }
+            }
+            @if now {
+                (crate::pages::avis::section(caller, &projections, state_now, avis))
             }
             @if !state_now.external_ids.is_empty() {
                 h2 { "Identifiants dans d'autres systèmes" }

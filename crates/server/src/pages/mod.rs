@@ -3,9 +3,12 @@
 //! projected on a wall, printed, or in a text browser.
 
 pub mod audit;
+pub mod avis;
 pub mod dashboard;
 pub mod dossiers;
 pub mod entities;
+pub mod filing;
+pub mod forms;
 pub mod index;
 pub mod login;
 pub mod tfpb;
@@ -36,6 +39,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(dashboard::dashboard))
         .routes(routes!(dossiers::list))
         .routes(routes!(dossiers::dossier))
+        .routes(routes!(avis::give))
+        .routes(routes!(filing::form, filing::file))
         .routes(routes!(views::view))
         .routes(routes!(audit::audit))
         .routes(routes!(tfpb::tfpb))
