@@ -8,6 +8,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
+use engagements_e2e::http::dechunk;
 use engagements_e2e::{backends, engagements, run_ok, testing, TestDb};
 
 /// A running `engagements serve` and the address it listens on.
@@ -140,19 +141,6 @@ fn send(
             body.to_string()
         },
     }
-}
-
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = body.split_once("\r\n") {
-        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if size == 0 || rest.len() < size {
-            break;
-        }
-        out.push_str(&rest[..size]);
-        body = rest[size..].trim_start_matches("\r\n");
-    }
-    out
 }
 
 /// Creates a token with the CLI; returns its id and its secret.
