@@ -17,8 +17,14 @@ pub struct Server {
 impl Server {
     /// Starts the server on a free port and waits until it says where it listens.
     pub fn start(db: &TestDb) -> Server {
+        Server::start_with(db, &[])
+    }
+
+    /// Starts the server on a free port with extra `serve` options.
+    pub fn start_with(db: &TestDb, options: &[&str]) -> Server {
         let mut child = engagements(db)
             .args(["serve", "--addr", "127.0.0.1:0"])
+            .args(options)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()

@@ -3,61 +3,12 @@
 //! methods, the refusal of a command with a repeated key or a control character, and a client
 //! that never finishes its headers (it cannot hold the server past its shutdown grace).
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use engagements_e2e::http::dechunk;
-use engagements_e2e::{backends, engagements, run_ok, testing, TestDb};
-
-/// A running `engagements serve` and the address it listens on.
-struct Server {
-    child: Child,
-    address: SocketAddr,
-}
-
-impl Server {
-    /// Starts the server on a free port with `options` and waits until it says where it listens.
-    fn start(db: &TestDb, options: &[&str]) -> Server {
-        let mut child = engagements(db)
-            .args(["serve", "--addr", "127.0.0.1:0"])
-            .args(options)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start engagements serve");
-        let stderr = child.stderr.take().expect("stderr");
-        let mut lines = BufReader::new(stderr).lines();
-        let address = loop {
-            let line = lines
-                .next()
-                .expect("the server stopped before listening")
-                .expect("read stderr");
-            if let Some(rest) = line.split("on http://").nth(1) {
-                let address = rest.split_whitespace().next().expect("an address");
-                break address.parse().expect("a socket address");
-            }
-        };
-        std::thread::spawn(move || for _ in lines {});
-        Server { child, address }
-    }
-
-    fn terminate(&self) {
-        let status = std::process::Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .expect("run kill");
-        assert!(status.success());
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use engagements_e2e::http::{dechunk, Server};
+use engagements_e2e::{backends, run_ok, testing, TestDb};
 
 /// One answer: status, headers (names in lowercase) and body.
 #[derive(Debug)]
@@ -278,7 +229,7 @@ async fn web_sessions_are_server_side_end_at_logout_and_revocation_and_resist_lo
         let backend = db.backend;
         run_ok(&db, &["init"]);
         let (token_id, secret) = token(&db, "Équipe CABBALR (fictive)", "cabbalr", "admin");
-        let server = Server::start(&db, &[]);
+        let server = Server::start(&db);
         let address = server.address;
         let checks = tokio::task::spawn_blocking(move || {
             // Login CSRF: another site's Origin, or no CSRF token, or a token that is not the
@@ -418,7 +369,7 @@ async fn an_idle_session_is_refused() {
     let db = testing::sqlite();
     run_ok(&db, &["init"]);
     let (_, secret) = token(&db, "Agent DDETS (fictif)", "etat", "instructeur");
-    let server = Server::start(&db, &["--session-idle-secs", "1"]);
+    let server = Server::start_with(&db, &["--session-idle-secs", "1"]);
     let address = server.address;
     tokio::task::spawn_blocking(move || {
         let session = login(address, &secret);
@@ -440,7 +391,7 @@ async fn an_idle_session_is_refused() {
 async fn unknown_routes_and_methods_answer_json_under_api_and_french_pages_elsewhere() {
     let db = testing::sqlite();
     run_ok(&db, &["init"]);
-    let server = Server::start(&db, &[]);
+    let server = Server::start(&db);
     let address = server.address;
     tokio::task::spawn_blocking(move || {
         let missing = send(address, "GET", "/api/v1/nulle-part", &[], "");
@@ -499,7 +450,7 @@ async fn a_client_with_unfinished_headers_cannot_hold_the_server_past_its_grace(
     let db = testing::sqlite();
     run_ok(&db, &["init"]);
     // The header timeout is far above the grace: the grace alone must end the wait.
-    let mut server = Server::start(
+    let mut server = Server::start_with(
         &db,
         &[
             "--shutdown-grace-secs",
@@ -531,7 +482,7 @@ async fn a_client_with_unfinished_headers_cannot_hold_the_server_past_its_grace(
 async fn a_client_that_does_not_finish_its_headers_is_disconnected() {
     let db = testing::sqlite();
     run_ok(&db, &["init"]);
-    let server = Server::start(&db, &["--header-read-timeout-secs", "1"]);
+    let server = Server::start_with(&db, &["--header-read-timeout-secs", "1"]);
     let address = server.address;
     tokio::task::spawn_blocking(move || {
         let mut stream = unfinished_request(address);
@@ -560,7 +511,7 @@ async fn the_api_refuses_a_repeated_key_and_a_control_character_naming_the_field
     let db = testing::sqlite();
     run_ok(&db, &["init"]);
     let (_, secret) = token(&db, "Équipe CABBALR (fictive)", "cabbalr", "admin");
-    let server = Server::start(&db, &[]);
+    let server = Server::start(&db);
     let address = server.address;
     tokio::task::spawn_blocking(move || {
         let bearer = format!("Bearer {secret}");

@@ -512,8 +512,10 @@ fn resolve_metadata(
     defaults: &MetaDefaults,
 ) -> Result<Metadata, CommandError> {
     let mut metadata = meta.resolve(defaults);
-    metadata.command_digest = Some(command_digest(command));
-    if let Some(business) = command.business_date() {
+    // One serialisation for both the digest and the business date (this is the write path).
+    let value = serde_json::to_value(command).map_err(|e| CommandError::Invalid(e.to_string()))?;
+    metadata.command_digest = Some(digest_of(&value));
+    if let Some(business) = engagements_domain::command::business_date_of(&value) {
         match meta.effective_date {
             None => metadata.effective_date = business,
             Some(stated) if stated != business => {
@@ -527,11 +529,11 @@ fn resolve_metadata(
     Ok(metadata)
 }
 
-/// SHA-256 (hex) of a command's canonical JSON: its fields in declaration order, as decoded (so
-/// that spacing and key order in the request do not matter).
-pub fn command_digest(command: &LedgerCommand) -> String {
+/// SHA-256 (hex) of a command's canonical JSON, as decoded (so that spacing and key order in the
+/// request do not matter).
+fn digest_of(value: &serde_json::Value) -> String {
     use sha2::{Digest, Sha256};
-    let bytes = serde_json::to_vec(command).unwrap_or_default();
+    let bytes = serde_json::to_vec(value).unwrap_or_default();
     hex::encode(Sha256::digest(&bytes))
 }
 

@@ -65,14 +65,19 @@ impl LedgerCommand {
     /// The business date the command states (`decided_on`, `paid_on`, `signed_on`…), if any: the
     /// date its facts take effect unless the caller says otherwise, and never against it.
     pub fn business_date(&self) -> Option<chrono::NaiveDate> {
-        let value = serde_json::to_value(self).ok()?;
-        BUSINESS_DATE_FIELDS.iter().find_map(|field| {
-            value
-                .get(*field)
-                .and_then(|v| v.as_str())
-                .and_then(|text| text.parse().ok())
-        })
+        business_date_of(&serde_json::to_value(self).ok()?)
     }
+}
+
+/// [`LedgerCommand::business_date`] of a command already serialised (one serialisation serves the
+/// digest and the date on the write path).
+pub fn business_date_of(value: &serde_json::Value) -> Option<chrono::NaiveDate> {
+    BUSINESS_DATE_FIELDS.iter().find_map(|field| {
+        value
+            .get(*field)
+            .and_then(|v| v.as_str())
+            .and_then(|text| text.parse().ok())
+    })
 }
 
 /// Tries each family in turn; a family that does not know the name is skipped, and the first
