@@ -38,6 +38,14 @@ pub async fn audit(
     let checkpoints = checkpoint_statuses(&state).await?;
     let found = findings_for(&state, &report_params).await?;
     let table = findings_table(&found);
+    // The position the findings stop at, to say when nothing was recorded yet at that moment.
+    let position = if params.as_of.is_some() || params.at_position.is_some() {
+        crate::pages::dashboard::projections_for(&state, &params)
+            .await?
+            .position
+    } else {
+        report.position_last
+    };
     let csv = format!(
         "/api/v1/findings?format=csv-fr{}{}",
         year.map(|y| format!("&year={y}")).unwrap_or_default(),
@@ -92,7 +100,7 @@ pub async fn audit(
             }
 
             h2 { "Constats" }
-            (as_of_banner(&params))
+            (as_of_banner(&params, position))
             (date_selector("/audit", &params, html! {}))
             table.report {
                 caption { "Constats par règle (" (found.len()) " au total)" }

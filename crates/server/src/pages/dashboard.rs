@@ -33,17 +33,23 @@ pub async fn projections_for<'s>(
     Ok(state.ledger.read_as_of(&as_of).await?)
 }
 
-/// A banner saying which past moment a page shows.
-pub fn as_of_banner(params: &PageParams) -> maud::Markup {
+/// A banner saying which past moment a page shows, in French dates, and when nothing was
+/// recorded yet at that moment (`position` is the last event the page folds, 0 for none).
+pub fn as_of_banner(params: &PageParams, position: i64) -> maud::Markup {
+    let date = |text: &str| {
+        chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+            .map(labels::date_fr)
+            .unwrap_or_else(|_| text.to_string())
+    };
     let parts: Vec<String> = [
         params
             .as_of
             .as_ref()
-            .map(|d| format!("tel qu'enregistré au {d}")),
+            .map(|d| format!("tel qu'enregistré au {}", date(d))),
         params
             .effective_on
             .as_ref()
-            .map(|d| format!("faits en vigueur au {d}")),
+            .map(|d| format!("faits en vigueur au {}", date(d))),
         params
             .at_position
             .as_ref()
@@ -52,9 +58,16 @@ pub fn as_of_banner(params: &PageParams) -> maud::Markup {
     .into_iter()
     .flatten()
     .collect();
+    let past = params.as_of.is_some() || params.at_position.is_some();
     html! {
         @if !parts.is_empty() {
             p.banner { "Vue du passé : " (parts.join(", ")) "." }
+        }
+        @if past && position == 0 {
+            p.banner.empty {
+                "Rien n'était encore enregistré à ce moment : le registre était vide, d'où les montants à zéro. "
+                "Choisissez une date plus récente, ou « Aujourd'hui »."
+            }
         }
     }
 }
@@ -130,7 +143,7 @@ pub async fn dashboard(
         Some(&caller),
         html! {
             h1 { "Tableau de bord — exercice " (exercice) }
-            (as_of_banner(&params))
+            (as_of_banner(&params, projections.position))
             (date_selector("/tableau-de-bord", &params, html! {}))
             div.kpis {
                 div.kpi { div { "Enveloppes" } div.value { (format_eur(total.envelope)) } }

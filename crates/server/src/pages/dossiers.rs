@@ -1,9 +1,8 @@
-//! The list of dossiers with filters, and a dossier's page with its timeline.
+//! A dossier's page with its timeline (the list is in [`super::dossier_list`]).
 
 use axum::extract::{Path, Query, State};
 use axum::response::Html;
-use engagements_domain::dossier::{DossierFiling, DossierState, LineStatus};
-use engagements_domain::Amount;
+use engagements_domain::dossier::{DossierFiling, LineStatus};
 use engagements_domain::{DossierId, RecordedEvent};
 use engagements_projections::Projections;
 use maud::{html, Markup};
@@ -11,13 +10,8 @@ use maud::{html, Markup};
 use crate::auth::{Caller, ReadScope};
 use crate::error::ApiError;
 use crate::pages::dashboard::{as_of_banner, projections_for};
-use crate::pages::{date_selector, format_eur, layout, page_caller, PageError, PageParams};
+use crate::pages::{format_eur, layout, page_caller, PageError, PageParams};
 use crate::state::AppState;
-
-/// Dossiers listed on one page at most (the CSV has them all).
-const LIST_ROWS_MAX: usize = 1_000;
-/// Longest text filter accepted.
-const FILTER_CHARS_MAX: usize = 200;
 
 fn porteur_name(projections: &Projections, dossier: &DossierFiling) -> String {
     projections
@@ -25,49 +19,6 @@ fn porteur_name(projections: &Projections, dossier: &DossierFiling) -> String {
         .get(&dossier.porteur_id)
         .map(|p| p.name.clone())
         .unwrap_or_else(|| dossier.porteur_id.to_string())
-}
-
-fn matches(
-    projections: &Projections,
-    dossier: &DossierFiling,
-    state: &DossierState,
-    params: &PageParams,
-    exercice: Option<i32>,
-) -> bool {
-    // The financeur by its id (the list's choice) or by a part of its name ("Préfecture").
-    let financeur_ok = params.financeur.as_ref().is_none_or(|f| {
-        let wanted = f.to_lowercase();
-        dossier.requests.iter().any(|r| {
-            r.financeur == *f
-                || organisation_name(projections, &r.financeur)
-                    .to_lowercase()
-                    .contains(&wanted)
-        })
-    });
-    let text_ok = params.q.as_ref().is_none_or(|q| {
-        let q = q.to_lowercase();
-        dossier.title.to_lowercase().contains(&q)
-            || porteur_name(projections, dossier)
-                .to_lowercase()
-                .contains(&q)
-            // A Dauphin code, an EJ or a programmation reference finds its dossier.
-            || state
-                .external_ids
-                .iter()
-                .any(|id| id.value.to_lowercase().contains(&q))
-    });
-    exercice.is_none_or(|y| y == dossier.exercice) && financeur_ok && text_ok
-}
-
-fn requested_total(dossier: &DossierFiling) -> Amount {
-    dossier
-        .requests
-        .iter()
-        .fold(Amount::ZERO, |s, r| s.checked_add(r.amount).unwrap_or(s))
-}
-
-fn paid_total(state: &DossierState) -> Amount {
-    state.lines.values().map(|l| l.paid).sum()
 }
 
 /// An organisation's name from the referential, else its id.
@@ -80,107 +31,6 @@ pub(crate) fn organisation_name(
         .organisation(id)
         .map(|o| o.name.clone())
         .unwrap_or_else(|| id.to_string())
-}
-
-/// The list of dossiers.
-#[utoipa::path(get, path = "/dossiers", tag = "pages", params(PageParams),
-    responses((status = 200, description = "HTML", content_type = "text/html")))]
-pub async fn list(
-    State(state): State<AppState>,
-    caller: Result<Caller, ApiError>,
-    Query(params): Query<PageParams>,
-) -> Result<Html<String>, PageError> {
-    let caller = page_caller(caller)?;
-    caller.may_read(ReadScope::Published)?;
-    if params
-        .q
-        .as_ref()
-        .is_some_and(|q| q.chars().count() > FILTER_CHARS_MAX)
-    {
-        return Err(ApiError::invalid(format!(
-            "the search text is longer than {FILTER_CHARS_MAX} characters"
-        ))
-        .into());
-    }
-    let projections = projections_for(&state, &params).await?;
-    let exercice = params.exercice()?;
-    let when = params.when()?.to_query();
-    let rows: Vec<(&DossierFiling, &DossierState)> = projections
-        .subsidy
-        .filed(exercice)
-        .filter_map(|d| d.filed.as_ref().map(|f| (f, d)))
-        .filter(|(f, d)| matches(&projections, f, d, &params, exercice))
-        .collect();
-    let csv = format!(
-        "/api/v1/reports/dossiers?format=csv-fr{}{when}",
-        exercice.map(|y| format!("&year={y}")).unwrap_or_default()
-    );
-    let mut financeurs: Vec<(String, String)> = projections
-        .subsidy
-        .filed(None)
-        .filter_map(|d| d.filed.as_ref())
-        .flat_map(|f| f.requests.iter().map(|r| r.financeur.clone()))
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .map(|id| (organisation_name(&projections, &id), id))
-        .collect();
-    financeurs.sort();
-    let filters = html! {
-        label { "Financeur "
-            select name="financeur" {
-                option value="" { "Tous" }
-                @for (name, id) in &financeurs {
-                    option value=(id) selected[params.financeur.as_deref() == Some(id.as_str())] { (name) }
-                }
-            }
-        }
-        label { "Recherche " input type="search" name="q" value=[params.q.as_deref()]; }
-    };
-    Ok(layout(
-        "Dossiers",
-        Some(&caller),
-        html! {
-            h1 { "Dossiers" }
-            @if caller.1.is_some() && crate::pages::forms::role_may_send(caller.0.role, "file_dossier") {
-                p { a href="/dossiers/nouveau" { "Déposer un dossier" } }
-            }
-            (as_of_banner(&params))
-            (date_selector("/dossiers", &params, filters))
-            p.download { a href=(csv) download { "Télécharger pour un tableur (CSV)" } " — " (rows.len()) " dossiers" }
-            div.scroll { table.report {
-                caption { "Dossiers" @if let Some(y) = exercice { " de l'exercice " (y) } " (" (rows.len()) ")" }
-                thead { tr { th scope="col" { "Exercice" } th scope="col" { "Intitulé" } th scope="col" { "Porteur" } th scope="col" { "Financeurs sollicités" } th scope="col" { "Sollicité" } th scope="col" { "Accordé" } th scope="col" { "Payé" } } }
-                tbody {
-                    @for (dossier, state) in rows.iter().take(LIST_ROWS_MAX) {
-                        @let porteur = porteur_name(&projections, dossier);
-                        tr {
-                            td { (dossier.exercice) }
-                            td { a href=(format!("/dossiers/{}?{}", dossier.dossier_id, when.trim_start_matches('&'))) { (dossier.title) } }
-                            td { a href=(format!("/dossiers?q={}", crate::asof::encode(&porteur))) { (porteur) } }
-                            td {
-                                @for (index, request) in dossier.requests.iter().enumerate() {
-                                    @if index > 0 { ", " }
-                                    a href=(format!("/signataires/{}", crate::asof::encode(&request.financeur))) { (organisation_name(&projections, &request.financeur)) }
-                                }
-                            }
-                            td.num { (format_eur(requested_total(dossier))) }
-                            td.num { (format_eur(state.granted_total())) }
-                            td.num { (format_eur(paid_total(state))) }
-                        }
-                    }
-                }
-                tfoot { tr {
-                    th scope="row" colspan="4" { "Total" }
-                    td.num { (format_eur(rows.iter().map(|(d, _)| requested_total(d)).sum())) }
-                    td.num { (format_eur(rows.iter().map(|(_, s)| s.granted_total()).sum())) }
-                    td.num { (format_eur(rows.iter().map(|(_, s)| paid_total(s)).sum())) }
-                } }
-            } }
-            @if rows.len() > LIST_ROWS_MAX {
-                p { "Seuls les " (LIST_ROWS_MAX) " premiers dossiers sont affichés : affinez les filtres ou téléchargez le CSV." }
-            }
-        },
-    ))
 }
 
 /// A dossier: what was asked, what was decided, and every fact recorded about it, in order.
@@ -237,7 +87,7 @@ pub(crate) async fn dossier_page(
         Some(caller),
         html! {
             h1 { (dossier.title) }
-            (as_of_banner(params))
+            (as_of_banner(params, projections.position))
             p.muted { "Dossier " a href=(format!("/dossiers/{}", dossier.dossier_id)) { code { (dossier.dossier_id) } } " — exercice " (dossier.exercice) " — porteur : " (porteur_name(&projections, dossier)) }
             p { "Budget total de l'action : " strong { (format_eur(dossier.total_budget)) } }
             h2 { "Plan de financement" }

@@ -125,6 +125,8 @@ struct EntityPage {
     breakdown_title: String,
     breakdown: Vec<(String, Amount)>,
     others: Vec<(String, String)>,
+    /// The last event folded into the page.
+    position: i64,
 }
 
 async fn render(
@@ -159,7 +161,7 @@ async fn render(
     );
     let body: Markup = html! {
         h1 { (page.title) }
-        (as_of_banner(params))
+        (as_of_banner(params, page.position))
         (date_selector(&page.path, params, html! {}))
         h2 { (page.bars_title) }
         (charts::grouped_bars(&page.bars_title, &page.bars))
@@ -239,6 +241,7 @@ pub async fn signataire(
         .map(|o| (format!("/signataires/{}", encode(&o.id)), o.name.clone()))
         .collect();
     let page = EntityPage {
+        position: projections.position,
         kind: "signataires",
         path: format!("/signataires/{}", encode(&financeur)),
         title: format!("Signataire : {name}"),
@@ -328,6 +331,7 @@ pub async fn quartier(
         })
         .collect();
     let page = EntityPage {
+        position: projections.position,
         kind: "quartiers",
         path: format!("/quartiers/{}", encode(&id)),
         title: format!("Quartier : {name} ({id})"),
@@ -401,6 +405,7 @@ pub async fn objectif(
         })
         .collect();
     let page = EntityPage {
+        position: projections.position,
         kind: "objectifs",
         path: format!("/objectifs/{number}"),
         title: format!("Objectif {label}"),

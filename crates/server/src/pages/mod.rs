@@ -5,12 +5,14 @@
 pub mod audit;
 pub mod avis;
 pub mod dashboard;
+pub mod dossier_list;
 pub mod dossiers;
 pub mod entities;
 pub mod filing;
 pub mod forms;
 pub mod index;
 pub mod login;
+pub mod moment;
 pub mod tfpb;
 pub mod views;
 
@@ -34,10 +36,14 @@ pub const HTML_ROWS_MAX: usize = 2_000;
 
 /// The pages' routes.
 pub fn routes() -> OpenApiRouter<AppState> {
+    pages_routes().layer(axum::middleware::from_fn(moment::keep_moment))
+}
+
+fn pages_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(dashboard::home))
         .routes(routes!(dashboard::dashboard))
-        .routes(routes!(dossiers::list))
+        .routes(routes!(dossier_list::list))
         .routes(routes!(dossiers::dossier))
         .routes(routes!(avis::give))
         .routes(routes!(filing::form, filing::file))
@@ -57,8 +63,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 /// The query of every page: the moment shown, and the filters some pages use. Empty form
 /// fields count as absent; numbers are read by [`PageParams::exercice`].
-#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct PageParams {
     /// Exercice (year) shown.
     #[serde(default, deserialize_with = "empty_as_none")]
@@ -84,6 +91,45 @@ pub struct PageParams {
     /// `csv` on a signataire, quartier or objectif page: its table as CSV.
     #[serde(default, deserialize_with = "empty_as_none")]
     pub format: Option<String>,
+    /// Filter of the dossiers list: a quartier reached (QPV code or QIC id).
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub quartier: Option<String>,
+    /// Filter of the dossiers list: an objectif served (its number).
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub objectif: Option<String>,
+    /// Filter of the dossiers list: a status (`depose`, `instruction`, `accorde`, …).
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub statut: Option<String>,
+    /// Order of the dossiers list: a column key, `-desc` for the largest or latest first.
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub tri: Option<String>,
+    /// Page of the dossiers list, from 1.
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub page: Option<String>,
+}
+
+#[cfg(test)]
+impl PageParams {
+    /// Every field set: the compiler makes a new field appear here, and a test then checks it is
+    /// known to [`moment::PAGE_PARAMS`].
+    pub fn every_field() -> PageParams {
+        let v = || Some(String::new());
+        PageParams {
+            exercice: v(),
+            as_of: v(),
+            at_position: v(),
+            effective_on: v(),
+            financeur: v(),
+            q: v(),
+            bailleur: v(),
+            format: v(),
+            quartier: v(),
+            objectif: v(),
+            statut: v(),
+            tri: v(),
+            page: v(),
+        }
+    }
 }
 
 impl PageParams {
@@ -285,7 +331,8 @@ pub fn date_selector(action: &str, params: &PageParams, extra: Markup) -> Markup
             label { "Faits en vigueur au " input type="date" name="effective_on" value=[params.effective_on.as_deref()]; }
             label { "N° d'événement " input type="number" name="at_position" min="0" value=[params.at_position.as_deref()]; }
             button type="submit" { "Afficher" }
-            a href=(action) { "Aujourd'hui" }
+            // Names its own (empty) moment, so that the moment carried by links does not stick.
+            a href=(format!("{action}?as_of=")) { "Aujourd'hui" }
             p.help {
                 "« Tel qu'enregistré au » montre ce que le registre contenait ce jour-là (rien de ce qui a été saisi après) ; "
                 "« Faits en vigueur au » ne retient que les décisions, signatures et paiements datés d'avant ce jour, même saisis plus tard."

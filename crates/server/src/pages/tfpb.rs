@@ -153,7 +153,7 @@ pub async fn tfpb(
         html! {
             h1 { "Abattement TFPB — " (who) }
             p.muted { "Abattement de taxe foncière sur les propriétés bâties des bailleurs sociaux en QPV et actions qu'il finance (contrat, l. 1050-1090). Les montants d'une action partagée entre bailleurs sont attribués au prorata de leurs parts." }
-            (as_of_banner(&params))
+            (as_of_banner(&params, projections.position))
             (date_selector("/tfpb", &params, selector))
             div.kpis {
                 div.kpi { div { "Abattement" } div.value { (format_eur(abatement)) } }

@@ -44,7 +44,7 @@ pub async fn view(
         Some(&caller),
         html! {
             h1 { (spec.title) }
-            (as_of_banner(&params))
+            (as_of_banner(&params, projections.position))
             (date_selector(&action, &params, html! {}))
             (table_html(&table, &csv))
             h2 { "Autres vues" }
