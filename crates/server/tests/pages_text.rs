@@ -3,205 +3,24 @@
 //! snake_case token, no raw JSON, no English status or finding, and no identifier that is not a
 //! link to its page. Error pages (a role that may not open a page) are checked the same way.
 
-use std::collections::BTreeSet;
+mod support;
 
 use axum::body::Body;
 use axum::http::{header, Request};
-use chrono::NaiveDate;
-use engagements_app::demo::{self, DemoConfig};
-use engagements_app::{Ledger, MetaDefaults};
-use engagements_domain::{Actor, Source};
 use engagements_server::{router, views, AppState, ServerConfig};
-use engagements_store::testing;
 use http_body_util::BodyExt;
+use support::text::problems;
 use tower::ServiceExt;
-
-/// English words that would betray an untranslated value or message on a page.
-const ENGLISH: &[&str] = &[
-    "granted",
-    "requested",
-    "refused",
-    "withdrawn",
-    "paid",
-    "due on",
-    "not received",
-    "submitted",
-    "planned",
-    "pending",
-    "qualitative",
-    "financial",
-    "below the",
-    "above the",
-    "forbidden",
-    "not found",
-    "may not",
-    "unknown",
-    "the ",
-];
-
-/// The visible text of an HTML page, and the texts of its links.
-fn visible_text(html: &str) -> (String, BTreeSet<String>) {
-    let mut text = String::new();
-    let mut links = BTreeSet::new();
-    let mut rest = html;
-    let mut in_link: Option<String> = None;
-    let mut skip_depth = 0usize;
-    while let Some(start) = rest.find('<') {
-        let chunk = &rest[..start];
-        if skip_depth == 0 {
-            text.push_str(chunk);
-            text.push(' ');
-            if let Some(link) = in_link.as_mut() {
-                link.push_str(chunk);
-            }
-        }
-        let Some(end) = rest[start..].find('>') else {
-            break;
-        };
-        let tag = &rest[start + 1..start + end];
-        let name = tag
-            .trim_start_matches('/')
-            .split(|c: char| c.is_whitespace() || c == '>')
-            .next()
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        let closing = tag.starts_with('/');
-        match (name.as_str(), closing) {
-            ("style" | "script" | "title", false) => skip_depth += 1,
-            ("style" | "script" | "title", true) => skip_depth = skip_depth.saturating_sub(1),
-            ("a", false) => in_link = Some(String::new()),
-            ("a", true) => {
-                if let Some(link) = in_link.take() {
-                    links.insert(link.trim().to_string());
-                }
-            }
-            _ => {}
-        }
-        rest = &rest[start + end + 1..];
-    }
-    text.push_str(rest);
-    let text = text
-        .replace("&#39;", "'")
-        .replace("&quot;", "\"")
-        .replace("&amp;", "&")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">");
-    (text, links)
-}
-
-fn is_snake_case(word: &str) -> bool {
-    let word = word.trim_matches(|c: char| !c.is_alphanumeric() && c != '_');
-    word.contains('_')
-        && word
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        && word.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-}
-
-fn is_uuid(word: &str) -> bool {
-    let word = word.trim_matches(|c: char| !c.is_ascii_hexdigit() && c != '-');
-    word.len() == 36
-        && word.chars().filter(|c| *c == '-').count() == 4
-        && word.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
-}
-
-/// What is wrong with a page's visible text.
-fn problems(path: &str, html: &str) -> Vec<String> {
-    let (text, links) = visible_text(html);
-    let mut found = Vec::new();
-    for word in text.split_whitespace() {
-        if is_snake_case(word) {
-            found.push(format!("{path}: snake_case « {word} »"));
-        }
-        if is_uuid(word) && !links.iter().any(|l| l.contains(word)) {
-            found.push(format!("{path}: identifier « {word} » not linked"));
-        }
-    }
-    if text.contains("{\"") || text.contains("\":") {
-        found.push(format!("{path}: raw JSON"));
-    }
-    let lower = format!(" {} ", text.to_lowercase());
-    for english in ENGLISH {
-        if lower.contains(&format!(" {english}")) {
-            found.push(format!("{path}: English « {english} »"));
-        }
-    }
-    found.sort();
-    found.dedup();
-    found
-}
 
 #[tokio::test]
 async fn every_page_reads_in_french_for_every_role() {
-    let db = testing::sqlite();
-    let ledger = Ledger::open(&db.url).await.unwrap();
-    let defaults = MetaDefaults {
-        actor: Actor::new("Équipe démo (fictive)", "cabbalr"),
-        source: Source::Demo,
-        today: NaiveDate::from_ymd_opt(2026, 9, 1).unwrap(),
-    };
-    demo::run(&ledger, &DemoConfig::default(), &defaults, |_, _| {})
-        .await
-        .unwrap();
-    engagements_app::commitments_seed::record_initial_commitments(&ledger, None, &defaults)
-        .await
-        .unwrap();
-    engagements_app::demo_tfpb::record_tfpb_demo(&ledger, DemoConfig::default().seed, &defaults)
-        .await
-        .unwrap();
-    let dossier = {
-        let projections = ledger.projections().await.unwrap();
-        let granted = projections
-            .subsidy
-            .filed(None)
-            .find(|d| !d.granted_total().is_zero() && d.lines.len() > 1)
-            .expect("a granted dossier in the demo");
-        granted.filed.as_ref().unwrap().dossier_id.to_string()
-    };
-    // A dossier just filed, whose lines await their avis: its page has forms.
-    let open_dossier = uuid::Uuid::now_v7();
-    let porteur = {
-        let projections = ledger.projections().await.unwrap();
-        *projections
-            .porteurs
-            .by_id
-            .keys()
-            .next()
-            .expect("a porteur in the demo")
-    };
-    let filing = serde_json::json!({
-        "command": "file_dossier", "dossier_id": open_dossier, "porteur_id": porteur,
-        "exercice": 2026, "title": "Action en attente d'avis (fictive)", "total_budget": "30000",
-        "quartiers": [{"quartier": "QN06204"}], "objectifs": [{"objectif": 1}],
-        "requests": [
-            {"financeur": "etat", "dispositif": "bop147-aap", "amount": "10000"},
-            {"financeur": "cabbalr", "dispositif": "fonds-cohesion-sociale", "amount": "5000"}
-        ]
-    });
-    let line = engagements_app::CommandLine::parse(&filing.to_string()).unwrap();
-    ledger
-        .execute(line.command, &line.meta, &defaults)
-        .await
-        .unwrap();
-    let mut tokens = Vec::new();
-    for (person, organisation, role) in [
-        ("Équipe CABBALR (fictive)", "cabbalr", "admin"),
-        ("Agent DDETS (fictif)", "etat", "instructeur"),
-        (
-            "Chargée TFPB (fictive)",
-            "pas-de-calais-habitat",
-            "bailleur",
-        ),
-        ("Magistrate CRC (fictive)", "etat", "auditeur"),
-        ("Habitant (fictif)", "cabbalr", "lecteur"),
-    ] {
-        let token = ledger
-            .store()
-            .create_token(person, organisation, role)
-            .await
-            .unwrap();
-        tokens.push((role, token.secret));
-    }
+    let support::demo::Demo {
+        db: _db,
+        ledger,
+        dossier,
+        open_dossier,
+        tokens,
+    } = support::demo::demo().await;
     let app = router(AppState::new(ledger.clone(), ServerConfig::default()));
     let mut pages: Vec<String> = [
         "/tableau-de-bord",

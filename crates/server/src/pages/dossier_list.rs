@@ -163,7 +163,10 @@ fn crf_text(row: &Row<'_>, today: NaiveDate) -> (String, bool) {
         return ("—".to_string(), false);
     }
     match crf_due_on(row.filing.exercice) {
-        Some(due) if today > due => (format!("En retard (attendu le {})", labels::date_fr(due)), true),
+        Some(due) if today > due => (
+            format!("En retard (attendu le {})", labels::date_fr(due)),
+            true,
+        ),
         Some(due) => (format!("Attendu le {}", labels::date_fr(due)), false),
         None => ("—".to_string(), false),
     }
@@ -172,15 +175,30 @@ fn crf_text(row: &Row<'_>, today: NaiveDate) -> (String, bool) {
 /// The columns one may sort by: key in the address, header, and the order they give.
 type SortBy = fn(&Row<'_>, &Row<'_>) -> Ordering;
 const COLUMNS: &[(&str, &str, SortBy)] = &[
-    ("exercice", "Exercice", |a, b| a.filing.exercice.cmp(&b.filing.exercice)),
-    ("intitule", "Intitulé", |a, b| a.filing.title.to_lowercase().cmp(&b.filing.title.to_lowercase())),
-    ("porteur", "Porteur", |a, b| a.porteur.to_lowercase().cmp(&b.porteur.to_lowercase())),
+    ("exercice", "Exercice", |a, b| {
+        a.filing.exercice.cmp(&b.filing.exercice)
+    }),
+    ("intitule", "Intitulé", |a, b| {
+        a.filing
+            .title
+            .to_lowercase()
+            .cmp(&b.filing.title.to_lowercase())
+    }),
+    ("porteur", "Porteur", |a, b| {
+        a.porteur.to_lowercase().cmp(&b.porteur.to_lowercase())
+    }),
     ("statut", "Statut", |a, b| a.status.cmp(&b.status)),
-    ("decision", "Décidé le", |a, b| a.decided_on.cmp(&b.decided_on)),
-    ("sollicite", "Sollicité", |a, b| a.requested.cmp(&b.requested)),
+    ("decision", "Décidé le", |a, b| {
+        a.decided_on.cmp(&b.decided_on)
+    }),
+    ("sollicite", "Sollicité", |a, b| {
+        a.requested.cmp(&b.requested)
+    }),
     ("accorde", "Accordé", |a, b| a.granted.cmp(&b.granted)),
     ("paye", "Payé", |a, b| a.paid.cmp(&b.paid)),
-    ("reste", "Reste à payer", |a, b| a.left_to_pay.cmp(&b.left_to_pay)),
+    ("reste", "Reste à payer", |a, b| {
+        a.left_to_pay.cmp(&b.left_to_pay)
+    }),
 ];
 
 /// The order asked: a column key, `-desc` for descending; by default the latest exercice first.
@@ -222,7 +240,11 @@ struct Filters {
 }
 
 fn filters(projections: &Projections, params: &PageParams) -> Result<Filters, ApiError> {
-    if params.q.as_ref().is_some_and(|q| q.chars().count() > FILTER_CHARS_MAX) {
+    if params
+        .q
+        .as_ref()
+        .is_some_and(|q| q.chars().count() > FILTER_CHARS_MAX)
+    {
         return Err(bad_filter(format!(
             "Le texte recherché dépasse {FILTER_CHARS_MAX} caractères : raccourcissez-le."
         )));
@@ -267,7 +289,12 @@ fn filters(projections: &Projections, params: &PageParams) -> Result<Filters, Ap
     })
 }
 
-fn matches(projections: &Projections, row: &Row<'_>, params: &PageParams, filters: &Filters) -> bool {
+fn matches(
+    projections: &Projections,
+    row: &Row<'_>,
+    params: &PageParams,
+    filters: &Filters,
+) -> bool {
     let filing = row.filing;
     // The financeur by its id (the list's choice) or by a part of its name ("Préfecture").
     let financeur_ok = params.financeur.as_ref().is_none_or(|f| {
@@ -339,7 +366,9 @@ pub async fn list(
     let page: usize = match params.page.as_deref() {
         None => 1,
         Some(p) => p.trim().parse().ok().filter(|p| *p >= 1).ok_or_else(|| {
-            bad_filter(format!("Page « {p} » : écrivez un numéro de page à partir de 1."))
+            bad_filter(format!(
+                "Page « {p} » : écrivez un numéro de page à partir de 1."
+            ))
         })?,
     };
     let when = params.when()?.to_query();
@@ -390,7 +419,11 @@ pub async fn list(
             (key.to_string(), "")
         };
         let sort = if key == sort_key {
-            if descending { "descending" } else { "ascending" }
+            if descending {
+                "descending"
+            } else {
+                "ascending"
+            }
         } else {
             "none"
         };
@@ -535,6 +568,9 @@ mod tests {
         assert_eq!(sort_order(Some("accorde-desc")).unwrap(), ("accorde", true));
         assert_eq!(sort_order(None).unwrap(), ("exercice", true));
         let refused = sort_order(Some("montant")).unwrap_err();
-        assert!(refused.for_people.unwrap().contains("Tri inconnu : « montant »"));
+        assert!(refused
+            .for_people
+            .unwrap()
+            .contains("Tri inconnu : « montant »"));
     }
 }

@@ -86,9 +86,8 @@ fn unknown_parameter(name: &str) -> PageError {
         "invalid",
         format!(
             "L'adresse contient un paramètre que les pages ne connaissent pas : « {shown} ». \
-             Paramètres reconnus : {}. Pour choisir l'année, utilisez « exercice » \
-             (par exemple ?exercice=2025).",
-            PAGE_PARAMS.join(", ")
+             Choisissez l'exercice, la date ou les filtres avec les champs de la page \
+             (pour l'année, l'adresse dit « exercice », par exemple ?exercice=2025)."
         ),
     ))
 }
@@ -182,9 +181,17 @@ mod tests {
         );
         // Every field of PageParams is listed: its serialised names are the list.
         let all = serde_json::to_value(crate::pages::PageParams::every_field()).unwrap();
-        let fields: Vec<&str> = all.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+        let fields: Vec<&str> = all
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
         for field in fields {
-            assert!(PAGE_PARAMS.contains(&field), "{field} missing from PAGE_PARAMS");
+            assert!(
+                PAGE_PARAMS.contains(&field),
+                "{field} missing from PAGE_PARAMS"
+            );
         }
     }
 }

@@ -1,0 +1,194 @@
+//! Every page, as every role, in a real browser (headless Chromium through WebDriver), signed in
+//! through the login form: the text the browser shows must hold no snake_case token, no raw
+//! JSON, no English value or message, and no identifier outside a link. Then, as a comité member
+//! would: a past moment chosen on the dashboard stays chosen when the menu is clicked, and on a
+//! phone-width window no page scrolls sideways (wide tables scroll inside their box).
+
+mod support;
+
+use fantoccini::{Client, Locator};
+use serde_json::Value;
+use support::browser;
+
+/// What the browser shows of the page: its visible text and the texts of its links.
+async fn shown(client: &Client) -> (String, std::collections::BTreeSet<String>) {
+    let text = client
+        .execute("return document.body.innerText;", vec![])
+        .await
+        .unwrap();
+    let links = client
+        .execute(
+            "return Array.from(document.querySelectorAll('a')).map(a => a.innerText);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let links = links
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .map(|s| s.trim().to_string())
+        .collect();
+    (text.as_str().unwrap_or_default().to_string(), links)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_reads_in_french_in_a_browser_for_every_role() {
+    if !browser::available() {
+        return;
+    }
+    let demo = support::demo::demo().await;
+    let server = support::demo::serve(&demo).await;
+    let driver = browser::start_driver().await;
+    let client = browser::open(&driver, 1280, 1000).await;
+    let base = format!("http://{server}");
+    let mut pages: Vec<String> = [
+        "/tableau-de-bord",
+        "/tableau-de-bord?exercice=2026&effective_on=2026-06-30",
+        "/dossiers",
+        "/dossiers?statut=accorde&tri=accorde-desc",
+        "/dossiers?page=2",
+        "/signataires",
+        "/signataires/etat",
+        "/quartiers",
+        "/quartiers/QN06204",
+        "/objectifs",
+        "/objectifs/1",
+        "/tfpb",
+        "/audit",
+        "/quartiers/INCONNU",
+        "/dossiers?annee=2025",
+        "/tableau-de-bord?as_of=2000-01-01",
+    ]
+    .iter()
+    .map(|p| p.to_string())
+    .collect();
+    pages.push(format!("/dossiers/{}", demo.dossier));
+    pages.push(format!("/dossiers/{}", demo.open_dossier));
+    for spec in engagements_server::views::VIEWS {
+        pages.push(format!("/vues/{}", spec.name));
+    }
+    let mut problems = Vec::new();
+    for (role, token) in &demo.tokens {
+        browser::sign_in(&client, &base, token).await;
+        for path in &pages {
+            client.goto(&format!("{base}{path}")).await.unwrap();
+            let lang = client
+                .find(Locator::Css("html"))
+                .await
+                .unwrap()
+                .attr("lang")
+                .await
+                .unwrap();
+            assert_eq!(lang.as_deref(), Some("fr"), "{path} as {role}");
+            let (text, links) = shown(&client).await;
+            problems.extend(support::text::problems_in(
+                &format!("{path} ({role})"),
+                &text,
+                &links,
+            ));
+        }
+        browser::sign_out(&client).await;
+    }
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+    client.close().await.unwrap();
+    demo.ledger.store().shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_moment_chosen_stays_across_the_menu_and_phones_scroll_tables_not_pages() {
+    if !browser::available() {
+        return;
+    }
+    let demo = support::demo::demo().await;
+    let server = support::demo::serve(&demo).await;
+    let driver = browser::start_driver().await;
+    let base = format!("http://{server}");
+    let (_, admin) = demo.tokens.iter().find(|(r, _)| *r == "admin").unwrap();
+
+    let client = browser::open(&driver, 1280, 1000).await;
+    browser::sign_in(&client, &base, admin).await;
+    // The comité member types a business date into the dashboard's selector…
+    client
+        .goto(&format!("{base}/tableau-de-bord?exercice=2025"))
+        .await
+        .unwrap();
+    let field = client
+        .find(Locator::Css("form.asof input[name=effective_on]"))
+        .await
+        .unwrap();
+    // A date input takes the digits of the browser's locale (en-US: month, day, year).
+    field.send_keys("06302025").await.unwrap();
+    client
+        .find(Locator::Css("form.asof button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let url = client.current_url().await.unwrap();
+    assert!(url.as_str().contains("effective_on=2025-06-30"), "{url}");
+    // …then opens the dossiers from the menu: the same moment, said in French.
+    client
+        .find(Locator::LinkText("Dossiers"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let url = client.current_url().await.unwrap();
+    assert!(url.path() == "/dossiers", "{url}");
+    assert!(url.as_str().contains("effective_on=2025-06-30"), "{url}");
+    assert!(url.as_str().contains("exercice=2025"), "{url}");
+    let (text, _) = shown(&client).await;
+    assert!(text.contains("faits en vigueur au 30/06/2025"), "{text}");
+    // « Aujourd'hui » leaves the past.
+    client
+        .find(Locator::LinkText("Aujourd'hui"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let (text, _) = shown(&client).await;
+    assert!(!text.contains("Vue du passé"), "{text}");
+    client.close().await.unwrap();
+
+    // A phone: 390 px wide. The page itself never scrolls sideways.
+    let phone = browser::open(&driver, 390, 844).await;
+    browser::sign_in(&phone, &base, admin).await;
+    for path in [
+        "/tableau-de-bord?exercice=2025".to_string(),
+        "/dossiers?exercice=2025".to_string(),
+        format!("/dossiers/{}", demo.dossier),
+        "/tfpb".to_string(),
+        "/signataires/etat?exercice=2025".to_string(),
+    ] {
+        phone.goto(&format!("{base}{path}")).await.unwrap();
+        let widths = phone
+            .execute(
+                "return [document.documentElement.scrollWidth, window.innerWidth];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let (scroll, inner) = (widths[0].as_f64().unwrap(), widths[1].as_f64().unwrap());
+        assert!(
+            scroll <= inner + 1.0,
+            "{path} is {scroll} px wide on a {inner} px phone"
+        );
+    }
+    phone
+        .goto(&format!("{base}/tableau-de-bord?exercice=2025"))
+        .await
+        .unwrap();
+    browser::screenshot(&phone, "telephone-tableau-de-bord.png").await;
+    phone.close().await.unwrap();
+    demo.ledger.store().shutdown().await;
+}
