@@ -192,3 +192,131 @@ async fn the_moment_chosen_stays_across_the_menu_and_phones_scroll_tables_not_pa
     phone.close().await.unwrap();
     demo.ledger.store().shutdown().await;
 }
+
+/// Pages of a PDF, as `pdfinfo` (poppler-utils) counts them.
+fn pdf_pages(pdf: &std::path::Path) -> usize {
+    let info = std::process::Command::new("/usr/bin/pdfinfo")
+        .arg(pdf)
+        .output()
+        .unwrap();
+    let info = String::from_utf8_lossy(&info.stdout);
+    info.lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("pdfinfo: {info}"))
+}
+
+/// What a comité, an auditor and a bailleur print, printed by the browser on A4 (the
+/// WebDriver print command): each page whole (its totals and last columns in the text of the
+/// PDF, read back with `pdftotext`), without the menu or the forms, on a sensible number of
+/// sheets.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pages_people_print_come_out_whole_on_a4() {
+    if !browser::available() {
+        return;
+    }
+    let demo = support::demo::demo().await;
+    let server = support::demo::serve(&demo).await;
+    let driver = browser::start_driver().await;
+    let client = browser::open(&driver, 1280, 1000).await;
+    let base = format!("http://{server}");
+    let dir = tempfile::tempdir().unwrap();
+    let token = |role: &str| {
+        demo.tokens
+            .iter()
+            .find(|(r, _)| *r == role)
+            .unwrap()
+            .1
+            .clone()
+    };
+    let printed: [(&str, String, &str, &[&str], usize); 6] = [
+        (
+            "tableau-de-bord",
+            "/tableau-de-bord?exercice=2025".into(),
+            "admin",
+            &["Taux", "Reste", "disponible", "Total", "Dossiers"],
+            4,
+        ),
+        (
+            "signataire",
+            "/signataires/etat?exercice=2025".into(),
+            "admin",
+            &["Préfecture", "Total", "Reste"],
+            4,
+        ),
+        (
+            "dossiers",
+            "/dossiers?exercice=2025".into(),
+            "admin",
+            &["Total des", "Reste", "Compte", "page 1 sur"],
+            4,
+        ),
+        (
+            "dossier",
+            format!("/dossiers/{}", demo.dossier),
+            "admin",
+            &["Plan de financement", "Sollicité", "Accordé", "Chronologie"],
+            6,
+        ),
+        (
+            "tfpb",
+            "/tfpb".into(),
+            "bailleur",
+            &["Total", "Abattement", "programmé"],
+            8,
+        ),
+        // The auditor's print holds every finding of the demo (about 150), grouped by rule.
+        (
+            "audit",
+            "/audit".into(),
+            "auditeur",
+            &["Chaîne intègre", "Constats par règle", "Fondement"],
+            20,
+        ),
+    ];
+    let mut signed_in = "";
+    for (name, path, role, expected, sheets_max) in printed {
+        if role != signed_in {
+            if !signed_in.is_empty() {
+                browser::sign_out(&client).await;
+            }
+            browser::sign_in(&client, &base, &token(role)).await;
+            signed_in = role;
+        }
+        client.goto(&format!("{base}{path}")).await.unwrap();
+        let a4 = fantoccini::wd::PrintConfiguration::builder()
+            .build()
+            .unwrap();
+        let pdf = dir.path().join(format!("{name}.pdf"));
+        std::fs::write(&pdf, client.print(a4).await.unwrap()).unwrap();
+        let text = std::process::Command::new("/usr/bin/pdftotext")
+            .args(["-layout"])
+            .arg(&pdf)
+            .arg("-")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&text.stdout);
+        for word in expected {
+            assert!(
+                text.contains(word),
+                "{name}: « {word} » not printed:\n{text}"
+            );
+        }
+        assert!(
+            !text.contains("Se déconnecter"),
+            "{name}: the menu is printed"
+        );
+        assert!(
+            !text.contains("Afficher"),
+            "{name}: the date selector is printed"
+        );
+        let sheets = pdf_pages(&pdf);
+        eprintln!("{name}: {sheets} A4 sheets");
+        assert!(
+            sheets <= sheets_max,
+            "{name} prints on {sheets} sheets (at most {sheets_max})"
+        );
+    }
+    client.close().await.unwrap();
+    demo.ledger.store().shutdown().await;
+}

@@ -385,13 +385,10 @@ pub async fn list(
         .find(|(k, _, _)| *k == sort_key)
         .map(|(_, _, by)| *by)
         .unwrap_or(COLUMNS[0].2);
+    // The column in the order asked; equal ones by title, A to Z.
     rows.sort_by(|a, b| {
-        let order = by(a, b).then_with(|| a.filing.title.cmp(&b.filing.title));
-        if descending {
-            order.reverse()
-        } else {
-            order
-        }
+        let order = if descending { by(b, a) } else { by(a, b) };
+        order.then_with(|| a.filing.title.cmp(&b.filing.title))
     });
     let pages = rows.len().div_ceil(ROWS_PER_PAGE).max(1);
     if page > pages {
@@ -435,7 +432,7 @@ pub async fn list(
         html! {
             h1 { "Dossiers" }
             @if caller.1.is_some() && crate::pages::forms::role_may_send(caller.0.role, "file_dossier") {
-                p { a href="/dossiers/nouveau" { "Déposer un dossier" } }
+                p.action { a href="/dossiers/nouveau" { "Déposer un dossier" } }
             }
             (as_of_banner(&params, projections.position))
             (date_selector("/dossiers", &params, filter_form))
