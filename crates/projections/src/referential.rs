@@ -35,6 +35,16 @@ pub struct ReferentialView {
 }
 
 impl ReferentialView {
+    /// A referential read outside any log, as published without avenant (a contract's files
+    /// checked before `init`, tests).
+    pub fn of(referential: Referential) -> Self {
+        ReferentialView {
+            current: Some(referential.clone()),
+            published: Some(referential),
+            ..ReferentialView::default()
+        }
+    }
+
     /// Folds one event of the contract stream.
     pub fn apply(&mut self, recorded: &RecordedEvent, event: &ContractEvent) {
         if let ContractEvent::ContractPublished { content_hash, .. } = event {

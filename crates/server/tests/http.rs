@@ -897,7 +897,7 @@ async fn signataire_quartier_objectif_pages_referential_and_commitments() {
                 .await;
             assert_eq!(past.status, StatusCode::OK, "{}", past.text);
             assert!(past.text.contains("Vue du passé"), "{uri}");
-            assert!(past.text.contains("aucune donnée"), "{uri}");
+            assert!(past.text.contains("aucun montant à représenter"), "{uri}");
         }
         // The signataire's CSV is its rows of the signatory view, to the cent.
         let rows = h

@@ -246,10 +246,9 @@ pub fn flags(figures: &YearFigures, today: NaiveDate) -> Vec<Flag> {
         flags.push(Flag {
             kind: FlagKind::SpendingNotCovered,
             detail: format!(
-                "{} dépensés mais aucune convention de {} ne couvre {} en {}",
+                // The row names the bailleur and the quartier (by name on pages).
+                "{} dépensés mais aucune convention du bailleur ne couvre ce quartier en {}",
                 labels::eur(figures.realised),
-                figures.bailleur,
-                figures.quartier,
                 figures.year
             ),
         });

@@ -176,7 +176,7 @@ fn line_form(
             input type="hidden" name="financeur" value=(financeur);
             input type="hidden" name="dispositif" value=(dispositif);
             fieldset id=(id("financeur")) {
-                legend { "Ligne : " (organisation_name(projections, financeur)) " — dispositif " (dispositif) }
+                legend { "Ligne : " (organisation_name(projections, financeur)) " — " (crate::pages::dossiers::dispositif_name(projections, dispositif)) }
                 (errors.under("financeur"))
                 fieldset.choices id=(id("avis")) {
                     legend { "Avis" }

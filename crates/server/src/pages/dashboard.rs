@@ -116,10 +116,18 @@ pub async fn dashboard(
             .map(|o| o.name.clone())
             .unwrap_or_else(|| id.to_string())
     };
-    let by_financeur = views::column_breakdown(&table, "financeur_name", "granted_eur");
-    let objectives = views::report(&projections, "objectifs", Some(exercice))
-        .map(|t| views::column_breakdown(&t, "objectif_title", "granted_eur"))
-        .unwrap_or_default();
+    let by_financeur: std::collections::BTreeMap<String, engagements_domain::Amount> =
+        views::column_breakdown(&table, "financeur", "granted_eur")
+            .into_iter()
+            .collect();
+    let by_objectif: std::collections::BTreeMap<u32, engagements_domain::Amount> =
+        views::report(&projections, "objectifs", Some(exercice))
+            .map(|t| views::column_breakdown(&t, "objectif", "granted_eur"))
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|(number, amount)| Some((number.parse().ok()?, amount)))
+            .collect();
+    let referential = &projections.referential;
     let when = params.when()?.to_query();
     let csv = format!("/api/v1/reports/signataires?format=csv-fr&year={exercice}{when}");
     let detail = views::select_columns(
@@ -199,12 +207,11 @@ pub async fn dashboard(
             h2 { "Dossiers à traiter" }
             (to_do_html(&projections, &to_do, exercice))
             h2 { "Détail par financeur et dispositif" }
-            (table_html(&detail, &csv))
-            h2 { "Montants accordés par année et par financeur" }
-            (charts::grouped_bars("Montants accordés par exercice et financeur", &views::granted_by_year_and_financeur(&projections)))
-            h2 { "Répartition des montants accordés en " (exercice) }
-            (charts::breakdown(&format!("Accordé par financeur, exercice {exercice}"), &by_financeur))
-            (charts::breakdown(&format!("Accordé par objectif du contrat, exercice {exercice}"), &objectives))
+            (table_html(&crate::pages::with_names(detail.clone(), referential), &csv))
+            h2 { "Graphiques" }
+            (charts::grouped_bars("Montants accordés par exercice et par financeur", &views::granted_by_year_and_financeur(&projections), &charts::Legend::Financeurs(referential)))
+            (charts::breakdown(&format!("Accordé par financeur, exercice {exercice}"), &charts::financeur_lines(referential, &by_financeur)))
+            (charts::breakdown(&format!("Accordé par objectif du contrat (par enjeu et ambition), exercice {exercice}"), &charts::objectif_lines(referential, &by_objectif)))
         },
     ))
 }

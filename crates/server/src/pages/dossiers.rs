@@ -21,6 +21,15 @@ fn porteur_name(projections: &Projections, dossier: &DossierFiling) -> String {
         .unwrap_or_else(|| dossier.porteur_id.to_string())
 }
 
+/// A dispositif's name from the referential, else its id.
+pub(crate) fn dispositif_name(projections: &Projections, id: &str) -> String {
+    projections
+        .referential
+        .dispositif(id)
+        .map(|d| d.name.clone())
+        .unwrap_or_else(|| id.to_string())
+}
+
 /// An organisation's name from the referential, else its id.
 pub(crate) fn organisation_name(
     projections: &engagements_projections::Projections,
@@ -98,7 +107,7 @@ pub(crate) async fn dossier_page(
                     @for ((financeur, dispositif), line) in &state_now.lines {
                         tr {
                             td { a href=(format!("/signataires/{}", crate::asof::encode(financeur))) { (organisation_name(&projections, financeur)) } }
-                            td { (dispositif) }
+                            td { (dispositif_name(&projections, dispositif)) }
                             td.num { (format_eur(line.requested)) }
                             td { (line.opinion.map(opinion_text).unwrap_or("—")) }
                             td.num { (line.proposed.map(format_eur).unwrap_or_else(|| "—".to_string())) }
@@ -132,8 +141,8 @@ pub(crate) async fn dossier_page(
                                 td { code { (id.value) } }
                                 td { (id.exercice.map(|y| y.to_string()).unwrap_or_default()) }
                                 td { (match (&id.financeur, &id.dispositif) {
-                                    (Some(f), Some(d)) => format!("{f} / {d}"),
-                                    (Some(f), None) => f.clone(),
+                                    (Some(f), Some(d)) => format!("{} / {}", organisation_name(&projections, f), dispositif_name(&projections, d)),
+                                    (Some(f), None) => organisation_name(&projections, f),
                                     _ => String::new(),
                                 }) }
                             }
@@ -223,7 +232,7 @@ fn event_details(
         out.push(("Financeur", organisation_name(projections, &financeur)));
     }
     if let Some(dispositif) = text("dispositif") {
-        out.push(("Dispositif", dispositif));
+        out.push(("Dispositif", dispositif_name(projections, &dispositif)));
     }
     if let Some(opinion) = coded("opinion") {
         out.push(("Avis", opinion));
@@ -248,7 +257,7 @@ fn event_details(
                 format!(
                     "{} ({}) {}",
                     organisation_name(projections, financeur),
-                    r["dispositif"].as_str().unwrap_or_default(),
+                    dispositif_name(projections, r["dispositif"].as_str().unwrap_or_default()),
                     amount(r.get("amount")).unwrap_or_default()
                 )
             })

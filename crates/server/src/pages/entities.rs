@@ -33,10 +33,10 @@ fn add_cents(map: &mut BTreeMap<String, Amount>, key: &str, cents: i64) {
     *slot = slot.checked_add(more).unwrap_or(*slot);
 }
 
-fn sorted(map: BTreeMap<String, Amount>) -> Vec<(String, Amount)> {
-    let mut out: Vec<_> = map.into_iter().filter(|(_, a)| !a.is_zero()).collect();
-    out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    out
+fn add_objectif_cents(map: &mut BTreeMap<u32, Amount>, number: u32, cents: i64) {
+    let more = Amount::from_cents(cents.max(0)).unwrap_or(Amount::ZERO);
+    let slot = map.entry(number).or_insert(Amount::ZERO);
+    *slot = slot.checked_add(more).unwrap_or(*slot);
 }
 
 /// One grant line split over its dossier's objectives: (exercice, financeur, dispositif,
@@ -120,10 +120,10 @@ struct EntityPage {
     path: String,
     title: String,
     table: Table,
-    bars_title: String,
-    bars: Bars,
-    breakdown_title: String,
-    breakdown: Vec<(String, Amount)>,
+    /// Bars per exercice, drawn.
+    bars: Markup,
+    /// The breakdown (by objectif or by financeur), drawn.
+    breakdown: Markup,
     others: Vec<(String, String)>,
     /// The last event folded into the page.
     position: i64,
@@ -163,10 +163,9 @@ async fn render(
         h1 { (page.title) }
         (as_of_banner(params, page.position))
         (date_selector(&page.path, params, html! {}))
-        h2 { (page.bars_title) }
-        (charts::grouped_bars(&page.bars_title, &page.bars))
-        h2 { (page.breakdown_title) }
-        (charts::breakdown(&page.breakdown_title, &page.breakdown))
+        h2 { "Graphiques" }
+        (page.bars)
+        (page.breakdown)
         h2 { "Tableau" }
         (table_html(&page.table, &csv))
         h2 { "Autres pages : " (page.kind) }
@@ -218,11 +217,7 @@ pub async fn signataire(
         );
         if year.is_none_or(|y| y == line.exercice) {
             for (number, cents) in &line.by_objectif {
-                add_cents(
-                    &mut by_objectif,
-                    &objectif_label(&projections, *number),
-                    *cents,
-                );
+                add_objectif_cents(&mut by_objectif, *number, *cents);
             }
         }
     }
@@ -245,11 +240,16 @@ pub async fn signataire(
         kind: "signataires",
         path: format!("/signataires/{}", encode(&financeur)),
         title: format!("Signataire : {name}"),
-        table,
-        bars_title: format!("Accordé par {name}, par exercice et dispositif"),
-        bars,
-        breakdown_title: "Accordé par objectif du contrat".to_string(),
-        breakdown: sorted(by_objectif),
+        table: crate::pages::with_names(table, &projections.referential),
+        bars: charts::grouped_bars(
+            &format!("Accordé par {name}, par exercice et dispositif"),
+            &bars,
+            &charts::Legend::Dispositifs(&projections.referential),
+        ),
+        breakdown: charts::breakdown(
+            "Accordé par objectif du contrat (par enjeu et ambition)",
+            &charts::objectif_lines(&projections.referential, &by_objectif),
+        ),
         others,
     };
     render(&caller, &params, page).await
@@ -311,11 +311,7 @@ pub async fn quartier(
         });
         if touches && year.is_none_or(|y| y == line.exercice) {
             for (number, cents) in &line.by_objectif {
-                add_cents(
-                    &mut by_objectif,
-                    &objectif_label(&projections, *number),
-                    *cents,
-                );
+                add_objectif_cents(&mut by_objectif, *number, *cents);
             }
         }
     }
@@ -335,11 +331,16 @@ pub async fn quartier(
         kind: "quartiers",
         path: format!("/quartiers/{}", encode(&id)),
         title: format!("Quartier : {name} ({id})"),
-        table,
-        bars_title: "Accordé au quartier par exercice et financeur".to_string(),
-        bars,
-        breakdown_title: "Accordé aux dossiers qui touchent ce quartier (entier, tous quartiers confondus), par objectif".to_string(),
-        breakdown: sorted(by_objectif),
+        table: crate::pages::with_names(table, &projections.referential),
+        bars: charts::grouped_bars(
+            "Accordé au quartier par exercice et financeur",
+            &bars,
+            &charts::Legend::Financeurs(&projections.referential),
+        ),
+        breakdown: charts::breakdown(
+            "Accordé aux dossiers qui touchent ce quartier (entier, tous quartiers confondus), par objectif",
+            &charts::objectif_lines(&projections.referential, &by_objectif),
+        ),
         others,
     };
     render(&caller, &params, page).await
@@ -409,11 +410,16 @@ pub async fn objectif(
         kind: "objectifs",
         path: format!("/objectifs/{number}"),
         title: format!("Objectif {label}"),
-        table,
-        bars_title: "Accordé à l'objectif par exercice et financeur".to_string(),
-        bars,
-        breakdown_title: "Accordé à l'objectif par financeur".to_string(),
-        breakdown: sorted(by_financeur),
+        table: crate::pages::with_names(table, &projections.referential),
+        bars: charts::grouped_bars(
+            "Accordé à l'objectif par exercice et financeur",
+            &bars,
+            &charts::Legend::Financeurs(&projections.referential),
+        ),
+        breakdown: charts::breakdown(
+            "Accordé à l'objectif par financeur",
+            &charts::financeur_lines(&projections.referential, &by_financeur),
+        ),
         others,
     };
     render(&caller, &params, page).await

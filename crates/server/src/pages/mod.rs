@@ -398,8 +398,59 @@ pub fn table_html_with(table: &Table, csv_href: &str, totals: Totals) -> Markup 
 /// name is in the next column (the name is shown, linked).
 fn hidden_on_page(table: &Table, key: &str) -> bool {
     labels::HIDDEN_ON_PAGES.contains(&key)
-        || (["financeur", "commune"].contains(&key)
+        || (NAMED_COLUMNS.contains(&key)
             && table.columns.iter().any(|c| *c == format!("{key}_name")))
+}
+
+/// Columns holding an id of the referential, shown by name on pages (the id stays in the
+/// table for the link, hidden).
+const NAMED_COLUMNS: &[&str] = &[
+    "financeur",
+    "signatory",
+    "commune",
+    "dispositif",
+    "programme",
+    "bailleur",
+    "recorded_by",
+    "axis",
+];
+
+/// `table` with a `…_name` column beside each id column of [`NAMED_COLUMNS`] that has none, read
+/// from the referential: people read « Préfecture du Pas-de-Calais » and « Fonds de Cohésion
+/// Sociale (FCS) », the links still follow the ids.
+pub fn with_names(
+    mut table: Table,
+    referential: &engagements_projections::referential::ReferentialView,
+) -> Table {
+    for column in NAMED_COLUMNS {
+        let name_column = format!("{column}_name");
+        if table.columns.contains(&name_column) {
+            continue;
+        }
+        let Some(index) = table.columns.iter().position(|c| c == column) else {
+            continue;
+        };
+        table.columns.insert(index + 1, name_column);
+        for row in &mut table.rows {
+            let id = row.get(index).map(Cell::to_text).unwrap_or_default();
+            let name = match *column {
+                "dispositif" | "programme" => referential.dispositif(&id).map(|d| d.name.clone()),
+                "commune" => referential.commune(&id).map(|c| c.name.clone()),
+                "axis" => referential
+                    .tfpb_axis(&id)
+                    .map(|a| format!("{}. {}", a.number, a.title)),
+                _ => referential.organisation(&id).map(|o| o.name.clone()),
+            };
+            // Not in the referential (a « total » row, free text): as the id column reads.
+            let shown = name.unwrap_or_else(|| {
+                row.get(index)
+                    .map(|cell| labels::cell_text(column, cell))
+                    .unwrap_or(id)
+            });
+            row.insert(index + 1, Cell::Text(shown));
+        }
+    }
+    table
 }
 
 /// The sum of each amount column (`None` for the others).
@@ -458,6 +509,11 @@ fn link_of(table: &Table, row: &[Cell], key: &str, cell: &Cell) -> Option<String
         "porteur_name" => Some(format!("/dossiers?q={}", segment(&value))),
         "porteur_id" => column("porteur_name").map(|n| format!("/dossiers?q={}", segment(&n))),
         "bailleur" | "recorded_by" => Some(format!("/tfpb?bailleur={}", segment(&value))),
+        "bailleur_name" => column("bailleur").map(|id| format!("/tfpb?bailleur={}", segment(&id))),
+        "recorded_by_name" => {
+            column("recorded_by").map(|id| format!("/tfpb?bailleur={}", segment(&id)))
+        }
+        "signatory_name" => column("signatory").map(|id| format!("/signataires/{}", segment(&id))),
         // A finding's subject is a stream: a dossier's leads to its page.
         "subject" | "stream_id" => value
             .strip_prefix("dossier-")

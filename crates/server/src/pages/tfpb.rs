@@ -161,12 +161,12 @@ pub async fn tfpb(
                 div.kpi { div { "Réalisé" } div.value { (format_eur(realised)) } }
                 div.kpi { div { "Alertes" } div.value { (flags) } }
             }
-            h2 { "Abattement, programmé et réalisé par année" }
-            (charts::grouped_bars("Abattement, programmé et réalisé par année", &by_year))
-            (charts::breakdown("Réalisé par axe", &by_axis))
+            h2 { "Graphiques" }
+            (charts::grouped_bars("Abattement, programmé et réalisé par année", &by_year, &charts::Legend::Named))
+            (charts::breakdown("Réalisé par axe du cadre national", &charts::named_lines(&by_axis)))
             @for (spec, table) in &tables {
                 h2 { (spec.title) }
-                (table_html_with(table, &format!("/api/v1/reports/tfpb/{}?format=csv-fr{query}", spec.name), Totals::None))
+                (table_html_with(&crate::pages::with_names(table.clone(), &projections.referential), &format!("/api/v1/reports/tfpb/{}?format=csv-fr{query}", spec.name), Totals::None))
             }
             h2 { "Autres vues TFPB (CSV)" }
             ul {

@@ -3,6 +3,25 @@
 
 use std::collections::BTreeSet;
 
+/// The ids of the contract's organisations and dispositifs that hold a dash
+/// (`pas-de-calais-habitat`, `bop147-aap`): shown on a page, they stand where a name belongs.
+fn referential_ids() -> &'static BTreeSet<String> {
+    static IDS: std::sync::OnceLock<BTreeSet<String>> = std::sync::OnceLock::new();
+    IDS.get_or_init(|| {
+        let contract = engagements_app::referential::LoadedContract::embedded().unwrap();
+        let r = engagements_projections::referential::ReferentialView::of(contract.referential);
+        r.organisations()
+            .map(|o| o.id.clone())
+            .chain(r.dispositifs().map(|d| d.id.clone()))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .filter(|id| id.contains('-'))
+            // Ids that are also words of the contract's own text (« des adultes-relais »).
+            .filter(|id| !["adultes-relais", "micro-folies"].contains(&id.as_str()))
+            .collect()
+    })
+}
+
 /// English words that would betray an untranslated value or message on a page.
 const ENGLISH: &[&str] = &[
     "granted",
@@ -101,7 +120,12 @@ pub fn problems(path: &str, html: &str) -> Vec<String> {
 /// What is wrong with a page's visible text, given the texts of its links.
 pub fn problems_in(path: &str, text: &str, links: &BTreeSet<String>) -> Vec<String> {
     let mut found = Vec::new();
+    let ids = referential_ids();
     for word in text.split_whitespace() {
+        let bare = word.trim_matches(|c: char| !c.is_alphanumeric() && c != '-');
+        if ids.contains(bare) {
+            found.push(format!("{path}: the id « {bare} » where its name belongs"));
+        }
         if is_snake_case(word) {
             found.push(format!("{path}: snake_case « {word} »"));
         }
