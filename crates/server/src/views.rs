@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use engagements_domain::Amount;
 use engagements_projections::tfpb::{TfpbFilter, TfpbView};
-use engagements_projections::{Projections, Table};
+use engagements_projections::{labels, Cell, Projections, Table};
 
 /// Who may read a view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -277,4 +277,62 @@ pub fn tfpb_report(
         "actions" => tfpb.actions_table(filter),
         _ => return None,
     })
+}
+
+/// Columns holding an id of the referential, shown by name on pages (the id stays in the
+/// table for the link, hidden).
+pub const NAMED_COLUMNS: &[&str] = &[
+    "porteur_id",
+    "financeur",
+    "signatory",
+    "commune",
+    "dispositif",
+    "programme",
+    "bailleur",
+    "recorded_by",
+    "axis",
+];
+
+/// `table` with a `…_name` column beside each id column of [`NAMED_COLUMNS`] that has none, read
+/// from the referential: people read « Préfecture du Pas-de-Calais » and « Fonds de Cohésion
+/// Sociale (FCS) », the links still follow the ids.
+pub fn with_names(mut table: Table, projections: &Projections) -> Table {
+    let referential = &projections.referential;
+    for column in NAMED_COLUMNS {
+        let name_column = match column.strip_suffix("_id") {
+            Some(stem) => format!("{stem}_name"),
+            None => format!("{column}_name"),
+        };
+        if table.columns.contains(&name_column) {
+            continue;
+        }
+        let Some(index) = table.columns.iter().position(|c| c == column) else {
+            continue;
+        };
+        table.columns.insert(index + 1, name_column);
+        for row in &mut table.rows {
+            let id = row.get(index).map(Cell::to_text).unwrap_or_default();
+            let name = match *column {
+                "dispositif" | "programme" => referential.dispositif(&id).map(|d| d.name.clone()),
+                "commune" => referential.commune(&id).map(|c| c.name.clone()),
+                "porteur_id" => id
+                    .parse()
+                    .ok()
+                    .and_then(|porteur| projections.porteurs.get(&porteur))
+                    .map(|p| p.name.clone()),
+                "axis" => referential
+                    .tfpb_axis(&id)
+                    .map(|a| format!("{}. {}", a.number, a.title)),
+                _ => referential.organisation(&id).map(|o| o.name.clone()),
+            };
+            // Not in the referential (a « total » row, free text): as the id column reads.
+            let shown = name.unwrap_or_else(|| {
+                row.get(index)
+                    .map(|cell| labels::cell_text(column, cell))
+                    .unwrap_or(id)
+            });
+            row.insert(index + 1, Cell::Text(shown));
+        }
+    }
+    table
 }

@@ -118,8 +118,12 @@ pub async fn get_report(
     })?;
     let as_of = params.when().as_of()?;
     let projections = state.ledger.read_as_of(&as_of).await?;
-    let table = views::report(&projections, spec.name, params.year)
+    let mut table = views::report(&projections, spec.name, params.year)
         .ok_or_else(|| ApiError::not_found(format!("no view named '{view}'")))?;
+    if matches!(params.format, Format::CsvFr) {
+        // People read names beside the ids.
+        table = std::sync::Arc::new(views::with_names((*table).clone(), &projections));
+    }
     let stem = match params.year {
         Some(year) => format!("{}-{year}", spec.name),
         None => spec.name.to_string(),

@@ -107,8 +107,12 @@ pub async fn get_tfpb(
         .effective_on
         .unwrap_or_else(|| chrono::Local::now().date_naive());
     let projections = state.ledger.read_as_of(&as_of).await?;
-    let table = views::tfpb_report(&projections.tfpb, spec.name, &filter, today)
+    let mut table = views::tfpb_report(&projections.tfpb, spec.name, &filter, today)
         .ok_or_else(|| ApiError::not_found(format!("no TFPB view named '{view}'")))?;
+    if matches!(params.format, Format::CsvFr) {
+        // People read names beside the ids.
+        table = views::with_names(table, &projections);
+    }
     respond(
         &table,
         params.format,

@@ -207,7 +207,7 @@ pub async fn dashboard(
             h2 { "Dossiers à traiter" }
             (to_do_html(&projections, &to_do, exercice))
             h2 { "Détail par financeur et dispositif" }
-            (table_html(&crate::pages::with_names(detail.clone(), referential), &csv))
+            (table_html(&crate::views::with_names(detail.clone(), &projections), &csv))
             h2 { "Graphiques" }
             (charts::grouped_bars("Montants accordés par exercice et par financeur", &views::granted_by_year_and_financeur(&projections), &charts::Legend::Financeurs(referential)))
             (charts::breakdown(&format!("Accordé par financeur, exercice {exercice}"), &charts::financeur_lines(referential, &by_financeur)))

@@ -240,7 +240,7 @@ pub async fn signataire(
         kind: "signataires",
         path: format!("/signataires/{}", encode(&financeur)),
         title: format!("Signataire : {name}"),
-        table: crate::pages::with_names(table, &projections.referential),
+        table: crate::views::with_names(table, &projections),
         bars: charts::grouped_bars(
             &format!("Accordé par {name}, par exercice et dispositif"),
             &bars,
@@ -331,7 +331,7 @@ pub async fn quartier(
         kind: "quartiers",
         path: format!("/quartiers/{}", encode(&id)),
         title: format!("Quartier : {name} ({id})"),
-        table: crate::pages::with_names(table, &projections.referential),
+        table: crate::views::with_names(table, &projections),
         bars: charts::grouped_bars(
             "Accordé au quartier par exercice et financeur",
             &bars,
@@ -410,7 +410,7 @@ pub async fn objectif(
         kind: "objectifs",
         path: format!("/objectifs/{number}"),
         title: format!("Objectif {label}"),
-        table: crate::pages::with_names(table, &projections.referential),
+        table: crate::views::with_names(table, &projections),
         bars: charts::grouped_bars(
             "Accordé à l'objectif par exercice et financeur",
             &bars,

@@ -398,59 +398,11 @@ pub fn table_html_with(table: &Table, csv_href: &str, totals: Totals) -> Markup 
 /// name is in the next column (the name is shown, linked).
 fn hidden_on_page(table: &Table, key: &str) -> bool {
     labels::HIDDEN_ON_PAGES.contains(&key)
-        || (NAMED_COLUMNS.contains(&key)
-            && table.columns.iter().any(|c| *c == format!("{key}_name")))
-}
-
-/// Columns holding an id of the referential, shown by name on pages (the id stays in the
-/// table for the link, hidden).
-const NAMED_COLUMNS: &[&str] = &[
-    "financeur",
-    "signatory",
-    "commune",
-    "dispositif",
-    "programme",
-    "bailleur",
-    "recorded_by",
-    "axis",
-];
-
-/// `table` with a `…_name` column beside each id column of [`NAMED_COLUMNS`] that has none, read
-/// from the referential: people read « Préfecture du Pas-de-Calais » and « Fonds de Cohésion
-/// Sociale (FCS) », the links still follow the ids.
-pub fn with_names(
-    mut table: Table,
-    referential: &engagements_projections::referential::ReferentialView,
-) -> Table {
-    for column in NAMED_COLUMNS {
-        let name_column = format!("{column}_name");
-        if table.columns.contains(&name_column) {
-            continue;
-        }
-        let Some(index) = table.columns.iter().position(|c| c == column) else {
-            continue;
-        };
-        table.columns.insert(index + 1, name_column);
-        for row in &mut table.rows {
-            let id = row.get(index).map(Cell::to_text).unwrap_or_default();
-            let name = match *column {
-                "dispositif" | "programme" => referential.dispositif(&id).map(|d| d.name.clone()),
-                "commune" => referential.commune(&id).map(|c| c.name.clone()),
-                "axis" => referential
-                    .tfpb_axis(&id)
-                    .map(|a| format!("{}. {}", a.number, a.title)),
-                _ => referential.organisation(&id).map(|o| o.name.clone()),
-            };
-            // Not in the referential (a « total » row, free text): as the id column reads.
-            let shown = name.unwrap_or_else(|| {
-                row.get(index)
-                    .map(|cell| labels::cell_text(column, cell))
-                    .unwrap_or(id)
-            });
-            row.insert(index + 1, Cell::Text(shown));
-        }
-    }
-    table
+        || (crate::views::NAMED_COLUMNS.contains(&key)
+            && table
+                .columns
+                .iter()
+                .any(|c| *c == format!("{}_name", key.trim_end_matches("_id"))))
 }
 
 /// The sum of each amount column (`None` for the others).

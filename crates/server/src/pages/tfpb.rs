@@ -166,7 +166,7 @@ pub async fn tfpb(
             (charts::breakdown("Réalisé par axe du cadre national", &charts::named_lines(&by_axis)))
             @for (spec, table) in &tables {
                 h2 { (spec.title) }
-                (table_html_with(&crate::pages::with_names(table.clone(), &projections.referential), &format!("/api/v1/reports/tfpb/{}?format=csv-fr{query}", spec.name), Totals::None))
+                (table_html_with(&crate::views::with_names(table.clone(), &projections), &format!("/api/v1/reports/tfpb/{}?format=csv-fr{query}", spec.name), Totals::None))
             }
             h2 { "Autres vues TFPB (CSV)" }
             ul {

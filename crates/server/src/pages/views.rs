@@ -46,7 +46,7 @@ pub async fn view(
             h1 { (spec.title) }
             (as_of_banner(&params, projections.position))
             (date_selector(&action, &params, html! {}))
-            (table_html(&crate::pages::with_names((*table).clone(), &projections.referential), &csv))
+            (table_html(&crate::views::with_names((*table).clone(), &projections), &csv))
             h2 { "Autres vues" }
             ul { @for other in views::VIEWS { li { a href=(format!("/vues/{}", other.name)) { (other.title) } } } }
         },
