@@ -95,6 +95,26 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let ledger = state.ledger.clone();
     let grace = state.config.shutdown_grace;
+    // The whole chain walked at start and then regularly, in the background: the audit page only
+    // carries the walk on over the events appended since.
+    let verifier = {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(state.config.full_verify_every);
+            loop {
+                every.tick().await;
+                match api::history::full_verification(&state).await {
+                    Ok(v) if v.ok => tracing::info!(events = v.events, "chain walked: intact"),
+                    Ok(v) => tracing::error!(
+                        position = v.problem_position,
+                        problem = v.problem,
+                        "chain walked: altered"
+                    ),
+                    Err(error) => tracing::warn!(error = error.message, "chain walk failed"),
+                }
+            }
+        })
+    };
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(hyper_util::rt::TokioTimer::new())
         .header_read_timeout(state.config.header_read_timeout);
@@ -125,6 +145,7 @@ pub async fn serve(
         });
     }
     drop(listener);
+    verifier.abort();
     if tokio::time::timeout(grace, connections.shutdown())
         .await
         .is_err()

@@ -22,6 +22,9 @@ pub struct ServerConfig {
     /// Longest the requests in flight are waited for once a shutdown is asked; the connections
     /// still open then are closed.
     pub shutdown_grace: Duration,
+    /// How often the whole chain is walked again in the background (the audit page carries on a
+    /// walk from where it stopped, and says when the last full walk ran).
+    pub full_verify_every: Duration,
 }
 
 /// How long a web session lasts, and how its cookie is sent.
@@ -54,6 +57,7 @@ impl Default for ServerConfig {
             sessions: SessionConfig::default(),
             header_read_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(30),
+            full_verify_every: Duration::from_secs(60 * 60),
         }
     }
 }
@@ -64,6 +68,17 @@ pub struct AppState {
     pub ledger: Ledger,
     pub metrics: Arc<Metrics>,
     pub config: Arc<ServerConfig>,
+    /// The walk of the chain the audit page carries on, and the last full walk.
+    pub chain: Arc<tokio::sync::Mutex<ChainWatch>>,
+}
+
+/// What the server knows of the chain: a walk carried on from load to load (each load checks
+/// only the events appended since), and when the whole chain was last walked.
+#[derive(Debug, Default)]
+pub struct ChainWatch {
+    pub walk: engagements_store::Walk,
+    /// When the last full walk ended, and how many events it checked.
+    pub full_walk: Option<(chrono::DateTime<chrono::Utc>, i64)>,
 }
 
 impl AppState {
@@ -72,6 +87,7 @@ impl AppState {
             ledger,
             metrics: Arc::default(),
             config: Arc::new(config),
+            chain: Arc::default(),
         }
     }
 }

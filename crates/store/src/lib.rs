@@ -35,6 +35,6 @@ pub use model::{
 pub use snapshot::StoredSnapshot;
 pub use store::{Limits, Store};
 pub use subscription::Subscription;
-pub use verify::{ChainChecker, VerifyProblem, VerifyReport};
+pub use verify::{ChainChecker, VerifyProblem, VerifyReport, Walk};
 
 pub use engagements_domain::RecordedEvent;

@@ -37,28 +37,67 @@ impl VerifyReport {
 /// `recorded_at` never decreasing. Stops at the first problem.
 pub(crate) async fn walk(
     store: &Store,
-    mut progress: impl FnMut(i64),
+    progress: impl FnMut(i64),
 ) -> Result<VerifyReport, StoreError> {
-    let mut checker = Checker::default();
-    let mut from = 1;
-    loop {
-        let rows = store.read_rows(from, PAGE_ROWS).await?;
-        let Some(last) = rows.last() else { break };
-        from = last.position + 1;
-        for row in &rows {
-            if let Err(what) = checker.check(row) {
-                return Ok(checker.report(Some(VerifyProblem {
-                    position: row.position,
-                    what,
-                })));
-            }
-        }
-        progress(checker.events);
-    }
-    Ok(checker.report(None))
+    Walk::default().extend(store, progress).await
 }
 
-#[derive(Default)]
+/// A walk of the log that can be carried on later from where it stopped: the checks of
+/// [`Store::verify`] for the events appended since, plus a check that the last event it verified
+/// still has the hash it had. It cannot see a consistent rewrite of the part already verified
+/// (only a full walk can): whoever keeps one says when its last full walk ran.
+#[derive(Debug, Clone, Default)]
+pub struct Walk {
+    checker: Checker,
+    problem: Option<VerifyProblem>,
+}
+
+impl Walk {
+    /// Checks the events after the last one verified; the report covers the whole walk.
+    pub async fn extend(
+        &mut self,
+        store: &Store,
+        mut progress: impl FnMut(i64),
+    ) -> Result<VerifyReport, StoreError> {
+        if self.problem.is_some() {
+            return Ok(self.checker.report(self.problem.clone()));
+        }
+        if let Some(hash) = self.checker.hash_last.clone() {
+            let position = self.checker.position_last;
+            let still = store.read_rows(position, 1).await?;
+            // Its stored hash and the hash recomputed from its content, both as verified.
+            let same = still
+                .first()
+                .is_some_and(|row| row.hash == hash && event_hash(row) == hash);
+            if !same {
+                self.problem = Some(VerifyProblem {
+                    position,
+                    what: "the event verified at this position is no longer the same".into(),
+                });
+                return Ok(self.checker.report(self.problem.clone()));
+            }
+        }
+        let mut from = self.checker.position_last + 1;
+        loop {
+            let rows = store.read_rows(from, PAGE_ROWS).await?;
+            let Some(last) = rows.last() else { break };
+            from = last.position + 1;
+            for row in &rows {
+                if let Err(what) = self.checker.check(row) {
+                    self.problem = Some(VerifyProblem {
+                        position: row.position,
+                        what,
+                    });
+                    return Ok(self.checker.report(self.problem.clone()));
+                }
+            }
+            progress(self.checker.events);
+        }
+        Ok(self.checker.report(None))
+    }
+}
+
+#[derive(Debug, Clone, Default)]
 struct Checker {
     events: i64,
     position_last: i64,

@@ -296,6 +296,57 @@ async fn verify_names_the_first_altered_position() {
     .await;
 }
 
+/// A walk carried on reads only what was appended since, reports on the whole chain, and sees
+/// the last event it verified altered; what it cannot see (an earlier rewrite) a full walk sees.
+#[tokio::test]
+async fn a_walk_carried_on_checks_what_was_appended_and_its_last_event() {
+    on_each_backend(|db| async move {
+        let store = Store::open(&db.url).await.unwrap();
+        let append = |i: usize| append_to(&format!("w{i}"), ExpectedVersion::NoStream, "Association");
+        for i in 0..5 {
+            store.append(append(i)).await.unwrap();
+        }
+        let mut walk = engagements_store::Walk::default();
+        let mut pages = 0;
+        let report = walk.extend(&store, |_| pages += 1).await.unwrap();
+        assert!(report.is_ok());
+        assert_eq!((report.events, report.position_last), (5, 5));
+        for i in 5..8 {
+            store.append(append(i)).await.unwrap();
+        }
+        let report = walk.extend(&store, |_| {}).await.unwrap();
+        assert!(report.is_ok());
+        assert_eq!((report.events, report.position_last), (8, 8));
+        assert_eq!(report.head_hash, store.verify(|_| {}).await.unwrap().head_hash);
+
+        // The last event verified, altered: the next carry-on says so.
+        let tamper = "UPDATE events SET payload = REPLACE(payload, 'Association', 'Associatiom') WHERE position = 8";
+        if db.backend == "sqlite" {
+            let mut c = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+            sqlx::query("DROP TRIGGER events_refuse_update").execute(&mut c).await.unwrap();
+            sqlx::query(tamper).execute(&mut c).await.unwrap();
+        } else {
+            let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
+            sqlx::query("ALTER TABLE events DISABLE TRIGGER events_refuse_update_delete")
+                .execute(&mut c)
+                .await
+                .unwrap();
+            sqlx::query(tamper).execute(&mut c).await.unwrap();
+        }
+        store.append(append(8)).await.unwrap();
+        let report = walk.extend(&store, |_| {}).await.unwrap();
+        let problem = report.problem.expect("the altered event is seen");
+        assert_eq!(problem.position, 8);
+        // And it stays said, whatever is appended next.
+        store.append(append(9)).await.unwrap();
+        assert!(walk.extend(&store, |_| {}).await.unwrap().problem.is_some());
+        let full = store.verify(|_| {}).await.unwrap();
+        assert_eq!(full.problem.map(|p| p.position), Some(8));
+        store.shutdown().await;
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn read_stream_up_to_a_version_and_subscribe() {
     on_each_backend(|db| async move {

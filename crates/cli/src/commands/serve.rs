@@ -37,6 +37,10 @@ pub struct ServeArgs {
     /// remaining connections are closed (seconds).
     #[arg(long, default_value_t = 30)]
     pub shutdown_grace_secs: u64,
+    /// How often the whole hash chain is walked again in the background (minutes); the audit
+    /// page checks the events appended since and says when the last full walk ran.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub full_verify_minutes: u64,
 }
 
 pub async fn run(db: &str, args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -51,6 +55,7 @@ pub async fn run(db: &str, args: ServeArgs) -> anyhow::Result<ExitCode> {
         },
         header_read_timeout: Duration::from_secs(args.header_read_timeout_secs),
         shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
+        full_verify_every: Duration::from_secs(args.full_verify_minutes * 60),
     };
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await

@@ -6,6 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use engagements_domain::{Metadata, RecordedEvent};
+use engagements_store::VerifyReport;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -99,7 +100,7 @@ pub async fn get_history(
     Ok(Json(events))
 }
 
-/// The result of walking the whole chain.
+/// The result of walking the chain.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Verification {
     pub ok: bool,
@@ -109,24 +110,54 @@ pub struct Verification {
     /// The first problem found: its position and what is wrong.
     pub problem_position: Option<i64>,
     pub problem: Option<String>,
+    /// When the whole chain was last walked (RFC 3339), and how many events that walk checked;
+    /// the events after it were checked by carrying the walk on.
+    pub full_walk_at: Option<String>,
+    pub full_walk_events: Option<i64>,
 }
 
-/// Recomputes every hash of the log and checks positions, versions and times.
+impl Verification {
+    fn of(report: VerifyReport, full_walk: Option<(chrono::DateTime<chrono::Utc>, i64)>) -> Self {
+        Verification {
+            ok: report.is_ok(),
+            events: report.events,
+            position_last: report.position_last,
+            head_hash: report.head_hash.clone(),
+            problem_position: report.problem.as_ref().map(|p| p.position),
+            problem: report.problem.map(|p| p.what),
+            full_walk_at: full_walk.map(|(at, _)| at.to_rfc3339()),
+            full_walk_events: full_walk.map(|(_, events)| events),
+        }
+    }
+}
+
+/// The chain checked up to its head by carrying on the server's walk (only the events appended
+/// since the last load are read); the first load walks it whole.
 pub async fn verification(state: &AppState) -> Result<Verification, ApiError> {
-    let report = state
-        .ledger
-        .store()
-        .verify(|_| {})
+    let mut watch = state.chain.lock().await;
+    let first = watch.full_walk.is_none();
+    let report = watch
+        .walk
+        .extend(state.ledger.store(), |_| {})
         .await
         .map_err(ApiError::internal)?;
-    Ok(Verification {
-        ok: report.is_ok(),
-        events: report.events,
-        position_last: report.position_last,
-        head_hash: report.head_hash.clone(),
-        problem_position: report.problem.as_ref().map(|p| p.position),
-        problem: report.problem.map(|p| p.what),
-    })
+    if first {
+        watch.full_walk = Some((chrono::Utc::now(), report.events));
+    }
+    Ok(Verification::of(report, watch.full_walk))
+}
+
+/// Walks the whole chain again and makes it the walk the audit page carries on.
+pub async fn full_verification(state: &AppState) -> Result<Verification, ApiError> {
+    let mut walk = engagements_store::Walk::default();
+    let report = walk
+        .extend(state.ledger.store(), |_| {})
+        .await
+        .map_err(ApiError::internal)?;
+    let mut watch = state.chain.lock().await;
+    watch.walk = walk;
+    watch.full_walk = Some((chrono::Utc::now(), report.events));
+    Ok(Verification::of(report, watch.full_walk))
 }
 
 /// Verifies the hash chain now (auditeur, admin).
@@ -138,5 +169,5 @@ pub async fn get_verify(
     caller: Caller,
 ) -> Result<Json<Verification>, ApiError> {
     caller.may_read(ReadScope::Audit)?;
-    Ok(Json(verification(&state).await?))
+    Ok(Json(full_verification(&state).await?))
 }

@@ -65,6 +65,15 @@ pub async fn audit(
                     (report.problem.clone().unwrap_or_default())
                 }
             }
+            @if let (Some(at), Some(events)) = (report.full_walk_at.as_deref(), report.full_walk_events) {
+                p.muted {
+                    "Dernière vérification complète du journal : "
+                    (chrono::DateTime::parse_from_rfc3339(at).map(|t| t.with_timezone(&chrono::Local).format("%d/%m/%Y à %H:%M").to_string()).unwrap_or_default())
+                    " (" (events) " événements) ; les événements enregistrés depuis sont vérifiés à chaque chargement de cette page, à la suite. "
+                    "Le serveur refait une vérification complète à intervalles réguliers ; "
+                    a href="/api/v1/verify" { "la vérification complète au format JSON" } " la refait sur-le-champ."
+                }
+            }
             table.report {
                 tbody {
                     tr { th { "Dernière position" } td.num { (report.position_last) } }
@@ -72,7 +81,6 @@ pub async fn audit(
                 }
             }
             p.muted { "Conservez l'empreinte de tête et sa position : elles permettront de prouver plus tard que rien d'antérieur n'a été réécrit." }
-            p { a href="/api/v1/verify" { "Vérification au format JSON" } }
 
             h2 { "Points de contrôle signés" }
             @if checkpoints.is_empty() {
