@@ -310,6 +310,11 @@ async fn the_pages_people_print_come_out_whole_on_a4() {
             !text.contains("Afficher"),
             "{name}: the date selector is printed"
         );
+        // The dashboard's PDF is kept as the example of a printed page.
+        if name == "tableau-de-bord" && std::env::var("UPDATE_SCREENSHOTS").is_ok_and(|v| v == "1")
+        {
+            std::fs::copy(&pdf, browser::screenshots_dir().join("tableau-de-bord.pdf")).unwrap();
+        }
         let sheets = pdf_pages(&pdf);
         eprintln!("{name}: {sheets} A4 sheets");
         assert!(

@@ -259,6 +259,26 @@ async fn update_and_delete_are_refused_by_the_database() {
     .await;
 }
 
+/// Runs `sql` on the log with its refusal of updates out of the way, as someone with the
+/// database's owner rights could.
+async fn tamper_with(db: &TestDb, sql: &str) {
+    if db.backend == "sqlite" {
+        let mut c = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+        sqlx::query("DROP TRIGGER IF EXISTS events_refuse_update")
+            .execute(&mut c)
+            .await
+            .unwrap();
+        sqlx::query(sql).execute(&mut c).await.unwrap();
+    } else {
+        let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
+        sqlx::query("ALTER TABLE events DISABLE TRIGGER events_refuse_update_delete")
+            .execute(&mut c)
+            .await
+            .unwrap();
+        sqlx::query(sql).execute(&mut c).await.unwrap();
+    }
+}
+
 #[tokio::test]
 async fn verify_names_the_first_altered_position() {
     on_each_backend(|db| async move {
@@ -275,18 +295,7 @@ async fn verify_names_the_first_altered_position() {
 
         // Alter one byte of position 6's payload, with the trigger out of the way.
         let tamper = "UPDATE events SET payload = REPLACE(payload, 'Association', 'Associatiom') WHERE position = 6";
-        if db.backend == "sqlite" {
-            let mut c = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
-            sqlx::query("DROP TRIGGER events_refuse_update").execute(&mut c).await.unwrap();
-            sqlx::query(tamper).execute(&mut c).await.unwrap();
-        } else {
-            let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
-            sqlx::query("ALTER TABLE events DISABLE TRIGGER events_refuse_update_delete")
-                .execute(&mut c)
-                .await
-                .unwrap();
-            sqlx::query(tamper).execute(&mut c).await.unwrap();
-        }
+        tamper_with(&db, tamper).await;
         let report = store.verify(|_| {}).await.unwrap();
         let problem = report.problem.expect("tampering is detected");
         assert_eq!(problem.position, 6);
@@ -321,18 +330,7 @@ async fn a_walk_carried_on_checks_what_was_appended_and_its_last_event() {
 
         // The last event verified, altered: the next carry-on says so.
         let tamper = "UPDATE events SET payload = REPLACE(payload, 'Association', 'Associatiom') WHERE position = 8";
-        if db.backend == "sqlite" {
-            let mut c = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
-            sqlx::query("DROP TRIGGER events_refuse_update").execute(&mut c).await.unwrap();
-            sqlx::query(tamper).execute(&mut c).await.unwrap();
-        } else {
-            let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
-            sqlx::query("ALTER TABLE events DISABLE TRIGGER events_refuse_update_delete")
-                .execute(&mut c)
-                .await
-                .unwrap();
-            sqlx::query(tamper).execute(&mut c).await.unwrap();
-        }
+        tamper_with(&db, tamper).await;
         store.append(append(8)).await.unwrap();
         let report = walk.extend(&store, |_| {}).await.unwrap();
         let problem = report.problem.expect("the altered event is seen");
