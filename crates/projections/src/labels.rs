@@ -89,8 +89,13 @@ const COLUMNS: &[(&str, &str)] = &[
     ("position", "N° d'événement"),
     ("recorded_at", "Enregistré le"),
     ("effective_date", "Date d'effet"),
-    ("actor", "Agent"),
-    ("organisation", "Organisation"),
+    ("actor", "Opérateur (qui a enregistré)"),
+    ("organisation", "Organisation de l'opérateur"),
+    ("on_behalf_of", "Pour le compte de"),
+    (
+        "on_behalf_of_organisation",
+        "Organisation pour le compte de laquelle",
+    ),
     ("act", "Acte"),
     ("stream_id", "Objet (flux)"),
     ("event_type", "Événement"),
@@ -138,6 +143,7 @@ const VALUES: &[(&str, &str)] = &[
     ("cancelled", "annulé"),
     ("filed", "déposé"),
     ("withdrawn", "retiré"),
+    ("scdl_subventions", "SCDL subventions"),
     ("favourable", "favorable"),
     ("reserved", "réservé"),
     ("unfavourable", "défavorable"),
@@ -322,6 +328,7 @@ const EVENTS: &[(&str, &str)] = &[
     ("CheckpointSigned", "Point de contrôle signé"),
     ("SigningKeyRecorded", "Clé de signature enregistrée"),
     ("SigningKeyRotated", "Clé de signature remplacée"),
+    ("OpenDataPublished", "Publication en données ouvertes"),
 ];
 
 /// What an event type means, in French.

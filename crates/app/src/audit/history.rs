@@ -38,8 +38,12 @@ pub struct TrailEntry {
     pub position: i64,
     pub recorded_at: DateTime<Utc>,
     pub effective_date: NaiveDate,
+    /// The operator: who recorded it, and the organisation they act for.
     pub actor: String,
     pub organisation: String,
+    /// On whose behalf the operator recorded it, when the command said so.
+    pub on_behalf_of: Option<String>,
+    pub on_behalf_of_organisation: Option<String>,
     /// The act referenced (kind, reference, date), if any.
     pub act: Option<String>,
     pub stream_id: String,
@@ -74,6 +78,8 @@ impl Trail {
                 "effective_date",
                 "actor",
                 "organisation",
+                "on_behalf_of",
+                "on_behalf_of_organisation",
                 "act",
                 "stream_id",
                 "event_type",
@@ -93,6 +99,8 @@ impl Trail {
                 e.effective_date.into(),
                 e.actor.as_str().into(),
                 e.organisation.as_str().into(),
+                e.on_behalf_of.clone().into(),
+                e.on_behalf_of_organisation.clone().into(),
                 e.act.clone().into(),
                 e.stream_id.as_str().into(),
                 e.event_type.as_str().into(),
@@ -252,6 +260,16 @@ fn describe_all(events: &[RecordedEvent]) -> Vec<TrailEntry> {
                 effective_date: event.metadata.effective_date,
                 actor: event.metadata.actor.person.clone(),
                 organisation: event.metadata.actor.organisation.clone(),
+                on_behalf_of: event
+                    .metadata
+                    .on_behalf_of
+                    .as_ref()
+                    .map(|a| a.person.clone()),
+                on_behalf_of_organisation: event
+                    .metadata
+                    .on_behalf_of
+                    .as_ref()
+                    .map(|a| a.organisation.clone()),
                 act: event.metadata.act.as_ref().map(|act| {
                     let kind = serde_json::to_value(act.kind)
                         .ok()
@@ -486,6 +504,20 @@ impl Memory {
                     cp.get("head_hash").and_then(Value::as_str).unwrap_or("")
                 )
             }
+            "OpenDataPublished" => format!(
+                "publication en données ouvertes ({}) des subventions de {} pour l'exercice {} : {} ligne(s), {} dossier(s), fichier {} (SHA-256 {}) publié le {}",
+                coded(p, "format"),
+                text(p, "attribuant"),
+                p.get("exercice").map(Value::to_string).unwrap_or_default(),
+                p.get("rows").map(Value::to_string).unwrap_or_default(),
+                p.get("dossiers")
+                    .and_then(Value::as_array)
+                    .map(Vec::len)
+                    .unwrap_or(0),
+                text(p, "file_name"),
+                text(p, "sha256"),
+                date(p, "published_on")
+            ),
             "EnvelopeOpened" => format!(
                 "enveloppe {} ouverte : {}",
                 envelope_key(p),

@@ -8,5 +8,7 @@ pub mod checkpoint;
 mod error;
 pub mod findings;
 pub mod history;
+pub mod publish;
+pub mod routine;
 
 pub use error::AuditError;

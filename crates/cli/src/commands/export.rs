@@ -10,6 +10,7 @@ use engagements_app::audit::checkpoint::{
     default_key_path, ensure_signable, read_key, record_signed_checkpoint, Checkpoint, SigningKey,
 };
 use engagements_app::audit::findings::findings;
+use engagements_app::auth::Role;
 use engagements_app::snapshots::fold_log;
 use engagements_app::{CommandMeta, MetaDefaults};
 use engagements_projections::AsOf;
@@ -45,10 +46,15 @@ pub struct AuditBundleArgs {
     pub referential: PathBuf,
 }
 
-pub async fn run(db: &str, args: ExportArgs, defaults: &MetaDefaults) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    db: &str,
+    args: ExportArgs,
+    defaults: &MetaDefaults,
+    role: Role,
+) -> anyhow::Result<ExitCode> {
     match args.what {
         ExportWhat::Audit(args) => audit(db, args, defaults).await,
-        ExportWhat::Scdl(args) => super::export_scdl::run(db, args).await,
+        ExportWhat::Scdl(args) => super::export_scdl::run(db, args, defaults, role).await,
     }
 }
 

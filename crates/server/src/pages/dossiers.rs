@@ -325,6 +325,9 @@ pub fn timeline(
                     span.muted {
                         "Enregistré le " (event.recorded_at.format("%d/%m/%Y %H:%M:%S UTC"))
                         " par " (event.metadata.actor.person) " (" (event.metadata.actor.organisation) ")"
+                        @if let Some(principal) = &event.metadata.on_behalf_of {
+                            " pour le compte de " (principal.person) " (" (principal.organisation) ")"
+                        }
                         @if let Some(act) = &event.metadata.act {
                             " — acte : " (act.reference)
                         }
