@@ -79,6 +79,8 @@ pub enum Command {
     Findings(commands::findings::FindingsArgs),
     /// Export the ledger (audit bundle…).
     Export(commands::export::ExportArgs),
+    /// The names of the persons the log names by pseudonymous id: list them, erase one.
+    Persons(commands::persons::PersonsArgs),
     /// Write the whole ledger (schema, triggers, rows) to a backup file.
     Backup(commands::backup::BackupArgs),
     /// Restore a backup into an empty database, then recompute its whole chain.

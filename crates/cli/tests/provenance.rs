@@ -131,13 +131,14 @@ async fn a_file_says_on_whose_behalf_never_who_ran_the_command() {
             .unwrap()
             .pop()
             .unwrap();
-        store.shutdown().await;
-        assert_eq!(event.metadata.actor.person, "Marie Fictive");
         let behalf = event.metadata.on_behalf_of.unwrap();
-        assert_eq!(
-            (behalf.person.as_str(), behalf.organisation.as_str()),
-            ("Agent DDETS (fictif)", "etat")
-        );
+        // Both are named by pseudonymous ids (personal data stays out of the chain).
+        let ids = [event.metadata.actor.person.clone(), behalf.person.clone()];
+        let names = store.persons_by_id(&ids).await.unwrap();
+        store.shutdown().await;
+        assert_eq!(names[&ids[0]].name.as_deref(), Some("Marie Fictive"));
+        assert_eq!(names[&ids[1]].name.as_deref(), Some("Agent DDETS (fictif)"));
+        assert_eq!(behalf.organisation, "etat");
 
         // Below admin, on behalf of another organisation is refused and records nothing.
         let before = head(url).await;
@@ -314,4 +315,151 @@ async fn publication_on(db: &TestDb) {
         text(&output)
     );
     assert_eq!(head(url).await, head_after);
+}
+
+/// Every byte of the database's files (SQLite: the file and its write-ahead log).
+fn sqlite_bytes(url: &str) -> Vec<u8> {
+    let path = url.trim_start_matches("sqlite://");
+    let mut bytes = std::fs::read(path).unwrap();
+    bytes.extend(std::fs::read(format!("{path}-wal")).unwrap_or_default());
+    bytes
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle.as_bytes())
+}
+
+#[tokio::test]
+async fn names_stay_out_of_the_chain_and_erasing_one_leaves_the_chain_verifiable() {
+    const OPERATOR: &str = "Quentin Opérateur-Fictif";
+    const PRINCIPAL: &str = "Zéphyrine Mandante-Fictive";
+    for db in testing::all().await {
+        eprintln!("backend: {}", db.backend);
+        let dir = tempfile::tempdir().unwrap();
+        let (d, url) = (dir.path(), db.url.as_str());
+        ok(d, url, &["init"]);
+        let id = "0190f2a0-0000-7000-8000-00000000c201";
+        let meta = json!({"actor": {"person": PRINCIPAL, "organisation": "etat"}});
+        let file = write(d, "a.jsonl", &[register(id, Some(meta))]);
+        ok(d, url, &["--actor", OPERATOR, "apply", &file]);
+
+        // The chain holds ids only.
+        let store = Store::open_existing(url).await.unwrap();
+        let rows = store.read_rows(1, 100_000).await.unwrap();
+        store.shutdown().await;
+        for row in &rows {
+            for name in [OPERATOR, PRINCIPAL] {
+                assert!(
+                    !row.metadata.contains(name) && !row.payload.contains(name),
+                    "{name} in the log at {}",
+                    row.position
+                );
+            }
+        }
+        let line = trail_of(d, url, id);
+        assert_eq!(line["actor"], OPERATOR, "{line}");
+        assert_eq!(line["on_behalf_of"], PRINCIPAL);
+        let principal_id = line["on_behalf_of_id"].as_str().unwrap().to_string();
+        assert!(principal_id.starts_with("person-"), "{line}");
+        let last = rows.last().unwrap();
+        assert!(last.metadata.contains(&principal_id), "{}", last.metadata);
+        let listed = ok(d, url, &["persons", "list"]);
+        assert!(
+            listed.contains(&format!("{principal_id}\t{PRINCIPAL}")),
+            "{listed}"
+        );
+        // A bundle carries the names apart from the log, unless told not to.
+        ok(
+            d,
+            url,
+            &[
+                "export",
+                "audit",
+                "--unsigned",
+                "--out",
+                "b1",
+                "--referential",
+                "/nonexistent",
+            ],
+        );
+        let persons = std::fs::read_to_string(d.join("b1/persons.csv")).unwrap();
+        assert!(
+            persons.contains(&format!("{principal_id},{PRINCIPAL},")),
+            "{persons}"
+        );
+        assert!(!std::fs::read_to_string(d.join("b1/events.jsonl"))
+            .unwrap()
+            .contains(PRINCIPAL));
+        ok(
+            d,
+            url,
+            &[
+                "export",
+                "audit",
+                "--unsigned",
+                "--out",
+                "b2",
+                "--referential",
+                "/nonexistent",
+                "--without-persons",
+            ],
+        );
+        assert!(!d.join("b2/persons.csv").exists());
+
+        // Erasure: the name is gone, the chain is untouched.
+        let out = ok(d, url, &["persons", "erase", &principal_id]);
+        assert!(out.contains("name erased"), "{out}");
+        let line = trail_of(d, url, id);
+        assert_eq!(line["on_behalf_of"], "personne effacée", "{line}");
+        assert_eq!(line["on_behalf_of_id"], principal_id.as_str());
+        assert_eq!(line["actor"], OPERATOR);
+        let out = ok(d, url, &["verify"]);
+        assert!(out.contains("chain:         OK"), "{out}");
+        let store = Store::open_existing(url).await.unwrap();
+        assert_eq!(store.read_rows(1, 100_000).await.unwrap(), rows);
+        store.shutdown().await;
+        let listed = ok(d, url, &["persons", "list"]);
+        assert!(!listed.contains(PRINCIPAL), "{listed}");
+        assert!(
+            listed.contains(&format!("{principal_id}\tpersonne effacée")),
+            "{listed}"
+        );
+        if db.backend == "sqlite" {
+            assert!(
+                !contains(&sqlite_bytes(url), PRINCIPAL),
+                "the erased name is still in the database's files"
+            );
+            assert!(contains(&sqlite_bytes(url), OPERATOR));
+        }
+        ok(
+            d,
+            url,
+            &[
+                "export",
+                "audit",
+                "--unsigned",
+                "--out",
+                "b3",
+                "--referential",
+                "/nonexistent",
+            ],
+        );
+        let persons = std::fs::read_to_string(d.join("b3/persons.csv")).unwrap();
+        assert!(!persons.contains(PRINCIPAL), "{persons}");
+        assert!(persons.contains(&format!("{principal_id},,")), "{persons}");
+
+        // Erasing again, or an unknown id, says so.
+        let again = run(d, url, &["persons", "erase", &principal_id]);
+        assert_eq!(again.status.code(), Some(1), "{}", text(&again));
+        // The same name acting later is a new person: the erased id is never given again.
+        let later = "0190f2a0-0000-7000-8000-00000000c202";
+        let meta = json!({"actor": {"person": PRINCIPAL, "organisation": "etat"}});
+        let file = write(d, "b.jsonl", &[register(later, Some(meta))]);
+        ok(d, url, &["--actor", OPERATOR, "apply", &file]);
+        let line = trail_of(d, url, later);
+        assert_eq!(line["on_behalf_of"], PRINCIPAL);
+        assert_ne!(line["on_behalf_of_id"], principal_id.as_str());
+    }
 }

@@ -5,11 +5,13 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// The person acting in office and the organisation they act for. Only people acting in office
-/// are named in the log (see ARCHITECTURE.md, personal data).
+/// The person acting in office and the organisation they act for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Actor {
+    /// As given by a caller, the person's name; as recorded, the person's pseudonymous id
+    /// (`person-<uuid>`): the store keeps names out of the chain, in an erasable table
+    /// (`docs/personal-data.md`). Events recorded before that hold the name itself.
     pub person: String,
     pub organisation: String,
 }

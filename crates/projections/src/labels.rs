@@ -91,7 +91,12 @@ const COLUMNS: &[(&str, &str)] = &[
     ("effective_date", "Date d'effet"),
     ("actor", "Opérateur (qui a enregistré)"),
     ("organisation", "Organisation de l'opérateur"),
+    ("actor_id", "Opérateur (identifiant pseudonyme)"),
     ("on_behalf_of", "Pour le compte de"),
+    (
+        "on_behalf_of_id",
+        "Pour le compte de (identifiant pseudonyme)",
+    ),
     (
         "on_behalf_of_organisation",
         "Organisation pour le compte de laquelle",

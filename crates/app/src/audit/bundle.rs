@@ -13,6 +13,8 @@
 //!   checkpoint.json    a checkpoint signed at export over the exported head (when a key was given)
 //!   checkpoints.jsonl  every checkpoint recorded in the log up to the exported head
 //!   events.jsonl       the full log, one row per line, exactly as stored, with its hashes
+//!   persons.csv        the names of the persons the events name by pseudonymous id (unless
+//!                      left out), as the erasable table holds them at export
 //!   referential/       the contract's referential files
 //!   reports/*.csv      every report, as of the exported head
 //! ```
@@ -21,7 +23,7 @@
 //! manifest (and nothing unlisted was added), the manifest's signature, and every checkpoint
 //! (signature, and the row at its position carrying its hash).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -55,6 +57,7 @@ const CHECKPOINTS: &str = "checkpoints.jsonl";
 const PUBLIC_KEY_PEM: &str = "public-key.pem";
 const README: &str = "LISEZMOI.md";
 const SHA256SUMS: &str = "SHA256SUMS";
+const PERSONS: &str = "persons.csv";
 
 /// One row of the log in the bundle: every stored column, as hashed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -147,6 +150,8 @@ pub struct BundleContents<'a> {
     pub reports: Vec<Table>,
     /// The exported head: rows after it are left out (the log may grow while exporting).
     pub position_last: i64,
+    /// Include `persons.csv`, the names of the persons the events name by pseudonymous id.
+    pub persons: bool,
 }
 
 /// Writes the bundle into `out` (created; must be new or empty). Returns its manifest.
@@ -160,8 +165,14 @@ pub async fn export_bundle(
         root: out.to_path_buf(),
         files: Vec::new(),
     };
+    let exported = writer.write_events(store, contents.position_last).await?;
     let (events, head_hash, checkpoints) =
-        writer.write_events(store, contents.position_last).await?;
+        (exported.events, exported.head_hash, exported.checkpoints);
+    if contents.persons {
+        let ids: Vec<String> = exported.person_ids.into_iter().collect();
+        let persons = store.persons_by_id(&ids).await?;
+        writer.write(PERSONS, &persons_csv(&persons)?)?;
+    }
     let mut checkpoint_lines = String::new();
     for checkpoint in &checkpoints {
         checkpoint_lines += &(serde_json::to_string(checkpoint)? + "\n");
@@ -239,6 +250,55 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), AuditError> {
     std::fs::write(path, bytes).map_err(|e| AuditError::io(path, e))
 }
 
+/// What streaming the log into the bundle found.
+struct ExportedEvents {
+    events: i64,
+    head_hash: String,
+    checkpoints: Vec<Checkpoint>,
+    /// The pseudonymous ids of the persons the events name.
+    person_ids: BTreeSet<String>,
+}
+
+/// The person ids a row's metadata names (operator, on whose behalf).
+fn persons_named(metadata: &str) -> Vec<String> {
+    let Ok(metadata) = serde_json::from_str::<serde_json::Value>(metadata) else {
+        return Vec::new();
+    };
+    ["actor", "on_behalf_of"]
+        .iter()
+        .filter_map(|key| metadata[*key]["person"].as_str())
+        .filter(|person| engagements_store::persons::is_person_id(person))
+        .map(str::to_string)
+        .collect()
+}
+
+/// `persons.csv`: `person_id,name,erased_at` (an erased person has no name).
+fn persons_csv(
+    persons: &BTreeMap<String, engagements_store::persons::PersonRecord>,
+) -> Result<Vec<u8>, AuditError> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let csv_error = |e: csv::Error| AuditError::LimitExceeded(format!("CSV of {PERSONS}: {e}"));
+    writer
+        .write_record(["person_id", "name", "erased_at"])
+        .map_err(csv_error)?;
+    for person in persons.values() {
+        let erased_at = person
+            .erased_at
+            .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
+            .unwrap_or_default();
+        writer
+            .write_record([
+                person.person_id.as_str(),
+                person.name.as_deref().unwrap_or(""),
+                erased_at.as_str(),
+            ])
+            .map_err(csv_error)?;
+    }
+    writer
+        .into_inner()
+        .map_err(|e| AuditError::LimitExceeded(format!("CSV of {PERSONS}: {e}")))
+}
+
 struct BundleWriter {
     root: PathBuf,
     files: Vec<ManifestFile>,
@@ -255,12 +315,12 @@ impl BundleWriter {
         Ok(())
     }
 
-    /// Streams the log into `events.jsonl`; returns the count, the head hash and the checkpoints.
+    /// Streams the log into `events.jsonl`.
     async fn write_events(
         &mut self,
         store: &Store,
         position_last: i64,
-    ) -> Result<(i64, String, Vec<Checkpoint>), AuditError> {
+    ) -> Result<ExportedEvents, AuditError> {
         let path = self.root.join(EVENTS);
         let file = std::fs::File::create(&path).map_err(|e| AuditError::io(&path, e))?;
         let mut out = BufWriter::new(file);
@@ -268,6 +328,7 @@ impl BundleWriter {
         let (mut events, mut bytes) = (0i64, 0u64);
         let mut head_hash = engagements_store::hash::GENESIS_HASH.to_string();
         let mut checkpoints = Vec::new();
+        let mut person_ids = BTreeSet::new();
         let mut from = 1;
         while from <= position_last {
             let rows = store
@@ -283,6 +344,7 @@ impl BundleWriter {
                         checkpoints.push(checkpoint);
                     }
                 }
+                person_ids.extend(persons_named(&row.metadata));
                 head_hash = row.hash.clone();
                 let line = serde_json::to_string(&BundleRow::from(row))? + "\n";
                 hasher.update(line.as_bytes());
@@ -298,7 +360,12 @@ impl BundleWriter {
             sha256: hex::encode(hasher.finalize()),
             bytes,
         });
-        Ok((events, head_hash, checkpoints))
+        Ok(ExportedEvents {
+            events,
+            head_hash,
+            checkpoints,
+            person_ids,
+        })
     }
 
     fn copy_referential(&mut self, dir: &Path) -> Result<(), AuditError> {

@@ -107,6 +107,7 @@ pub fn lisezmoi(facts: &ReadmeFacts<'_>) -> String {
     out += EVENTS_COLUMNS;
     out += &event_schemas();
     out += &report_columns(facts.reports);
+    out += PERSONAL_DATA;
     out
 }
 
@@ -147,6 +148,7 @@ const FILES: &str = r#"## Fichiers
 | `checkpoint.json` | point de contrôle signé à l'export sur la tête exportée (si signé) |
 | `checkpoints.jsonl` | les points de contrôle enregistrés dans le journal, un objet JSON par ligne |
 | `events.jsonl` | le journal : un objet JSON par événement, toutes les colonnes stockées, dans l'ordre |
+| `persons.csv` | les noms des personnes que les événements désignent par un identifiant pseudonyme (voir « Données personnelles » ; absent si l'export l'a exclu) |
 | `schemas/events/*.schema.json` | schémas JSON (draft 2020-12) du contenu (`payload`) de chaque type d'événement |
 | `referential/` | les données de référence du contrat (quartiers, signataires, objectifs…) |
 | `reports/*.csv` | chaque rapport, calculé depuis l'événement n° 1 (jamais depuis un instantané) |
@@ -281,6 +283,24 @@ const EVENTS_COLUMNS: &str = r#"## `events.jsonl` : colonnes
 | `recorded_at` | date d'enregistrement, microsecondes depuis le 1er janvier 1970 UTC (jamais antidatée) |
 | `prev_hash` | empreinte de l'événement précédent (64 zéros pour le premier) |
 | `hash` | empreinte de cet événement (voir « Messages signés ») |
+
+"#;
+
+const PERSONAL_DATA: &str = r#"## Données personnelles
+
+Les événements enregistrés par cette version ne contiennent le nom d'aucune personne : l'opérateur
+(`metadata.actor.person`) et la personne pour le compte de qui il agit
+(`metadata.on_behalf_of.person`) y sont désignés par un identifiant pseudonyme `person-<uuid>`.
+Les noms sont conservés hors du journal chaîné, dans une table effaçable du registre ; ce dossier
+en contient une copie, `persons.csv` (colonnes `person_id` : identifiant pseudonyme ; `name` : nom
+à la date de l'export, vide si la personne a été effacée ; `erased_at` : date de l'effacement).
+Les événements enregistrés avant cette séparation peuvent contenir des noms : ils sont reproduits
+tels qu'enregistrés, leurs octets faisant partie de l'empreinte.
+
+Ce dossier est une copie : un effacement fait ensuite dans le registre (RGPD, art. 17) ne
+l'atteint pas. Conservez-le le temps nécessaire au contrôle, puis détruisez-le, ou au moins
+`persons.csv` (les empreintes des autres fichiers restent vérifiables ; `sha256sum -c` signalera
+seulement le fichier manquant). Voir `docs/personal-data.md` du registre.
 
 "#;
 

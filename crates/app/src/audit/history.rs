@@ -22,6 +22,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::AuditError;
+use crate::persons::{id_of, Names};
 
 /// Most events one trail may list; a bigger trail is an error (narrow the query).
 pub const TRAIL_EVENTS_MAX: usize = 100_000;
@@ -38,12 +39,16 @@ pub struct TrailEntry {
     pub position: i64,
     pub recorded_at: DateTime<Utc>,
     pub effective_date: NaiveDate,
-    /// The operator: who recorded it, and the organisation they act for.
+    /// The operator: who recorded it (their name, « personne effacée » once erased), and the
+    /// organisation they act for.
     pub actor: String,
     pub organisation: String,
+    /// The operator's pseudonymous id as the event carries it (`person-…`), when it is one.
+    pub actor_id: Option<String>,
     /// On whose behalf the operator recorded it, when the command said so.
     pub on_behalf_of: Option<String>,
     pub on_behalf_of_organisation: Option<String>,
+    pub on_behalf_of_id: Option<String>,
     /// The act referenced (kind, reference, date), if any.
     pub act: Option<String>,
     pub stream_id: String,
@@ -78,8 +83,10 @@ impl Trail {
                 "effective_date",
                 "actor",
                 "organisation",
+                "actor_id",
                 "on_behalf_of",
                 "on_behalf_of_organisation",
+                "on_behalf_of_id",
                 "act",
                 "stream_id",
                 "event_type",
@@ -99,8 +106,10 @@ impl Trail {
                 e.effective_date.into(),
                 e.actor.as_str().into(),
                 e.organisation.as_str().into(),
+                e.actor_id.clone().into(),
                 e.on_behalf_of.clone().into(),
                 e.on_behalf_of_organisation.clone().into(),
+                e.on_behalf_of_id.clone().into(),
                 e.act.clone().into(),
                 e.stream_id.as_str().into(),
                 e.event_type.as_str().into(),
@@ -182,9 +191,10 @@ pub async fn history(store: &Store, query: &str, as_of: &AsOf) -> Result<Trail, 
     if events.is_empty() {
         return Err(AuditError::NotFound(query.to_string()));
     }
+    let names = Names::of_events(store, &events).await?;
     Ok(Trail {
         query: query.to_string(),
-        entries: describe_all(&events),
+        entries: describe_all(&events, &names),
     })
 }
 
@@ -240,7 +250,7 @@ fn too_many() -> AuditError {
 }
 
 /// Describes each event in order, remembering amounts so that changes read old → new.
-fn describe_all(events: &[RecordedEvent]) -> Vec<TrailEntry> {
+fn describe_all(events: &[RecordedEvent], names: &Names) -> Vec<TrailEntry> {
     let mut memory = Memory::default();
     events
         .iter()
@@ -258,13 +268,19 @@ fn describe_all(events: &[RecordedEvent]) -> Vec<TrailEntry> {
                 position: event.position,
                 recorded_at: event.recorded_at,
                 effective_date: event.metadata.effective_date,
-                actor: event.metadata.actor.person.clone(),
+                actor: names.display(&event.metadata.actor.person),
                 organisation: event.metadata.actor.organisation.clone(),
+                actor_id: id_of(&event.metadata.actor.person),
                 on_behalf_of: event
                     .metadata
                     .on_behalf_of
                     .as_ref()
-                    .map(|a| a.person.clone()),
+                    .map(|a| names.display(&a.person)),
+                on_behalf_of_id: event
+                    .metadata
+                    .on_behalf_of
+                    .as_ref()
+                    .and_then(|a| id_of(&a.person)),
                 on_behalf_of_organisation: event
                     .metadata
                     .on_behalf_of

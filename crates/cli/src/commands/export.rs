@@ -44,6 +44,10 @@ pub struct AuditBundleArgs {
     /// The contract's referential directory to include.
     #[arg(long, default_value = "schemas/contracts/cabbalr-2024-2030")]
     pub referential: PathBuf,
+    /// Leave out `persons.csv` (the names behind the pseudonymous ids of the events): for a
+    /// recipient who has no need of them (RGPD art. 5, minimisation).
+    #[arg(long)]
+    pub without_persons: bool,
 }
 
 pub async fn run(
@@ -124,6 +128,7 @@ async fn audit(
             key: key.as_ref(),
             reports: all_reports(&projections, &found, chrono::Local::now().date_naive()),
             position_last,
+            persons: !args.without_persons,
         },
     )
     .await;

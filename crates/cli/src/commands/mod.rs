@@ -11,6 +11,7 @@ pub mod history;
 pub mod import;
 pub mod init;
 pub mod keys;
+pub mod persons;
 pub mod referential;
 pub mod relay;
 pub mod report;
@@ -51,6 +52,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Keys(args) => keys::run(&cli.db, args, &defaults).await,
         Command::Findings(args) => findings::run(&cli.db, args).await,
         Command::Export(args) => export::run(&cli.db, args, &defaults, cli.role).await,
+        Command::Persons(args) => persons::run(&cli.db, args).await,
         Command::Backup(args) => backup::backup(&cli.db, args).await,
         Command::Restore(args) => backup::run_restore(&cli.db, args).await,
     }

@@ -2,6 +2,7 @@
 
 use axum::extract::{Path, Query, State};
 use axum::response::Html;
+use engagements_app::persons::Names;
 use engagements_domain::dossier::{DossierFiling, DossierState, LineStatus};
 use engagements_domain::Amount;
 use engagements_domain::{DossierId, RecordedEvent};
@@ -229,6 +230,10 @@ pub(crate) async fn dossier_page(
         .into_iter()
         .filter(|e| !as_of.is_past_record_bound(e) && as_of.is_in_force(e))
         .collect();
+    // Events name people by pseudonymous ids; their names are joined here, for display only.
+    let names = Names::of_events(state.ledger.store(), &events)
+        .await
+        .map_err(ApiError::internal)?;
     // Forms write what is now: a page of the past shows none.
     let now =
         params.as_of.is_none() && params.at_position.is_none() && params.effective_on.is_none();
@@ -292,7 +297,7 @@ pub(crate) async fn dossier_page(
                 }
             }
             h2 { "Chronologie" }
-            (timeline(&projections, &events))
+            (timeline(&projections, &events, &names))
         },
     ))
 }
@@ -311,6 +316,7 @@ fn status_text(status: LineStatus) -> &'static str {
 pub fn timeline(
     projections: &engagements_projections::Projections,
     events: &[RecordedEvent],
+    names: &Names,
 ) -> Markup {
     html! {
         @if events.is_empty() {
@@ -324,9 +330,9 @@ pub fn timeline(
                     br;
                     span.muted {
                         "Enregistré le " (event.recorded_at.format("%d/%m/%Y %H:%M:%S UTC"))
-                        " par " (event.metadata.actor.person) " (" (event.metadata.actor.organisation) ")"
+                        " par " (names.actor(&event.metadata.actor))
                         @if let Some(principal) = &event.metadata.on_behalf_of {
-                            " pour le compte de " (principal.person) " (" (principal.organisation) ")"
+                            " pour le compte de " (names.actor(principal))
                         }
                         @if let Some(act) = &event.metadata.act {
                             " — acte : " (act.reference)
