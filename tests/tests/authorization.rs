@@ -310,6 +310,13 @@ fn samples(publish_contract: Value) -> Vec<Sample> {
             json!({"command":"remark_tfpb_bilan","programme":programme("pas-de-calais-habitat"),"reviewer":"etat","reviewer_kind":"state","reviewed_on":"2026-04-01","remarks":"r"}),
             FINANCEUR,
         ),
+        sample(
+            json!({"command":"record_publication","publication_id":"0190f2a0-0000-7000-8000-00000000b001",
+            "format":"scdl_subventions","attribuant":"etat","exercice":2025,"rows":1,
+            "dossiers":[DOSSIER_SHARED],"sha256":"ab".repeat(32),"file_name":"scdl-etat-2025.csv",
+            "published_on":"2025-07-01"}),
+            FINANCEUR,
+        ),
         Sample {
             command: json!({"command":"confirm_tfpb_share","programme":programme("pas-de-calais-habitat"),"action_id":ACTION_BAILLEUR,"bailleur":"maisons-et-cites"}),
             instructeur: FINANCEUR,

@@ -124,7 +124,16 @@ async fn the_binary_serves_writes_and_stops_gracefully_on_both_backends() {
             1,
             "{backend}: the in-flight command was recorded"
         );
-        assert_eq!(events[0].metadata.actor.person, "Équipe CABBALR (fictive)");
+        // The token's person, by the pseudonymous id the event carries.
+        let person = events[0].metadata.actor.person.clone();
+        let names = store
+            .persons_by_id(std::slice::from_ref(&person))
+            .await
+            .expect("names");
+        assert_eq!(
+            names[&person].name.as_deref(),
+            Some("Équipe CABBALR (fictive)")
+        );
         assert_eq!(events[0].metadata.actor.organisation, "cabbalr");
         store.shutdown().await;
         run_ok(&db, &["verify"]);

@@ -276,6 +276,7 @@ impl Ledger {
         defaults: &MetaDefaults,
     ) -> Result<Receipt, CommandError> {
         let metadata = resolve_metadata(&command, meta, defaults)?;
+        auth::check_on_behalf(principal, &metadata)?;
         if let Some(receipt) = self.already_recorded(&metadata).await? {
             return Ok(receipt);
         }
@@ -340,7 +341,9 @@ impl Ledger {
         let mut metadata = Vec::new();
         let mut fresh_index = Vec::new();
         for (index, (command, meta)) in commands.into_iter().enumerate() {
-            let resolved = resolve_metadata(&command, &meta, defaults).map_err(|e| (index, e))?;
+            let resolved = resolve_metadata(&command, &meta, defaults)
+                .and_then(|m| auth::check_on_behalf(principal, &m).map(|()| m))
+                .map_err(|e| (index, e))?;
             match self
                 .already_recorded(&resolved)
                 .await
@@ -538,12 +541,16 @@ fn digest_of(value: &serde_json::Value) -> String {
 }
 
 /// A command id recorded before may be sent again only with the same command, by the same
-/// organisation. Events recorded before digests existed are compared by organisation only.
+/// organisation (on whose behalf it is recorded). Events recorded before digests existed are
+/// compared by organisation only.
 fn same_command(metadata: &Metadata, recorded: &[RecordedEvent]) -> Result<(), CommandError> {
     let Some(first) = recorded.first() else {
         return Ok(());
     };
-    let same_organisation = first.metadata.actor.organisation == metadata.actor.organisation;
+    // The organisation whose act it is: below admin, a caller acts for its own only
+    // (`auth::check_on_behalf`), so another organisation's id stays refused.
+    let same_organisation =
+        first.metadata.acting_for().organisation == metadata.acting_for().organisation;
     let same_body = match (&first.metadata.command_digest, &metadata.command_digest) {
         (Some(recorded), Some(sent)) => recorded == sent,
         _ => true,

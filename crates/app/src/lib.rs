@@ -18,6 +18,7 @@ mod handlers;
 pub mod import;
 mod ledger;
 mod meta;
+pub mod persons;
 mod read_model;
 pub mod referential;
 pub mod snapshots;

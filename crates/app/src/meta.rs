@@ -12,9 +12,14 @@ use crate::command_json;
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CommandMeta {
-    /// Who acts, in office, for which organisation.
+    /// On whose behalf the command is recorded, in a commands file (the name files have always
+    /// used): it never replaces the operator, who is whoever sends the command (see
+    /// [`CommandMeta::resolve`]).
     #[serde(default)]
     pub actor: Option<Actor>,
+    /// On whose behalf the command is recorded (the same as `actor` in a file; give one of them).
+    #[serde(default)]
+    pub on_behalf_of: Option<Actor>,
     /// The business date of the fact (comité, signature, payment). Defaults to today.
     #[serde(default)]
     pub effective_date: Option<NaiveDate>,
@@ -39,11 +44,20 @@ pub struct MetaDefaults {
 }
 
 impl CommandMeta {
-    /// The event metadata this command will be recorded with.
+    /// The event metadata this command will be recorded with. The operator is always
+    /// `defaults.actor` (who runs the CLI, the API token's person); what the command says about
+    /// a person or organisation is recorded apart, as on whose behalf it was recorded (left out
+    /// when it is the operator).
     pub fn resolve(&self, defaults: &MetaDefaults) -> Metadata {
         let command_id = self.command_id.unwrap_or_else(Uuid::now_v7);
+        let on_behalf_of = self
+            .on_behalf_of
+            .clone()
+            .or_else(|| self.actor.clone())
+            .filter(|actor| *actor != defaults.actor);
         Metadata {
-            actor: self.actor.clone().unwrap_or_else(|| defaults.actor.clone()),
+            actor: defaults.actor.clone(),
+            on_behalf_of,
             command_id,
             correlation_id: self.correlation_id.unwrap_or(command_id),
             causation_id: self.causation_id,
@@ -72,10 +86,15 @@ impl CommandLine {
         let object = value
             .as_object_mut()
             .ok_or_else(|| "a command is a JSON object with a \"command\" field".to_string())?;
-        let meta = match object.remove("meta") {
+        let meta: CommandMeta = match object.remove("meta") {
             Some(meta) => serde_json::from_value(meta).map_err(|e| format!("meta: {e}"))?,
             None => CommandMeta::default(),
         };
+        if let (Some(actor), Some(on_behalf_of)) = (&meta.actor, &meta.on_behalf_of) {
+            if actor != on_behalf_of {
+                return Err("meta: actor and on_behalf_of name two different people: give only on_behalf_of (the operator is whoever sends the command)".to_string());
+            }
+        }
         let command = serde_json::from_value(value).map_err(|e| e.to_string())?;
         Ok(CommandLine { command, meta })
     }

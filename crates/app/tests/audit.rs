@@ -434,6 +434,7 @@ async fn exported(store: &Store, key: &SigningKey) -> tempfile::TempDir {
             key: Some(key),
             reports: vec![table],
             position_last: head,
+            persons: true,
         },
     )
     .await

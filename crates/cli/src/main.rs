@@ -21,14 +21,11 @@ pub struct Cli {
         default_value = "sqlite://engagements.db"
     )]
     pub db: String,
-    /// Who acts (a person in office), recorded on every event this command writes.
-    #[arg(
-        long,
-        global = true,
-        env = "ENGAGEMENTS_ACTOR",
-        default_value = "Opérateur CLI"
-    )]
-    pub actor: String,
+    /// Who runs this command (a person in office), recorded as the operator of every event it
+    /// writes; default: the system user running it. A commands file may say on whose behalf a
+    /// command is recorded (`meta.actor`), never who ran it.
+    #[arg(long, global = true, env = "ENGAGEMENTS_ACTOR")]
+    pub actor: Option<String>,
     /// The organisation the actor acts for (an organisation id of the referential).
     #[arg(
         long,
@@ -82,6 +79,8 @@ pub enum Command {
     Findings(commands::findings::FindingsArgs),
     /// Export the ledger (audit bundle…).
     Export(commands::export::ExportArgs),
+    /// The names of the persons the log names by pseudonymous id: list them, erase one.
+    Persons(commands::persons::PersonsArgs),
     /// Write the whole ledger (schema, triggers, rows) to a backup file.
     Backup(commands::backup::BackupArgs),
     /// Restore a backup into an empty database, then recompute its whole chain.

@@ -13,6 +13,7 @@ use crate::cpo::CpoCommand;
 use crate::dossier::DossierCommand;
 use crate::envelope::EnvelopeCommand;
 use crate::porteur::PorteurCommand;
+use crate::publication::PublicationCommand;
 use crate::referential::ContractCommand;
 use crate::tfpb::{TfpbConventionCommand, TfpbProgrammeCommand};
 
@@ -30,6 +31,7 @@ pub enum LedgerCommand {
     Indicator(IndicatorCommand),
     TfpbConvention(TfpbConventionCommand),
     TfpbProgramme(TfpbProgrammeCommand),
+    Publication(PublicationCommand),
 }
 
 impl LedgerCommand {
@@ -59,6 +61,7 @@ const BUSINESS_DATE_FIELDS: &[&str] = &[
     "spent_on",
     "submitted_on",
     "reviewed_on",
+    "published_on",
 ];
 
 impl LedgerCommand {
@@ -123,6 +126,7 @@ impl<'de> Deserialize<'de> for LedgerCommand {
         family!(Indicator, IndicatorCommand);
         family!(TfpbConvention, TfpbConventionCommand);
         family!(TfpbProgramme, TfpbProgrammeCommand);
+        family!(Publication, PublicationCommand);
         Err(D::Error::custom(format!(
             "unknown command \"{name}\": see schemas/commands.schema.json for the list"
         )))

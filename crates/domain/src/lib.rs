@@ -14,6 +14,7 @@ pub mod ids;
 pub mod metadata;
 pub mod money;
 pub mod porteur;
+pub mod publication;
 pub mod recorded;
 pub mod referential;
 pub mod tfpb;

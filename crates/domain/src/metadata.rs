@@ -5,11 +5,13 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// The person acting in office and the organisation they act for. Only people acting in office
-/// are named in the log (see ARCHITECTURE.md, personal data).
+/// The person acting in office and the organisation they act for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Actor {
+    /// As given by a caller, the person's name; as recorded, the person's pseudonymous id
+    /// (`person-<uuid>`): the store keeps names out of the chain, in an erasable table
+    /// (`docs/personal-data.md`). Events recorded before that hold the name itself.
     pub person: String,
     pub organisation: String,
 }
@@ -73,7 +75,14 @@ pub struct ActRef {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Metadata {
+    /// The operator: who sent the command (the CLI's `--actor`, else the system user; the API
+    /// token's person), never what a file says.
     pub actor: Actor,
+    /// On whose behalf the operator recorded it, when a commands file or the caller says so
+    /// (e.g. a comité's decision typed in by its secretariat). Absent on events recorded before
+    /// it existed: their `actor` may then be what a file said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_behalf_of: Option<Actor>,
     /// Idempotency key: the same command id twice records once.
     pub command_id: Uuid,
     pub correlation_id: Uuid,
@@ -96,6 +105,7 @@ impl Metadata {
         let command_id = Uuid::now_v7();
         Self {
             actor,
+            on_behalf_of: None,
             command_id,
             correlation_id: command_id,
             causation_id: None,
@@ -114,5 +124,25 @@ impl Metadata {
     pub fn with_command_id(mut self, command_id: Uuid) -> Self {
         self.command_id = command_id;
         self
+    }
+
+    /// Whose act this is: the person and organisation on whose behalf it was recorded, else the
+    /// operator who recorded it.
+    pub fn acting_for(&self) -> &Actor {
+        self.on_behalf_of.as_ref().unwrap_or(&self.actor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_recorded_before_on_behalf_of_existed_still_reads_and_writes_the_same() {
+        let old = r#"{"actor":{"person":"Agent","organisation":"etat"},"command_id":"0190f2a0-0000-7000-8000-000000000001","correlation_id":"0190f2a0-0000-7000-8000-000000000001","source":"cli","effective_date":"2025-03-12"}"#;
+        let metadata: Metadata = serde_json::from_str(old).unwrap();
+        assert_eq!(metadata.on_behalf_of, None);
+        assert_eq!(metadata.acting_for().person, "Agent");
+        assert_eq!(serde_json::to_string(&metadata).unwrap(), old);
     }
 }

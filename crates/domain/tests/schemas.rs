@@ -15,6 +15,7 @@ use engagements_domain::cpo::{CpoCommand, CpoEvent};
 use engagements_domain::dossier::{DossierCommand, DossierEvent};
 use engagements_domain::envelope::{EnvelopeCommand, EnvelopeEvent};
 use engagements_domain::porteur::{Porteur, PorteurCommand, PorteurEvent, PorteurState};
+use engagements_domain::publication::{PublicationCommand, PublicationEvent};
 use engagements_domain::referential::{ContractCommand, ContractEvent};
 use engagements_domain::tfpb::{
     TfpbConventionCommand, TfpbConventionEvent, TfpbProgrammeCommand, TfpbProgrammeEvent,
@@ -78,6 +79,7 @@ fn all_schemas() -> Vec<(String, Value)> {
         command_schema::<IndicatorCommand>("indicator"),
         command_schema::<TfpbConventionCommand>("tfpb_convention"),
         command_schema::<TfpbProgrammeCommand>("tfpb_programme"),
+        command_schema::<PublicationCommand>("publication"),
         event_schema::<PorteurEvent>(),
         event_schema::<DossierEvent>(),
         event_schema::<EnvelopeEvent>(),
@@ -88,6 +90,7 @@ fn all_schemas() -> Vec<(String, Value)> {
         event_schema::<IndicatorEvent>(),
         event_schema::<TfpbConventionEvent>(),
         event_schema::<TfpbProgrammeEvent>(),
+        event_schema::<PublicationEvent>(),
     ]
 }
 

@@ -300,7 +300,7 @@ impl CommitmentsView {
                         target: *target,
                         values: Vec::new(),
                         retired: None,
-                        defined_by: recorded.metadata.actor.organisation.clone(),
+                        defined_by: recorded.metadata.acting_for().organisation.clone(),
                     },
                 );
             }

@@ -94,8 +94,18 @@ const COLUMNS: &[(&str, &str)] = &[
     ("position", "N° d'événement"),
     ("recorded_at", "Enregistré le"),
     ("effective_date", "Date d'effet"),
-    ("actor", "Agent"),
-    ("organisation", "Organisation"),
+    ("actor", "Opérateur (qui a enregistré)"),
+    ("organisation", "Organisation de l'opérateur"),
+    ("actor_id", "Opérateur (identifiant pseudonyme)"),
+    ("on_behalf_of", "Pour le compte de"),
+    (
+        "on_behalf_of_id",
+        "Pour le compte de (identifiant pseudonyme)",
+    ),
+    (
+        "on_behalf_of_organisation",
+        "Organisation pour le compte de laquelle",
+    ),
     ("act", "Acte"),
     ("stream_id", "Objet (flux)"),
     ("event_type", "Événement"),
@@ -144,6 +154,7 @@ const VALUES: &[(&str, &str)] = &[
     ("cancelled", "annulé"),
     ("filed", "déposé"),
     ("withdrawn", "retiré"),
+    ("scdl_subventions", "SCDL subventions"),
     ("favourable", "favorable"),
     ("reserved", "réservé"),
     ("unfavourable", "défavorable"),
@@ -328,6 +339,7 @@ const EVENTS: &[(&str, &str)] = &[
     ("CheckpointSigned", "Point de contrôle signé"),
     ("SigningKeyRecorded", "Clé de signature enregistrée"),
     ("SigningKeyRotated", "Clé de signature remplacée"),
+    ("OpenDataPublished", "Publication en données ouvertes"),
 ];
 
 /// What an event type means, in French.

@@ -289,7 +289,13 @@ async fn a_person_types_an_avis_with_an_error_then_corrects_it() {
         .iter()
         .find(|e| e.event_type == "OpinionGiven")
         .expect("the avis is in the log");
-    assert_eq!(opinion.metadata.actor.person, "Agent DDETS (fictif)");
+    let person = opinion.metadata.actor.person.clone();
+    let names = ledger
+        .store()
+        .persons_by_id(std::slice::from_ref(&person))
+        .await
+        .unwrap();
+    assert_eq!(names[&person].name.as_deref(), Some("Agent DDETS (fictif)"));
     assert_eq!(opinion.metadata.actor.organisation, "etat");
     assert!(
         opinion.payload.contains("\"12345.50\""),

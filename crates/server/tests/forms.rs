@@ -278,7 +278,12 @@ async fn an_instructeur_gives_an_avis_recorded_once_in_its_name() {
             .collect();
         assert_eq!(opinions.len(), 1, "{backend}");
         let opinion = opinions[0];
-        assert_eq!(opinion["metadata"]["actor"]["person"], "Agent DDETS");
+        // The API joins the name to the pseudonymous id the event carries.
+        assert_eq!(opinion["actor_name"], "Agent DDETS");
+        assert!(opinion["metadata"]["actor"]["person"]
+            .as_str()
+            .unwrap()
+            .starts_with("person-"));
         assert_eq!(opinion["metadata"]["actor"]["organisation"], "etat");
         assert_eq!(opinion["metadata"]["command_id"], command_id.as_str());
         assert_eq!(opinion["payload"]["financeur"], "etat");
@@ -572,7 +577,7 @@ async fn an_instructeur_files_a_dossier_with_a_new_porteur_recorded_once() {
         let history = h.history(&format!("dossier-{dossier_id}")).await;
         assert_eq!(history.len(), 1);
         assert_eq!(history[0]["event_type"], "DossierFiled");
-        assert_eq!(history[0]["metadata"]["actor"]["person"], "Agent DDETS");
+        assert_eq!(history[0]["actor_name"], "Agent DDETS");
         assert_eq!(history[0]["payload"]["porteur_id"], porteur_id.as_str());
         assert_eq!(history[0]["payload"]["quartiers"][1]["share_pct"], "40.0");
         let porteur = h.history(&format!("porteur-{porteur_id}")).await;

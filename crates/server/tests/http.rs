@@ -252,7 +252,14 @@ async fn each_role_can_do_what_it_may_and_nothing_else() {
             .unwrap()
             .pop()
             .unwrap();
-        assert_eq!(event.metadata.actor.person, "Équipe CABBALR");
+        let person = event.metadata.actor.person.clone();
+        let names = h
+            .ledger
+            .store()
+            .persons_by_id(std::slice::from_ref(&person))
+            .await
+            .unwrap();
+        assert_eq!(names[&person].name.as_deref(), Some("Équipe CABBALR"));
         assert_eq!(event.metadata.actor.organisation, "cabbalr");
         assert_eq!(event.metadata.source, Source::Api);
 

@@ -57,6 +57,9 @@ impl Backend {
                 .journal_mode(SqliteJournalMode::Wal)
                 // An acknowledged command must survive a power cut.
                 .synchronous(SqliteSynchronous::Full)
+                // Deleted and overwritten bytes are zeroed: an erased person's name must not
+                // linger in free pages of the file.
+                .pragma("secure_delete", "on")
                 .busy_timeout(Duration::from_secs(30));
             if !url.contains("memory") {
                 create_private_file(options.get_filename()).map_err(StoreError::Connect)?;

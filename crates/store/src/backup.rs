@@ -6,7 +6,7 @@
 //!   migrations the copy may lack, then recomputes the whole chain.
 //! - **PostgreSQL**: the backup is a logical export, one JSON object a line, read in one
 //!   `REPEATABLE READ` transaction: a header (format, migrations, head), then the rows of
-//!   `events` in position order, `snapshots`, `api_tokens` and `relay_offsets`, then a closing
+//!   `events` in position order, `snapshots`, `api_tokens`, `relay_offsets` and `persons`, then a closing
 //!   line with the counts, so that a truncated file is detected. Restoring runs this program's
 //!   migrations on an empty database (which creates the tables, functions and triggers), then
 //!   inserts the rows in one transaction, re-checking every hash of the chain as it goes; any
@@ -119,7 +119,18 @@ enum Line {
     Snapshots(SnapshotRecord),
     ApiTokens(TokenRecord),
     RelayOffsets(OffsetRecord),
+    Persons(PersonRow),
     End(Counts),
+}
+
+/// A row of `persons` (names outside the chain; an erased one has no name).
+#[derive(Debug, Serialize, Deserialize, sqlx::FromRow)]
+struct PersonRow {
+    person_id: String,
+    name: Option<String>,
+    name_key: Option<String>,
+    created_at: i64,
+    erased_at: Option<i64>,
 }
 
 #[derive(Debug, Serialize, Deserialize, sqlx::FromRow)]
@@ -193,6 +204,9 @@ struct Counts {
     snapshots: i64,
     api_tokens: i64,
     relay_offsets: i64,
+    /// Absent from backups made before persons were kept apart.
+    #[serde(default)]
+    persons: i64,
 }
 
 impl Store {
@@ -455,6 +469,16 @@ async fn backup_postgres(pool: &PgPool, out: &Path) -> Result<BackupSummary, Bac
         counts.relay_offsets += 1;
         write_line(&mut writer, out, &Line::RelayOffsets(row))?;
     }
+    let persons: Vec<PersonRow> = sqlx::query_as(
+        "SELECT person_id, name, name_key, created_at, erased_at FROM persons \
+         ORDER BY created_at, person_id",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    for row in persons {
+        counts.persons += 1;
+        write_line(&mut writer, out, &Line::Persons(row))?;
+    }
     tx.commit().await?;
     let summary = BackupSummary {
         format: BackupFormat::Logical,
@@ -541,13 +565,14 @@ async fn insert_logical(
     let mut tx = pool.begin_with(PG_BEGIN_AND_LOCK).await?;
     let (rows,): (i64,) = sqlx::query_as(
         "SELECT (SELECT COUNT(*) FROM events) + (SELECT COUNT(*) FROM snapshots) \
-         + (SELECT COUNT(*) FROM api_tokens) + (SELECT COUNT(*) FROM relay_offsets)",
+         + (SELECT COUNT(*) FROM api_tokens) + (SELECT COUNT(*) FROM relay_offsets) \
+         + (SELECT COUNT(*) FROM persons)",
     )
     .fetch_one(&mut *tx)
     .await?;
     if rows > 0 {
         return Err(BackupError::TargetNotEmpty(format!(
-            "{rows} rows in events, snapshots, api_tokens and relay_offsets"
+            "{rows} rows in events, snapshots, api_tokens, relay_offsets and persons"
         )));
     }
     let mut checker = ChainChecker::default();
@@ -619,6 +644,20 @@ async fn insert_logical(
                 .bind(o.relay_name)
                 .bind(o.position_acknowledged)
                 .bind(o.updated_at)
+                .execute(&mut *tx)
+                .await?;
+            }
+            Line::Persons(p) => {
+                counts.persons += 1;
+                sqlx::query(
+                    "INSERT INTO persons (person_id, name, name_key, created_at, erased_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(p.person_id)
+                .bind(p.name)
+                .bind(p.name_key)
+                .bind(p.created_at)
+                .bind(p.erased_at)
                 .execute(&mut *tx)
                 .await?;
             }

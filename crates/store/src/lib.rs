@@ -4,7 +4,9 @@
 //! - appends go through one writer task that gathers concurrent commands into batches, one
 //!   transaction per batch (group commit), and acknowledges a command only once it is durable;
 //! - a command id makes an append idempotent: the same id twice records once;
-//! - database triggers refuse UPDATE and DELETE on the log; [`Store::verify`] recomputes the chain.
+//! - database triggers refuse UPDATE and DELETE on the log; [`Store::verify`] recomputes the chain;
+//! - no person's name enters the chain: events name people by a pseudonymous id, and the names
+//!   live in an erasable table ([`persons`]).
 //!
 //! The canonical encoding hashed for each event is documented in [`hash`] and in
 //! `docs/adr/0001-event-store.md`.
@@ -15,6 +17,7 @@ mod error;
 pub mod esrs_adapter;
 pub mod hash;
 mod model;
+pub mod persons;
 mod pg_pipeline;
 pub mod relay_offsets;
 pub mod sessions;

@@ -9,6 +9,7 @@ use tokio::task::JoinHandle;
 use crate::backend::Backend;
 use crate::error::{AppendError, StoreError};
 use crate::model::{canonical_json, decode_row, AppendRequest, Appended, ChainHead, EventRow};
+use crate::persons::LookupCache;
 use crate::snapshot::{payload_sha256, NewSnapshot, SnapshotSaved, StoredSnapshot};
 use crate::subscription::Subscription;
 use crate::verify::{self, VerifyReport};
@@ -56,6 +57,7 @@ struct Inner {
     sender: Mutex<Option<mpsc::Sender<Pending>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
     last_position: watch::Receiver<i64>,
+    persons: LookupCache,
 }
 
 impl Store {
@@ -99,6 +101,7 @@ impl Store {
                 sender: Mutex::new(Some(sender)),
                 writer: Mutex::new(Some(writer)),
                 last_position: position_receiver,
+                persons: LookupCache::default(),
             }),
         })
     }
@@ -106,6 +109,11 @@ impl Store {
     /// The database behind the store (for the crate's other tables, e.g. API tokens).
     pub(crate) fn backend(&self) -> &Backend {
         &self.inner.backend
+    }
+
+    /// Recent name → person id lookups.
+    pub(crate) fn person_cache(&self) -> &LookupCache {
+        &self.inner.persons
     }
 
     /// `sqlite` or `postgres`.
@@ -128,10 +136,21 @@ impl Store {
     /// recorded. Used by atomic imports. Returns once they are durable.
     pub async fn append_group(
         &self,
-        requests: Vec<AppendRequest>,
+        mut requests: Vec<AppendRequest>,
     ) -> Result<Vec<Appended>, AppendError> {
         if requests.is_empty() {
             return Err(AppendError::Empty);
+        }
+        // No person's name goes into the chain: only the pseudonymous id (crate::persons).
+        for request in &mut requests {
+            self.pseudonymise(&mut request.metadata)
+                .await
+                .map_err(|error| match error {
+                    StoreError::Database(error) => AppendError::Storage(Arc::new(error)),
+                    other => {
+                        AppendError::Storage(Arc::new(sqlx::Error::Protocol(other.to_string())))
+                    }
+                })?;
         }
         let mut commands = Vec::with_capacity(requests.len());
         let mut metadata = Vec::with_capacity(requests.len());

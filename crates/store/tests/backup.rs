@@ -1,5 +1,6 @@
 //! Backup and restore on both backends: the restored ledger verifies, ends with the same head,
-//! keeps its tokens, snapshots and relay offsets, and its log still refuses UPDATE and DELETE.
+//! keeps its tokens, snapshots, relay offsets and the names of its persons, and its log still
+//! refuses UPDATE and DELETE.
 
 use std::path::Path;
 
@@ -123,6 +124,14 @@ async fn a_backup_restores_into_an_empty_database_that_verifies_and_stays_append
         );
         assert_eq!(store.list_tokens().await.unwrap().len(), 1);
         assert_eq!(store.relay_offset("amqp:test").await.unwrap(), 1000);
+        // The names behind the events' pseudonymous ids, outside the chain, come back too.
+        let person = store.read_rows(1, 1).await.unwrap()[0].metadata.clone();
+        let person: serde_json::Value = serde_json::from_str(&person).unwrap();
+        let person = person["actor"]["person"].as_str().unwrap().to_string();
+        assert!(person.starts_with("person-"), "{person}");
+        let names = store.persons_by_id(&[person.clone()]).await.unwrap();
+        assert_eq!(names[&person].name.as_deref(), Some("Agent test"));
+        assert_eq!(store.list_persons().await.unwrap().len(), 1);
         store.shutdown().await;
 
         // The functions and triggers came back with the rows.

@@ -2,13 +2,19 @@
 //!
 //! ```text
 //! DIR/
-//!   README.md          how to re-verify, and what each file is
+//!   LISEZMOI.md        in French: what each file and column is, the signed messages, and how
+//!                      to re-verify with or without this program
 //!   MANIFEST.json      format, exported head (position, hash), and the SHA-256 of every file
 //!   MANIFEST.sig       Ed25519 signature of MANIFEST.json's bytes, hex (when a key was given)
+//!   SHA256SUMS         the manifest's digests in `sha256sum -c` form (listed in the manifest)
 //!   public-key.txt     the ledger's Ed25519 public key, hex (when a key was given)
+//!   public-key.pem     the same key as PEM, for openssl (when a key was given)
+//!   schemas/events/    the JSON Schemas of every event payload
 //!   checkpoint.json    a checkpoint signed at export over the exported head (when a key was given)
 //!   checkpoints.jsonl  every checkpoint recorded in the log up to the exported head
 //!   events.jsonl       the full log, one row per line, exactly as stored, with its hashes
+//!   persons.csv        the names of the persons the events name by pseudonymous id (unless
+//!                      left out), as the erasable table holds them at export
 //!   referential/       the contract's referential files
 //!   reports/*.csv      every report, as of the exported head
 //! ```
@@ -17,7 +23,7 @@
 //! manifest (and nothing unlisted was added), the manifest's signature, and every checkpoint
 //! (signature, and the row at its position carrying its hash).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -28,6 +34,7 @@ use engagements_store::{ChainChecker, EventRow, Store, VerifyProblem};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::bundle_readme::{lisezmoi, public_key_pem, sha256sums, ReadmeFacts, EVENT_SCHEMAS};
 use super::checkpoint::{parse_public_key, Checkpoint, CheckpointEvent, CHECKPOINT_STREAM_ID};
 use super::AuditError;
 
@@ -47,6 +54,10 @@ const EVENTS: &str = "events.jsonl";
 const PUBLIC_KEY: &str = "public-key.txt";
 const CHECKPOINT: &str = "checkpoint.json";
 const CHECKPOINTS: &str = "checkpoints.jsonl";
+const PUBLIC_KEY_PEM: &str = "public-key.pem";
+const README: &str = "LISEZMOI.md";
+const SHA256SUMS: &str = "SHA256SUMS";
+const PERSONS: &str = "persons.csv";
 
 /// One row of the log in the bundle: every stored column, as hashed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -139,6 +150,8 @@ pub struct BundleContents<'a> {
     pub reports: Vec<Table>,
     /// The exported head: rows after it are left out (the log may grow while exporting).
     pub position_last: i64,
+    /// Include `persons.csv`, the names of the persons the events name by pseudonymous id.
+    pub persons: bool,
 }
 
 /// Writes the bundle into `out` (created; must be new or empty). Returns its manifest.
@@ -152,8 +165,14 @@ pub async fn export_bundle(
         root: out.to_path_buf(),
         files: Vec::new(),
     };
+    let exported = writer.write_events(store, contents.position_last).await?;
     let (events, head_hash, checkpoints) =
-        writer.write_events(store, contents.position_last).await?;
+        (exported.events, exported.head_hash, exported.checkpoints);
+    if contents.persons {
+        let ids: Vec<String> = exported.person_ids.into_iter().collect();
+        let persons = store.persons_by_id(&ids).await?;
+        writer.write(PERSONS, &persons_csv(&persons)?)?;
+    }
     let mut checkpoint_lines = String::new();
     for checkpoint in &checkpoints {
         checkpoint_lines += &(serde_json::to_string(checkpoint)? + "\n");
@@ -163,6 +182,10 @@ pub async fn export_bundle(
         writer.write(
             PUBLIC_KEY,
             format!("{}\n", hex::encode(key.verifying_key().as_bytes())).as_bytes(),
+        )?;
+        writer.write(
+            PUBLIC_KEY_PEM,
+            public_key_pem(key.verifying_key().as_bytes()).as_bytes(),
         )?;
         if events > 0 {
             let checkpoint = Checkpoint::sign(key, contents.position_last, &head_hash);
@@ -178,10 +201,19 @@ pub async fn export_bundle(
     for table in &contents.reports {
         writer.write(&format!("reports/{}.csv", table.name), &table_csv(table)?)?;
     }
-    writer.write(
-        "README.md",
-        readme(contents.position_last, &head_hash).as_bytes(),
-    )?;
+    for (file, text) in EVENT_SCHEMAS {
+        writer.write(&format!("schemas/events/{file}"), text.as_bytes())?;
+    }
+    let facts = ReadmeFacts {
+        position_last: contents.position_last,
+        head_hash: &head_hash,
+        signed: contents.key.is_some(),
+        reports: &contents.reports,
+    };
+    writer.write(README, lisezmoi(&facts).as_bytes())?;
+    // Last of the listed files: the digests of all the others, for `sha256sum -c`.
+    let sums = sha256sums(&writer.files);
+    writer.write(SHA256SUMS, sums.as_bytes())?;
     let manifest = Manifest {
         format: BUNDLE_FORMAT.to_string(),
         exported_at: Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
@@ -218,6 +250,55 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), AuditError> {
     std::fs::write(path, bytes).map_err(|e| AuditError::io(path, e))
 }
 
+/// What streaming the log into the bundle found.
+struct ExportedEvents {
+    events: i64,
+    head_hash: String,
+    checkpoints: Vec<Checkpoint>,
+    /// The pseudonymous ids of the persons the events name.
+    person_ids: BTreeSet<String>,
+}
+
+/// The person ids a row's metadata names (operator, on whose behalf).
+fn persons_named(metadata: &str) -> Vec<String> {
+    let Ok(metadata) = serde_json::from_str::<serde_json::Value>(metadata) else {
+        return Vec::new();
+    };
+    ["actor", "on_behalf_of"]
+        .iter()
+        .filter_map(|key| metadata[*key]["person"].as_str())
+        .filter(|person| engagements_store::persons::is_person_id(person))
+        .map(str::to_string)
+        .collect()
+}
+
+/// `persons.csv`: `person_id,name,erased_at` (an erased person has no name).
+fn persons_csv(
+    persons: &BTreeMap<String, engagements_store::persons::PersonRecord>,
+) -> Result<Vec<u8>, AuditError> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let csv_error = |e: csv::Error| AuditError::LimitExceeded(format!("CSV of {PERSONS}: {e}"));
+    writer
+        .write_record(["person_id", "name", "erased_at"])
+        .map_err(csv_error)?;
+    for person in persons.values() {
+        let erased_at = person
+            .erased_at
+            .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
+            .unwrap_or_default();
+        writer
+            .write_record([
+                person.person_id.as_str(),
+                person.name.as_deref().unwrap_or(""),
+                erased_at.as_str(),
+            ])
+            .map_err(csv_error)?;
+    }
+    writer
+        .into_inner()
+        .map_err(|e| AuditError::LimitExceeded(format!("CSV of {PERSONS}: {e}")))
+}
+
 struct BundleWriter {
     root: PathBuf,
     files: Vec<ManifestFile>,
@@ -234,12 +315,12 @@ impl BundleWriter {
         Ok(())
     }
 
-    /// Streams the log into `events.jsonl`; returns the count, the head hash and the checkpoints.
+    /// Streams the log into `events.jsonl`.
     async fn write_events(
         &mut self,
         store: &Store,
         position_last: i64,
-    ) -> Result<(i64, String, Vec<Checkpoint>), AuditError> {
+    ) -> Result<ExportedEvents, AuditError> {
         let path = self.root.join(EVENTS);
         let file = std::fs::File::create(&path).map_err(|e| AuditError::io(&path, e))?;
         let mut out = BufWriter::new(file);
@@ -247,6 +328,7 @@ impl BundleWriter {
         let (mut events, mut bytes) = (0i64, 0u64);
         let mut head_hash = engagements_store::hash::GENESIS_HASH.to_string();
         let mut checkpoints = Vec::new();
+        let mut person_ids = BTreeSet::new();
         let mut from = 1;
         while from <= position_last {
             let rows = store
@@ -262,6 +344,7 @@ impl BundleWriter {
                         checkpoints.push(checkpoint);
                     }
                 }
+                person_ids.extend(persons_named(&row.metadata));
                 head_hash = row.hash.clone();
                 let line = serde_json::to_string(&BundleRow::from(row))? + "\n";
                 hasher.update(line.as_bytes());
@@ -277,7 +360,12 @@ impl BundleWriter {
             sha256: hex::encode(hasher.finalize()),
             bytes,
         });
-        Ok((events, head_hash, checkpoints))
+        Ok(ExportedEvents {
+            events,
+            head_hash,
+            checkpoints,
+            person_ids,
+        })
     }
 
     fn copy_referential(&mut self, dir: &Path) -> Result<(), AuditError> {
@@ -347,58 +435,6 @@ pub fn table_csv(table: &Table) -> Result<Vec<u8>, AuditError> {
     writer
         .into_inner()
         .map_err(|e| AuditError::LimitExceeded(format!("CSV of {}: {e}", table.name)))
-}
-
-fn readme(position_last: i64, head_hash: &str) -> String {
-    format!(
-        r#"# Audit bundle of an Engagements ledger
-
-This directory is a complete copy of a ledger's log up to position {position_last}
-(head hash `{head_hash}`), with what is needed to check it without the database.
-
-## Re-verify it offline
-
-```sh
-engagements verify --bundle THIS_DIR                                  # chain, manifest, checkpoints
-engagements verify --bundle THIS_DIR --public-key KEY_YOU_TRUST.txt   # and the signer is who you think
-engagements verify --bundle THIS_DIR --checkpoint CHECKPOINT_YOU_KEPT.json
-```
-
-The command exits with 0 only if every check passes, and names the first problem otherwise:
-
-1. every file is listed in `MANIFEST.json` with its SHA-256, and no file was added;
-2. `MANIFEST.sig` is a valid Ed25519 signature of `MANIFEST.json` by `public-key.txt`;
-3. `events.jsonl` forms an unbroken hash chain: positions 1, 2, 3… without gaps, each row's
-   `prev_hash` is the previous row's `hash`, each `hash` is recomputed from the row, versions are
-   contiguous within each stream, record times never go back;
-4. the chain ends at the head named in the manifest;
-5. every checkpoint (`checkpoint.json`, `checkpoints.jsonl`, and any you pass) has a valid
-   signature and the row at its position carries the hash it signed.
-
-A bundle proves its own consistency; it proves it is the ledger's history only against something
-you obtained separately: the ledger's public key, or a checkpoint you kept earlier.
-
-## The hash of a row
-
-`hash = SHA-256(encoding)`, hex, where `encoding` is the ASCII tag `engagements/event/v1`
-followed by these fields, each as its length in bytes (8 bytes, big-endian) then its UTF-8 bytes:
-prev_hash, position, event_id, stream_type, stream_id, version, event_type, schema_version,
-command_id, recorded_at (microseconds since 1970-01-01 UTC), payload, metadata.
-The first row's prev_hash is 64 zeros.
-
-## Files
-
-| file | what |
-|---|---|
-| `events.jsonl` | the log, one JSON object per row, every stored column |
-| `checkpoint.json` | a checkpoint signed when this bundle was exported |
-| `checkpoints.jsonl` | the checkpoints recorded in the log |
-| `public-key.txt` | the ledger's Ed25519 public key (hex) |
-| `referential/` | the contract's referential data |
-| `reports/*.csv` | every report as of position {position_last} |
-| `MANIFEST.json`, `MANIFEST.sig` | the list of files with their SHA-256, and its signature |
-"#
-    )
 }
 
 /// What the verification of a bundle found.

@@ -280,15 +280,35 @@ pub async fn record_checkpoint(
             what: problem.what,
         });
     }
-    if report.position_last == 0 {
+    record_verified_checkpoint(store, key, metadata, &report, ExpectedVersion::Any).await
+}
+
+/// Signs the head a walk of the chain found intact (`verified`: its last position and hash) and
+/// records the checkpoint, after the checks of the recorded checkpoints and of the ledger's key.
+/// `expected` is the version the stream of checkpoints must be at (so that two servers sharing
+/// a ledger do not both sign the same head); [`ExpectedVersion::Any`] records in any case.
+pub async fn record_verified_checkpoint(
+    store: &Store,
+    key: &SigningKey,
+    metadata: Metadata,
+    verified: &engagements_store::VerifyReport,
+    expected: ExpectedVersion,
+) -> Result<Checkpoint, AuditError> {
+    if let Some(problem) = &verified.problem {
+        return Err(AuditError::BrokenLog {
+            position: problem.position,
+            what: problem.what.clone(),
+        });
+    }
+    if verified.position_last == 0 {
         return Err(AuditError::EmptyLedger);
     }
     ensure_signable(store, &key.verifying_key()).await?;
-    let checkpoint = Checkpoint::sign(key, report.position_last, &report.head_hash);
+    let checkpoint = Checkpoint::sign(key, verified.position_last, &verified.head_hash);
     let event = CheckpointEvent::CheckpointSigned {
         checkpoint: checkpoint.clone(),
     };
-    append_checkpoint_events(store, metadata, &[event]).await?;
+    append_checkpoint_events_expecting(store, metadata, &[event], expected).await?;
     Ok(checkpoint)
 }
 
@@ -333,6 +353,15 @@ async fn append_checkpoint_events(
     metadata: Metadata,
     events: &[CheckpointEvent],
 ) -> Result<(), AuditError> {
+    append_checkpoint_events_expecting(store, metadata, events, ExpectedVersion::Any).await
+}
+
+async fn append_checkpoint_events_expecting(
+    store: &Store,
+    metadata: Metadata,
+    events: &[CheckpointEvent],
+    expected: ExpectedVersion,
+) -> Result<(), AuditError> {
     let events = events
         .iter()
         .map(NewEvent::from_event)
@@ -342,7 +371,7 @@ async fn append_checkpoint_events(
             metadata,
             CheckpointEvent::STREAM_TYPE,
             CHECKPOINT_STREAM_ID,
-            ExpectedVersion::Any,
+            expected,
             events,
         ))
         .await?;
@@ -650,38 +679,63 @@ pub async fn verify_checkpoint(
     checkpoint: &Checkpoint,
     trusted: Option<&VerifyingKey>,
 ) -> Result<Option<CheckpointProblem>, AuditError> {
-    if let Err(what) = checkpoint.check_signature(trusted) {
-        return Ok(Some(CheckpointProblem::Signature(what)));
-    }
+    let mut problems = verify_checkpoints(store, std::slice::from_ref(checkpoint), trusted).await?;
+    Ok(problems.pop().flatten())
+}
+
+/// [`verify_checkpoint`] for many checkpoints (e.g. a file of published ones), with one walk of
+/// the chain: what is wrong with each, in the same order.
+pub async fn verify_checkpoints(
+    store: &Store,
+    checkpoints: &[Checkpoint],
+    trusted: Option<&VerifyingKey>,
+) -> Result<Vec<Option<CheckpointProblem>>, AuditError> {
     let report = store.verify(|_| {}).await?;
-    if let Some(problem) = report.problem {
-        return Ok(Some(if problem.position <= checkpoint.position {
-            CheckpointProblem::ChangedBefore {
-                position: problem.position,
-                what: problem.what,
-            }
+    let mut problems = Vec::with_capacity(checkpoints.len());
+    for checkpoint in checkpoints {
+        let stored = if checkpoint.position >= 1 && checkpoint.position <= report.position_last {
+            let rows = store.read_rows(checkpoint.position, 1).await?;
+            rows.into_iter()
+                .find(|row| row.position == checkpoint.position)
+                .map(|row| row.hash)
         } else {
-            CheckpointProblem::BrokenAfter {
-                position: problem.position,
-                what: problem.what,
-            }
-        }));
+            None
+        };
+        problems.push(checkpoint_problem(checkpoint, trusted, &report, stored));
+    }
+    Ok(problems)
+}
+
+/// What is wrong between a checkpoint and a log whose walk gave `report` and whose event at the
+/// checkpoint's position has hash `stored` (when there is one).
+fn checkpoint_problem(
+    checkpoint: &Checkpoint,
+    trusted: Option<&VerifyingKey>,
+    report: &engagements_store::VerifyReport,
+    stored: Option<String>,
+) -> Option<CheckpointProblem> {
+    if let Err(what) = checkpoint.check_signature(trusted) {
+        return Some(CheckpointProblem::Signature(what));
+    }
+    if let Some(problem) = &report.problem {
+        let (position, what) = (problem.position, problem.what.clone());
+        return Some(if position <= checkpoint.position {
+            CheckpointProblem::ChangedBefore { position, what }
+        } else {
+            CheckpointProblem::BrokenAfter { position, what }
+        });
     }
     if report.position_last < checkpoint.position {
-        return Ok(Some(CheckpointProblem::Truncated {
+        return Some(CheckpointProblem::Truncated {
             position_last: report.position_last,
             checkpoint: checkpoint.position,
-        }));
+        });
     }
-    let rows = store.read_rows(checkpoint.position, 1).await?;
-    let stored = rows.first().map(|r| r.hash.clone()).unwrap_or_default();
-    if stored != checkpoint.head_hash {
-        return Ok(Some(CheckpointProblem::Rewritten {
-            stored,
-            signed: checkpoint.head_hash.clone(),
-        }));
-    }
-    Ok(None)
+    let stored = stored.unwrap_or_default();
+    (stored != checkpoint.head_hash).then(|| CheckpointProblem::Rewritten {
+        stored,
+        signed: checkpoint.head_hash.clone(),
+    })
 }
 
 /// The rows from `position` to the checkpoint's position: with them, anyone can recompute the

@@ -178,7 +178,10 @@ struct DossierFacts {
     /// Conventions (not arrêtés) by financeur: (position, signed on).
     conventions: BTreeMap<String, (i64, NaiveDate)>,
     crf_received: Option<(i64, NaiveDate)>,
+    /// A publication naming the dossier without its financeur (covers every financeur).
     published: Option<i64>,
+    /// Publications by financeur (attribuant): position of the first.
+    published_by: BTreeMap<String, i64>,
 }
 
 impl DossierFacts {
@@ -245,11 +248,36 @@ impl Fold {
             _ => {}
         }
         if event.event_type.ends_with("Published") {
-            if let Some(facts) = self
-                .dossiers
-                .get_mut(&format!("dossier-{}", text(&p, "dossier_id")))
-            {
-                facts.published.get_or_insert(event.position);
+            self.apply_publication(event.position, &p);
+        }
+    }
+
+    /// A publication covers the dossiers it names (`dossier_id`, or `dossiers`), for its
+    /// financeur (`attribuant`) when it names one, else for all of them.
+    fn apply_publication(&mut self, position: i64, p: &Value) {
+        let mut named: Vec<&str> = p
+            .get("dossiers")
+            .and_then(Value::as_array)
+            .map(|ids| ids.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        if let Some(id) = p.get("dossier_id").and_then(Value::as_str) {
+            named.push(id);
+        }
+        let attribuant = p.get("attribuant").and_then(Value::as_str);
+        for id in named {
+            let Some(facts) = self.dossiers.get_mut(&format!("dossier-{id}")) else {
+                continue;
+            };
+            match attribuant {
+                Some(financeur) => {
+                    facts
+                        .published_by
+                        .entry(financeur.to_string())
+                        .or_insert(position);
+                }
+                None => {
+                    facts.published.get_or_insert(position);
+                }
             }
         }
     }
@@ -540,6 +568,9 @@ impl Fold {
             return;
         }
         for (financeur, (position, signed_on)) in &d.conventions {
+            if d.published_by.contains_key(financeur) {
+                continue;
+            }
             let granted: Decimal = d
                 .lines
                 .iter()
@@ -1070,6 +1101,25 @@ mod tests {
             json!({"type": "ScdlPublished", "dossier_id": id}),
         );
         assert!(!log.has("grant-not-published", "2025-06-16"));
+    }
+
+    #[test]
+    fn a_publication_covers_the_dossiers_it_names_for_its_attribuant_only() {
+        let id = DOSSIER.trim_start_matches("dossier-");
+        let publish = |attribuant: &str| {
+            let mut log = granted("30000.00");
+            log.convention(DOSSIER, "2025-03-15");
+            log.push(
+                "publication",
+                "publication-0190f2a0-0000-7000-8000-00000000b001",
+                "2025-05-01",
+                json!({"type": "OpenDataPublished", "attribuant": attribuant,
+                    "exercice": 2025, "dossiers": [id]}),
+            );
+            log
+        };
+        assert!(!publish("etat").has("grant-not-published", "2025-06-16"));
+        assert!(publish("region-hdf").has("grant-not-published", "2025-06-16"));
     }
 
     #[test]

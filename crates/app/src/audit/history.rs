@@ -22,6 +22,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::AuditError;
+use crate::persons::{id_of, Names};
 
 /// Most events one trail may list; a bigger trail is an error (narrow the query).
 pub const TRAIL_EVENTS_MAX: usize = 100_000;
@@ -38,8 +39,16 @@ pub struct TrailEntry {
     pub position: i64,
     pub recorded_at: DateTime<Utc>,
     pub effective_date: NaiveDate,
+    /// The operator: who recorded it (their name, « personne effacée » once erased), and the
+    /// organisation they act for.
     pub actor: String,
     pub organisation: String,
+    /// The operator's pseudonymous id as the event carries it (`person-…`), when it is one.
+    pub actor_id: Option<String>,
+    /// On whose behalf the operator recorded it, when the command said so.
+    pub on_behalf_of: Option<String>,
+    pub on_behalf_of_organisation: Option<String>,
+    pub on_behalf_of_id: Option<String>,
     /// The act referenced (kind, reference, date), if any.
     pub act: Option<String>,
     pub stream_id: String,
@@ -74,6 +83,10 @@ impl Trail {
                 "effective_date",
                 "actor",
                 "organisation",
+                "actor_id",
+                "on_behalf_of",
+                "on_behalf_of_organisation",
+                "on_behalf_of_id",
                 "act",
                 "stream_id",
                 "event_type",
@@ -93,6 +106,10 @@ impl Trail {
                 e.effective_date.into(),
                 e.actor.as_str().into(),
                 e.organisation.as_str().into(),
+                e.actor_id.clone().into(),
+                e.on_behalf_of.clone().into(),
+                e.on_behalf_of_organisation.clone().into(),
+                e.on_behalf_of_id.clone().into(),
                 e.act.clone().into(),
                 e.stream_id.as_str().into(),
                 e.event_type.as_str().into(),
@@ -174,9 +191,10 @@ pub async fn history(store: &Store, query: &str, as_of: &AsOf) -> Result<Trail, 
     if events.is_empty() {
         return Err(AuditError::NotFound(query.to_string()));
     }
+    let names = Names::of_events(store, &events).await?;
     Ok(Trail {
         query: query.to_string(),
-        entries: describe_all(&events),
+        entries: describe_all(&events, &names),
     })
 }
 
@@ -232,7 +250,7 @@ fn too_many() -> AuditError {
 }
 
 /// Describes each event in order, remembering amounts so that changes read old → new.
-fn describe_all(events: &[RecordedEvent]) -> Vec<TrailEntry> {
+fn describe_all(events: &[RecordedEvent], names: &Names) -> Vec<TrailEntry> {
     let mut memory = Memory::default();
     events
         .iter()
@@ -250,8 +268,24 @@ fn describe_all(events: &[RecordedEvent]) -> Vec<TrailEntry> {
                 position: event.position,
                 recorded_at: event.recorded_at,
                 effective_date: event.metadata.effective_date,
-                actor: event.metadata.actor.person.clone(),
+                actor: names.display(&event.metadata.actor.person),
                 organisation: event.metadata.actor.organisation.clone(),
+                actor_id: id_of(&event.metadata.actor.person),
+                on_behalf_of: event
+                    .metadata
+                    .on_behalf_of
+                    .as_ref()
+                    .map(|a| names.display(&a.person)),
+                on_behalf_of_id: event
+                    .metadata
+                    .on_behalf_of
+                    .as_ref()
+                    .and_then(|a| id_of(&a.person)),
+                on_behalf_of_organisation: event
+                    .metadata
+                    .on_behalf_of
+                    .as_ref()
+                    .map(|a| a.organisation.clone()),
                 act: event.metadata.act.as_ref().map(|act| {
                     let kind = serde_json::to_value(act.kind)
                         .ok()
@@ -486,6 +520,20 @@ impl Memory {
                     cp.get("head_hash").and_then(Value::as_str).unwrap_or("")
                 )
             }
+            "OpenDataPublished" => format!(
+                "publication en données ouvertes ({}) des subventions de {} pour l'exercice {} : {} ligne(s), {} dossier(s), fichier {} (SHA-256 {}) publié le {}",
+                coded(p, "format"),
+                text(p, "attribuant"),
+                p.get("exercice").map(Value::to_string).unwrap_or_default(),
+                p.get("rows").map(Value::to_string).unwrap_or_default(),
+                p.get("dossiers")
+                    .and_then(Value::as_array)
+                    .map(Vec::len)
+                    .unwrap_or(0),
+                text(p, "file_name"),
+                text(p, "sha256"),
+                date(p, "published_on")
+            ),
             "EnvelopeOpened" => format!(
                 "enveloppe {} ouverte : {}",
                 envelope_key(p),

@@ -4,9 +4,12 @@
 //! See `docs/audit.md` for the two time axes, every finding rule and how to verify a bundle.
 
 pub mod bundle;
+pub mod bundle_readme;
 pub mod checkpoint;
 mod error;
 pub mod findings;
 pub mod history;
+pub mod publish;
+pub mod routine;
 
 pub use error::AuditError;

@@ -95,6 +95,28 @@ impl Principal {
     }
 }
 
+/// Below admin, a command may be recorded on behalf of someone of the caller's own organisation
+/// only: the role's rules are the organisation's.
+pub fn check_on_behalf(
+    principal: &Principal,
+    metadata: &engagements_domain::Metadata,
+) -> Result<(), CommandError> {
+    match &metadata.on_behalf_of {
+        Some(actor)
+            if principal.role != Role::Admin && actor.organisation != principal.organisation =>
+        {
+            Err(CommandError::Forbidden(format!(
+                "on behalf of '{}' of organisation '{}', but role {} acts for '{}' only",
+                actor.person,
+                actor.organisation,
+                principal.role.as_str(),
+                principal.organisation
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
 pub use rules::{authorize, rule_of, rules_markdown, Rule, Scope, RULES};
 
 /// The TFPB rows `principal` may read: a bailleur reads only its own (asking for another

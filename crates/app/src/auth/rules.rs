@@ -160,6 +160,8 @@ pub const RULES: &[Rule] = &[
     rule("submit_tfpb_bilan", Never, OwnBailleur),
     rule("accept_tfpb_bilan", OwnReviewer, Never),
     rule("remark_tfpb_bilan", OwnReviewer, Never),
+    // Publications: a financeur's staff records the open-data files of its own grants.
+    rule("record_publication", OwnFinanceur, Never),
 ];
 
 /// The rule of command `name`, if the table has one.
@@ -303,6 +305,7 @@ fn named_financeurs(command: &LedgerCommand) -> Vec<String> {
             schedule.iter().map(|line| line.financeur.clone()).collect()
         }
         LedgerCommand::Cpo(CpoCommand::Revise { line, .. }) => vec![line.financeur.clone()],
+        LedgerCommand::Publication(command) => vec![command.attribuant().to_string()],
         _ => Vec::new(),
     }
 }

@@ -1,4 +1,5 @@
 //! Exports of the ledger to other systems' formats.
 
+pub mod publication;
 pub mod scdl;
 pub mod scdl_source;

@@ -7,6 +7,7 @@ mod cpo;
 mod dossier;
 mod envelope;
 mod porteur;
+mod publication;
 pub(crate) mod refs;
 mod tfpb;
 
@@ -43,5 +44,6 @@ pub(crate) async fn plan(
         LedgerCommand::Indicator(command) => commitment::plan_indicator(ctx, command).await,
         LedgerCommand::TfpbConvention(command) => tfpb::plan_convention(ctx, command).await,
         LedgerCommand::TfpbProgramme(command) => tfpb::plan_programme(ctx, command).await,
+        LedgerCommand::Publication(command) => publication::plan(ctx, command).await,
     }
 }

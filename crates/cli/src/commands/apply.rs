@@ -41,7 +41,7 @@ pub async fn run(
         if line.trim().is_empty() || line.trim_start().starts_with("//") {
             continue;
         }
-        match CommandLine::parse(line).and_then(|command| acts_as(&principal, command)) {
+        match CommandLine::parse(line) {
             Ok(command) => parsed.push((index + 1, command)),
             Err(error) => {
                 bad += 1;
@@ -61,22 +61,6 @@ pub async fn run(
     };
     ledger.store().shutdown().await;
     Ok(code)
-}
-
-/// Below admin, a line may not say it acts for another organisation: the role's rules are the
-/// command line's organisation's.
-fn acts_as(principal: &Principal, line: CommandLine) -> Result<CommandLine, String> {
-    match &line.meta.actor {
-        Some(actor) if principal.role != Role::Admin && actor.organisation != principal.organisation => {
-            Err(format!(
-                "meta.actor acts for '{}' but --organisation is '{}' with role {}: leave meta.actor out",
-                actor.organisation,
-                principal.organisation,
-                principal.role.as_str()
-            ))
-        }
-        _ => Ok(line),
-    }
 }
 
 fn read_input(file: &str) -> anyhow::Result<String> {

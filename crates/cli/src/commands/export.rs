@@ -10,6 +10,7 @@ use engagements_app::audit::checkpoint::{
     default_key_path, ensure_signable, read_key, record_signed_checkpoint, Checkpoint, SigningKey,
 };
 use engagements_app::audit::findings::findings;
+use engagements_app::auth::Role;
 use engagements_app::snapshots::fold_log;
 use engagements_app::{CommandMeta, MetaDefaults};
 use engagements_projections::AsOf;
@@ -43,12 +44,21 @@ pub struct AuditBundleArgs {
     /// The contract's referential directory to include.
     #[arg(long, default_value = "schemas/contracts/cabbalr-2024-2030")]
     pub referential: PathBuf,
+    /// Leave out `persons.csv` (the names behind the pseudonymous ids of the events): for a
+    /// recipient who has no need of them (RGPD art. 5, minimisation).
+    #[arg(long)]
+    pub without_persons: bool,
 }
 
-pub async fn run(db: &str, args: ExportArgs, defaults: &MetaDefaults) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    db: &str,
+    args: ExportArgs,
+    defaults: &MetaDefaults,
+    role: Role,
+) -> anyhow::Result<ExitCode> {
     match args.what {
         ExportWhat::Audit(args) => audit(db, args, defaults).await,
-        ExportWhat::Scdl(args) => super::export_scdl::run(db, args).await,
+        ExportWhat::Scdl(args) => super::export_scdl::run(db, args, defaults, role).await,
     }
 }
 
@@ -118,6 +128,7 @@ async fn audit(
             key: key.as_ref(),
             reports: all_reports(&projections, &found, chrono::Local::now().date_naive()),
             position_last,
+            persons: !args.without_persons,
         },
     )
     .await;

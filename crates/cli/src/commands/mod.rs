@@ -11,6 +11,7 @@ pub mod history;
 pub mod import;
 pub mod init;
 pub mod keys;
+pub mod persons;
 pub mod referential;
 pub mod relay;
 pub mod report;
@@ -29,8 +30,9 @@ use crate::{Cli, Command};
 
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let operator = cli.actor.clone().unwrap_or_else(system_user);
     let defaults = MetaDefaults {
-        actor: Actor::new(cli.actor.clone(), cli.organisation.clone()),
+        actor: Actor::new(operator, cli.organisation.clone()),
         source: Source::Cli,
         today: chrono::Local::now().date_naive(),
     };
@@ -49,10 +51,44 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Checkpoint(args) => checkpoint::run(&cli.db, args, &defaults).await,
         Command::Keys(args) => keys::run(&cli.db, args, &defaults).await,
         Command::Findings(args) => findings::run(&cli.db, args).await,
-        Command::Export(args) => export::run(&cli.db, args, &defaults).await,
+        Command::Export(args) => export::run(&cli.db, args, &defaults, cli.role).await,
+        Command::Persons(args) => persons::run(&cli.db, args).await,
         Command::Backup(args) => backup::backup(&cli.db, args).await,
         Command::Restore(args) => backup::run_restore(&cli.db, args).await,
     }
+}
+
+/// The system user running the command, the operator recorded when `--actor` is not given.
+fn system_user() -> String {
+    ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|name| {
+            std::env::var(name)
+                .ok()
+                .filter(|user| !user.trim().is_empty())
+        })
+        .map(|user| user.trim().to_string())
+        .or_else(user_of_process)
+        .map(|user| format!("utilisateur système {user}"))
+        .unwrap_or_else(|| "utilisateur système inconnu".to_string())
+}
+
+/// The name of the user the process runs as, from `/proc` and `/etc/passwd` (services started
+/// without a login environment have no `USER`).
+fn user_of_process() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let uid = status
+        .lines()
+        .find_map(|line| line.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .next()?
+        .to_string();
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    let name = passwd.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split(':').collect();
+        (fields.len() > 2 && fields[2] == uid).then(|| fields[0].to_string())
+    });
+    Some(name.unwrap_or(format!("uid {uid}")))
 }
 
 /// Opens an existing ledger for a command that must write nothing: no database is created, no

@@ -1,11 +1,17 @@
 //! `engagements serve`: the HTTP API and the web pages.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
+use engagements_app::audit::checkpoint::{default_key_path, read_key};
+use engagements_app::audit::routine::{
+    Routine, RoutineConfig, ROUTINE_EVERY_EVENTS_DEFAULT, ROUTINE_EVERY_MINUTES_DEFAULT,
+    ROUTINE_POLL_DEFAULT,
+};
 use engagements_app::Ledger;
 use engagements_server::{AppState, ServerConfig, SessionConfig};
 
@@ -41,10 +47,82 @@ pub struct ServeArgs {
     /// page checks the events appended since and says when the last full walk ran.
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     pub full_verify_minutes: u64,
+    #[command(flatten)]
+    pub checkpoints: RoutineArgs,
+}
+
+/// Routine signed checkpoints of the log's head (docs/audit.md).
+#[derive(Debug, Args)]
+pub struct RoutineArgs {
+    /// Sign and record a checkpoint of the log's head once this many events were recorded after
+    /// the last checkpoint (0: never by count).
+    #[arg(long, default_value_t = ROUTINE_EVERY_EVENTS_DEFAULT, env = "ENGAGEMENTS_CHECKPOINT_EVERY_EVENTS", value_parser = clap::value_parser!(i64).range(0..))]
+    pub checkpoint_every_events: i64,
+    /// Sign and record a checkpoint once this many minutes passed since the last one, if events
+    /// were recorded since (0: never by time).
+    #[arg(long, default_value_t = ROUTINE_EVERY_MINUTES_DEFAULT, env = "ENGAGEMENTS_CHECKPOINT_EVERY_MINUTES")]
+    pub checkpoint_every_minutes: u64,
+    /// The key that signs them (default: $ENGAGEMENTS_KEY or ./engagements.key; when that file
+    /// does not exist, no checkpoint is signed and a warning says so).
+    #[arg(long)]
+    pub checkpoint_key: Option<PathBuf>,
+    /// Also append each checkpoint signed, as one JSON line, to this file: ship it outside the
+    /// database (`engagements verify --checkpoints FILE` checks the log extends every line).
+    #[arg(long, env = "ENGAGEMENTS_CHECKPOINT_PUBLISH")]
+    pub checkpoint_publish: Option<PathBuf>,
+    /// Sign no routine checkpoint.
+    #[arg(long)]
+    pub no_checkpoints: bool,
+}
+
+impl RoutineArgs {
+    /// The routine to run, if any: an explicit key that cannot be read is an error; a missing
+    /// default key only a warning.
+    fn routine(&self, ledger: &Ledger) -> anyhow::Result<Option<Routine>> {
+        let minutes = i64::try_from(self.checkpoint_every_minutes).unwrap_or(i64::MAX / 60_000);
+        let config = RoutineConfig {
+            every_events: self.checkpoint_every_events,
+            every: (minutes > 0).then(|| chrono::Duration::minutes(minutes)),
+            publish: self.checkpoint_publish.clone(),
+            poll: ROUTINE_POLL_DEFAULT,
+        };
+        if self.no_checkpoints || !config.is_enabled() {
+            return Ok(None);
+        }
+        let path = match &self.checkpoint_key {
+            Some(path) => path.clone(),
+            None => {
+                let path = default_key_path();
+                if !path.exists() {
+                    eprintln!("warning: no signing key at {}: no routine checkpoint is signed (run `engagements keys init`, or give --checkpoint-key; --no-checkpoints silences this)", path.display());
+                    return Ok(None);
+                }
+                path
+            }
+        };
+        let key = read_key(&path)?;
+        Ok(Some(Routine::new(ledger.store().clone(), key, config)))
+    }
+
+    fn describe(&self) -> String {
+        let mut when = Vec::new();
+        if self.checkpoint_every_events > 0 {
+            when.push(format!("{} events", self.checkpoint_every_events));
+        }
+        if self.checkpoint_every_minutes > 0 {
+            when.push(format!("{} minutes", self.checkpoint_every_minutes));
+        }
+        let published = match &self.checkpoint_publish {
+            Some(path) => format!(", published to {}", path.display()),
+            None => String::new(),
+        };
+        format!("a signed checkpoint every {}{published}", when.join(" or "))
+    }
 }
 
 pub async fn run(db: &str, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let ledger = Ledger::open(db).await?;
+    let routine = args.checkpoints.routine(&ledger)?;
     let config = ServerConfig {
         body_bytes_max: args.body_bytes_max,
         public_views: args.public,
@@ -66,9 +144,16 @@ pub async fn run(db: &str, args: ServeArgs) -> anyhow::Result<ExitCode> {
         ledger.store().url(),
         ledger.store().backend_name()
     );
-    engagements_server::serve(listener, AppState::new(ledger, config), shutdown_signal())
-        .await
-        .context("serving HTTP")?;
+    let routine = routine.map(|routine| {
+        eprintln!("checkpoints: {}", args.checkpoints.describe());
+        tokio::spawn(routine.run())
+    });
+    let served =
+        engagements_server::serve(listener, AppState::new(ledger, config), shutdown_signal()).await;
+    if let Some(routine) = routine {
+        routine.abort();
+    }
+    served.context("serving HTTP")?;
     eprintln!("stopped: every command answered is recorded");
     Ok(ExitCode::SUCCESS)
 }

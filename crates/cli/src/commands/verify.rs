@@ -9,8 +9,10 @@ use std::process::ExitCode;
 use clap::Args;
 use engagements_app::audit::bundle::verify_bundle;
 use engagements_app::audit::checkpoint::{
-    check_recorded, read_public_key, verify_checkpoint, Checkpoint, VerifyingKey,
+    check_recorded, read_public_key, verify_checkpoints, Checkpoint, CheckpointProblem,
+    VerifyingKey,
 };
+use engagements_app::audit::publish::read_published;
 use engagements_app::snapshots::verify_against_log;
 use engagements_store::Store;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -20,6 +22,10 @@ pub struct VerifyArgs {
     /// A checkpoint file kept earlier: prove the current log extends it.
     #[arg(long)]
     pub checkpoint: Vec<PathBuf>,
+    /// A file of published checkpoints (one JSON line each, as `serve --checkpoint-publish` and
+    /// `checkpoint --publish` append them): prove the current log extends every one.
+    #[arg(long)]
+    pub checkpoints: Vec<PathBuf>,
     /// The public key (hex file) the checkpoints and the bundle must be signed with.
     #[arg(long)]
     pub public_key: Option<PathBuf>,
@@ -38,13 +44,29 @@ pub async fn run(db: &str, args: VerifyArgs) -> anyhow::Result<ExitCode> {
         .as_deref()
         .map(read_public_key)
         .transpose()?;
-    let kept = args
-        .checkpoint
-        .iter()
-        .map(|path| Checkpoint::read(path))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut kept = Vec::new();
+    for path in &args.checkpoint {
+        kept.push(Kept {
+            checkpoint: Checkpoint::read(path)?,
+            from: None,
+        });
+    }
+    for path in &args.checkpoints {
+        let published = read_published(path)?;
+        let lines = published.len();
+        kept.extend(
+            published
+                .into_iter()
+                .enumerate()
+                .map(|(index, checkpoint)| Kept {
+                    checkpoint,
+                    from: Some((path.clone(), index + 1, lines)),
+                }),
+        );
+    }
     let untrusted = !kept.is_empty() && trusted.is_none();
     let code = if let Some(dir) = &args.bundle {
+        let kept: Vec<Checkpoint> = kept.into_iter().map(|k| k.checkpoint).collect();
         bundle(dir, trusted.as_ref(), &kept)?
     } else {
         let store = Store::open_existing(db).await?;
@@ -64,10 +86,17 @@ pub async fn run(db: &str, args: VerifyArgs) -> anyhow::Result<ExitCode> {
     Ok(code)
 }
 
+/// A checkpoint to check, and where it came from: its own file, or a line of a file of
+/// published checkpoints (path, line, lines in the file).
+struct Kept {
+    checkpoint: Checkpoint,
+    from: Option<(PathBuf, usize, usize)>,
+}
+
 async fn database(
     store: &Store,
     trusted: Option<&VerifyingKey>,
-    kept: &[Checkpoint],
+    kept: &[Kept],
 ) -> anyhow::Result<ExitCode> {
     let total = store.head().await?.map(|h| h.position).unwrap_or(0);
     if total == 0 {
@@ -81,24 +110,104 @@ async fn database(
     }
     let mut failed = !recorded(store).await?;
     failed |= !snapshots(store).await?;
-    for checkpoint in kept {
-        match verify_checkpoint(store, checkpoint, trusted).await? {
-            None => println!(
+    let checkpoints: Vec<Checkpoint> = kept.iter().map(|k| k.checkpoint.clone()).collect();
+    let problems = verify_checkpoints(store, &checkpoints, trusted).await?;
+    for (kept, problem) in kept.iter().zip(&problems) {
+        let checkpoint = &kept.checkpoint;
+        match (problem, &kept.from) {
+            (None, None) => println!(
                 "checkpoint:    OK at position {} (signed {}): the log extends it",
                 checkpoint.position, checkpoint.signed_at
             ),
-            Some(problem) => {
+            // Published files hold many checkpoints: one summary line per file below.
+            (None, Some(_)) => {}
+            (Some(problem), from) => {
                 failed = true;
-                println!("checkpoint:    FAILED at position {}", checkpoint.position);
+                let origin = from
+                    .as_ref()
+                    .map(|(path, line, _)| format!(" ({} line {line})", path.display()))
+                    .unwrap_or_default();
+                println!(
+                    "checkpoint:    FAILED at position {}{origin}",
+                    checkpoint.position
+                );
                 eprintln!("error: {problem}");
             }
         }
     }
+    published_summary(store, kept, &problems).await?;
     Ok(if failed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// One line per file of published checkpoints: how many hold, and how far the log went past the
+/// last one.
+async fn published_summary(
+    store: &Store,
+    kept: &[Kept],
+    problems: &[Option<CheckpointProblem>],
+) -> anyhow::Result<()> {
+    let head = store.head().await?.map(|h| h.position).unwrap_or(0);
+    let mut files: Vec<&PathBuf> = kept
+        .iter()
+        .filter_map(|k| k.from.as_ref().map(|(path, _, _)| path))
+        .collect();
+    files.dedup();
+    for file in files {
+        let of_file: Vec<(&Kept, &Option<CheckpointProblem>)> = kept
+            .iter()
+            .zip(problems)
+            .filter(|(k, _)| k.from.as_ref().is_some_and(|(path, _, _)| path == file))
+            .collect();
+        let holding = of_file.iter().filter(|(_, p)| p.is_none()).count();
+        let last = of_file
+            .iter()
+            .map(|(k, _)| &k.checkpoint)
+            .max_by_key(|c| c.position);
+        let distance = last
+            .map(|c| {
+                format!(
+                    "; the last covers position {}, {}",
+                    c.position,
+                    distance(head, c)
+                )
+            })
+            .unwrap_or_default();
+        println!(
+            "published:     {} of {} checkpoints in {} hold{distance}",
+            holding,
+            of_file.len(),
+            file.display()
+        );
+    }
+    Ok(())
+}
+
+/// How far the log went past a checkpoint: events, and time since it was signed.
+fn distance(head: i64, checkpoint: &Checkpoint) -> String {
+    let since = chrono::DateTime::parse_from_rfc3339(&checkpoint.signed_at)
+        .map(|signed| duration_text(chrono::Utc::now() - signed.with_timezone(&chrono::Utc)))
+        .unwrap_or_else(|_| "an unknown time".to_string());
+    format!(
+        "signed {} ({} events and {since} since)",
+        checkpoint.signed_at,
+        head - checkpoint.position
+    )
+}
+
+/// `3 d 4 h 05 min`, `12 min`, `40 s`.
+fn duration_text(duration: chrono::Duration) -> String {
+    let seconds = duration.num_seconds().max(0);
+    let (days, hours, minutes) = (seconds / 86_400, seconds / 3_600 % 24, seconds / 60 % 60);
+    match (days, hours, minutes) {
+        (0, 0, 0) => format!("{seconds} s"),
+        (0, 0, m) => format!("{m} min"),
+        (0, h, m) => format!("{h} h {m:02} min"),
+        (d, h, m) => format!("{d} d {h} h {m:02} min"),
+    }
 }
 
 /// Recomputes the chain; false when it is broken.
@@ -131,11 +240,11 @@ async fn recorded(store: &Store) -> anyhow::Result<bool> {
     let head = store.head().await?.map(|h| h.position).unwrap_or(0);
     match &check.last_ok {
         Some((_, last)) => println!(
-            "recorded:      {} checkpoints, {} hold; the last one covers position {} ({} events since)",
+            "recorded:      {} checkpoints, {} hold; the last one covers position {}, {}",
             check.checkpoints,
             check.checkpoints_ok,
             last.position,
-            head - last.position
+            distance(head, last)
         ),
         None => println!(
             "recorded:      {} checkpoints hold (none covers any position yet: {head} events not covered)",

@@ -5,6 +5,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use chrono::{DateTime, Utc};
+use engagements_app::persons::Names;
 use engagements_domain::{Metadata, RecordedEvent};
 use engagements_store::VerifyReport;
 use serde::{Deserialize, Serialize};
@@ -27,17 +28,30 @@ pub struct HistoryEvent {
     /// The payload as recorded (canonical JSON).
     #[schema(value_type = Object)]
     pub payload: serde_json::Value,
-    /// Actor, command id, source, effective date, act.
+    /// Actor, command id, source, effective date, act, as recorded: persons are named by their
+    /// pseudonymous id (`person-…`) in events recorded since names were kept out of the chain.
     #[schema(value_type = Object)]
     pub metadata: Metadata,
+    /// The operator's name (joined from the erasable table of persons; « personne effacée »
+    /// once erased).
+    pub actor_name: String,
+    /// The name of whom it was recorded on behalf of, if anyone.
+    pub on_behalf_of_name: Option<String>,
     pub recorded_at: DateTime<Utc>,
     pub prev_hash: String,
     pub hash: String,
 }
 
-impl From<&RecordedEvent> for HistoryEvent {
-    fn from(event: &RecordedEvent) -> Self {
+impl HistoryEvent {
+    /// The event as the API shows it, with the names of the persons it names.
+    pub fn new(event: &RecordedEvent, names: &Names) -> Self {
         HistoryEvent {
+            actor_name: names.display(&event.metadata.actor.person),
+            on_behalf_of_name: event
+                .metadata
+                .on_behalf_of
+                .as_ref()
+                .map(|actor| names.display(&actor.person)),
             position: event.position,
             stream_id: event.stream_id.clone(),
             version: event.version,
@@ -87,10 +101,13 @@ pub async fn get_history(
         .read_stream(&stream_id, None)
         .await
         .map_err(ApiError::internal)?;
+    let names = Names::of_events(state.ledger.store(), &events)
+        .await
+        .map_err(ApiError::internal)?;
     let events: Vec<HistoryEvent> = events
         .iter()
         .filter(|e| params.at_position.is_none_or(|p| e.position <= p))
-        .map(HistoryEvent::from)
+        .map(|event| HistoryEvent::new(event, &names))
         .collect();
     if events.is_empty() {
         return Err(ApiError::not_found(format!(

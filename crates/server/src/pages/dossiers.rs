@@ -2,6 +2,7 @@
 
 use axum::extract::{Path, Query, State};
 use axum::response::Html;
+use engagements_app::persons::Names;
 use engagements_domain::dossier::{DossierFiling, LineStatus};
 use engagements_domain::{DossierId, RecordedEvent};
 use engagements_projections::Projections;
@@ -88,6 +89,10 @@ pub(crate) async fn dossier_page(
         .into_iter()
         .filter(|e| !as_of.is_past_record_bound(e) && as_of.is_in_force(e))
         .collect();
+    // Events name people by pseudonymous ids; their names are joined here, for display only.
+    let names = Names::of_events(state.ledger.store(), &events)
+        .await
+        .map_err(ApiError::internal)?;
     // Forms write what is now: a page of the past shows none.
     let now =
         params.as_of.is_none() && params.at_position.is_none() && params.effective_on.is_none();
@@ -151,7 +156,7 @@ pub(crate) async fn dossier_page(
                 }
             }
             h2 { "Chronologie" }
-            (timeline(&projections, &events))
+            (timeline(&projections, &events, &names))
         },
     ))
 }
@@ -170,6 +175,7 @@ fn status_text(status: LineStatus) -> &'static str {
 pub fn timeline(
     projections: &engagements_projections::Projections,
     events: &[RecordedEvent],
+    names: &Names,
 ) -> Markup {
     html! {
         @if events.is_empty() {
@@ -183,7 +189,10 @@ pub fn timeline(
                     br;
                     span.muted {
                         "Enregistré le " (event.recorded_at.format("%d/%m/%Y %H:%M:%S UTC"))
-                        " par " (event.metadata.actor.person) " (" (event.metadata.actor.organisation) ")"
+                        " par " (names.actor(&event.metadata.actor))
+                        @if let Some(principal) = &event.metadata.on_behalf_of {
+                            " pour le compte de " (names.actor(principal))
+                        }
                         @if let Some(act) = &event.metadata.act {
                             " — acte : " (act.reference)
                         }
