@@ -5,11 +5,11 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
-use engagements_app::export::scdl::{
+use engagements_app::Ledger;
+use engagements_interop::export::scdl::{
     publication_deadline, scdl_rows, scdl_rows_publishable, write_scdl_csv,
 };
-use engagements_app::export::scdl_source::{attribuant, scdl_grants};
-use engagements_app::Ledger;
+use engagements_interop::export::scdl_source::{attribuant, scdl_grants};
 
 #[derive(Debug, Args)]
 pub struct ScdlArgs {

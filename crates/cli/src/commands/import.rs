@@ -5,12 +5,12 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use engagements_app::auth::{Principal, Role};
-use engagements_app::import::etat::{
+use engagements_app::{Ledger, MetaDefaults};
+use engagements_interop::import::etat::{
     import_extract, Extract, ExtractImportError, ExtractOptions, UNMATCHED_LISTED_MAX,
 };
-use engagements_app::import::sheet::{self, Sheet};
-use engagements_app::import::tfpb::{import_tfpb, TfpbImportError, FILE_BYTES_MAX};
-use engagements_app::{Ledger, MetaDefaults};
+use engagements_interop::import::sheet::{self, Sheet};
+use engagements_interop::import::tfpb::{import_tfpb, TfpbImportError, FILE_BYTES_MAX};
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
@@ -154,7 +154,7 @@ async fn run_programmation(
     args: ProgrammationArgs,
     defaults: &MetaDefaults,
 ) -> anyhow::Result<ExitCode> {
-    use engagements_app::import::programmation::{
+    use engagements_interop::import::programmation::{
         import_programmation, read_csv, read_xlsx, ProgrammationImportError,
     };
     let file = args.file.display().to_string();

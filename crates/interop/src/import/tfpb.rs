@@ -16,11 +16,11 @@ use engagements_domain::tfpb::{
 use engagements_domain::{Amount, AmountError, LedgerCommand, Source};
 use engagements_projections::Projections;
 
-use crate::auth::{authorize, Principal};
-use crate::error::CommandError;
-use crate::handlers::refs::hint;
-use crate::ledger::Ledger;
-use crate::meta::{CommandMeta, MetaDefaults};
+use engagements_app::auth::{authorize, Principal};
+use engagements_app::hint;
+use engagements_app::CommandError;
+use engagements_app::Ledger;
+use engagements_app::{CommandMeta, MetaDefaults};
 
 /// Largest file accepted.
 pub const FILE_BYTES_MAX: usize = 16 * 1024 * 1024;

@@ -27,9 +27,9 @@ use engagements_projections::Projections;
 
 use super::sheet::SheetError;
 use super::tfpb::{list, parse_amount, problem, RowProblem};
-use crate::error::CommandError;
-use crate::ledger::Ledger;
-use crate::meta::{CommandMeta, MetaDefaults};
+use engagements_app::CommandError;
+use engagements_app::Ledger;
+use engagements_app::{CommandMeta, MetaDefaults};
 
 pub use super::sheet::{FILE_BYTES_MAX, ROWS_MAX};
 

@@ -8,7 +8,7 @@ use engagements_domain::{Amount, DossierId};
 use engagements_projections::Projections;
 
 use super::scdl::{Attribuant, GrantFacts};
-use crate::{CommandError, Ledger};
+use engagements_app::{CommandError, Ledger};
 
 /// Why the export's input could not be gathered.
 #[derive(Debug, thiserror::Error)]

@@ -38,9 +38,9 @@ use engagements_projections::Projections;
 
 use super::sheet::{is_blank, Sheet, SheetRow, ROWS_MAX};
 use super::tfpb::{list, parse_amount, problem, RowProblem};
-use crate::error::CommandError;
-use crate::ledger::Ledger;
-use crate::meta::{CommandMeta, MetaDefaults};
+use engagements_app::CommandError;
+use engagements_app::Ledger;
+use engagements_app::{CommandMeta, MetaDefaults};
 
 /// Unmatched rows listed one by one; beyond, only counted.
 pub const UNMATCHED_LISTED_MAX: usize = 200;

@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use chrono::NaiveDate;
-use engagements_app::export::scdl::{scdl_rows, write_scdl_csv, Attribuant, GrantFacts};
 use engagements_domain::porteur::{Rna, Siret};
 use engagements_domain::Amount;
+use engagements_interop::export::scdl::{scdl_rows, write_scdl_csv, Attribuant, GrantFacts};
 
 fn anchors() -> PathBuf {
     // CI runs with a copy of shared/ beside the clone.
@@ -136,10 +136,10 @@ fn the_schema_examples_behave_as_the_schema_says() {
 #[tokio::test]
 async fn the_export_of_the_demo_validates_against_the_official_schema() {
     use engagements_app::demo::{self, DemoConfig};
-    use engagements_app::export::scdl::scdl_rows_publishable;
-    use engagements_app::export::scdl_source::{attribuant, scdl_grants};
     use engagements_app::{Ledger, MetaDefaults};
     use engagements_domain::{Actor, Source};
+    use engagements_interop::export::scdl::scdl_rows_publishable;
+    use engagements_interop::export::scdl_source::{attribuant, scdl_grants};
 
     for db in engagements_store::testing::all().await {
         eprintln!("backend: {}", db.backend);
