@@ -25,13 +25,157 @@ use engagements_domain::referential::OrganisationKind;
 use engagements_domain::{Amount, DossierId, LedgerCommand, PorteurId, Source};
 use engagements_projections::Projections;
 
-use super::sheet::SheetError;
-use super::tfpb::{list, parse_amount, problem, RowProblem};
+use super::headers::{column, Column, HeaderTable};
+use super::problems::{list, not_a_date, parse_amount, parse_date, problem, RowProblem};
+use super::sheet::{is_blank, read, ReadOptions, SheetError};
 use engagements_app::CommandError;
 use engagements_app::Ledger;
 use engagements_app::{CommandMeta, MetaDefaults};
 
 pub use super::sheet::{FILE_BYTES_MAX, ROWS_MAX};
+
+/// The columns of the programmation sheet and the titles accepted for them (docs/imports.md).
+pub static TABLE: HeaderTable = HeaderTable {
+    kind: "programmation",
+    columns: &COLUMNS,
+    others_refused: true,
+};
+
+static COLUMNS: [Column; 19] = [
+    column(
+        "dossier",
+        &[
+            "N° dossier",
+            "Numéro de dossier",
+            "Référence",
+            "Référence dossier",
+            "Réf dossier",
+        ],
+        true,
+    ),
+    column(
+        "porteur",
+        &[
+            "Porteur",
+            "Porteur de projet",
+            "Structure",
+            "Opérateur",
+            "Raison sociale",
+            "Nom du porteur",
+        ],
+        true,
+    ),
+    column(
+        "siret",
+        &["N° SIRET", "Code SIRET", "SIRET du porteur"],
+        false,
+    ),
+    column("rna", &["N° RNA", "Numéro RNA", "RNA du porteur"], false),
+    column(
+        "action",
+        &[
+            "Intitulé de l'action",
+            "Libellé de l'action",
+            "Intitulé",
+            "Nom de l'action",
+        ],
+        true,
+    ),
+    column("description", &["Objet", "Descriptif"], false),
+    column("exercice", &["Année", "Exercice budgétaire"], true),
+    column(
+        "quartiers",
+        &["Quartier", "Quartiers concernés", "QPV", "QPV concernés"],
+        true,
+    ),
+    column(
+        "objectifs",
+        &[
+            "Objectif",
+            "Objectifs du contrat",
+            "N° objectif",
+            "Objectifs visés",
+        ],
+        true,
+    ),
+    column(
+        "budget",
+        &[
+            "Budget total",
+            "Coût total",
+            "Budget de l'action",
+            "Coût de l'action",
+            "Budget global",
+        ],
+        true,
+    ),
+    column(
+        "financeur",
+        &["Financeurs", "Co-financeur", "Cofinanceur"],
+        true,
+    ),
+    column("dispositif", &["Dispositifs", "Ligne de crédit"], true),
+    column(
+        "asked",
+        &[
+            "Demandé",
+            "Montant demandé",
+            "Demande",
+            "Sollicité",
+            "Montant sollicité",
+        ],
+        true,
+    ),
+    column(
+        "proposed",
+        &["Proposé", "Montant proposé", "Proposition", "Avis"],
+        false,
+    ),
+    column(
+        "granted",
+        &[
+            "Accordé",
+            "Montant accordé",
+            "Attribué",
+            "Montant attribué",
+            "Décision",
+            "Montant décidé",
+        ],
+        false,
+    ),
+    column(
+        "comite",
+        &[
+            "Comité",
+            "Comité des financeurs",
+            "Instance",
+            "Comité de programmation",
+        ],
+        false,
+    ),
+    column(
+        "decided_on",
+        &[
+            "Décidé le",
+            "Date de décision",
+            "Date du comité",
+            "Date de la décision",
+        ],
+        false,
+    ),
+    column(
+        "code_dossier",
+        &[
+            "Code dossier",
+            "Code Dauphin",
+            "N° Dauphin",
+            "Numéro Dauphin",
+            "Code dossier Dauphin",
+        ],
+        false,
+    ),
+    column("ej", &["EJ Chorus", "N° EJ", "Engagement juridique"], false),
+];
 
 /// The columns every file must have.
 pub const REQUIRED_COLUMNS: [&str; 10] = [
@@ -101,14 +245,29 @@ impl ProgrammationReport {
 
 pub use super::sheet::{Sheet, SheetRow};
 
-/// Reads a CSV text (`;` or `,` separated, as the header line says; optional BOM).
-pub fn read_csv(text: &str) -> Result<Sheet, ProgrammationImportError> {
-    super::sheet::read_csv(text).map_err(ProgrammationImportError::from)
+/// Reads a programmation file: CSV in UTF-8, UTF-16 or Windows-1252 (`;`, tab or `,`
+/// separated), or an XLSX workbook (its sheet `sheet`, else the first whose header is a
+/// programmation header), below any title rows.
+pub fn read_programmation(
+    bytes: &[u8],
+    sheet: Option<&str>,
+) -> Result<Sheet, ProgrammationImportError> {
+    let options = ReadOptions {
+        table: Some(&TABLE),
+        sheet,
+    };
+    read(bytes, &options).map_err(ProgrammationImportError::from)
 }
 
-/// Reads the first sheet of an XLSX workbook; line numbers are the spreadsheet's row numbers.
+/// Reads a CSV text (`;`, tab or `,` separated; optional BOM).
+pub fn read_csv(text: &str) -> Result<Sheet, ProgrammationImportError> {
+    read_programmation(text.as_bytes(), None)
+}
+
+/// Reads an XLSX workbook: the first sheet whose header is a programmation header; line numbers
+/// are the spreadsheet's row numbers.
 pub fn read_xlsx(bytes: &[u8]) -> Result<Sheet, ProgrammationImportError> {
-    super::sheet::read_xlsx(bytes).map_err(ProgrammationImportError::from)
+    read_programmation(bytes, None)
 }
 
 impl From<SheetError> for ProgrammationImportError {
@@ -116,6 +275,7 @@ impl From<SheetError> for ProgrammationImportError {
         match error {
             SheetError::TooLarge(bytes) => ProgrammationImportError::TooLarge(bytes),
             SheetError::Unreadable(why) => ProgrammationImportError::Unreadable(why),
+            other => ProgrammationImportError::Unreadable(other.to_string()),
         }
     }
 }
@@ -198,23 +358,21 @@ fn plan(
     sheet: &Sheet,
     projections: &Projections,
 ) -> Result<(Vec<Planned>, ProgrammationReport), ProgrammationImportError> {
-    let mut problems = Vec::new();
-    check_headers(&sheet.headers, &mut problems);
-    if sheet.rows.len() > ROWS_MAX {
+    let sheet = sheet.keyed(&TABLE);
+    let mut problems = sheet.problems.clone();
+    let rows: Vec<&SheetRow> = sheet.rows.iter().filter(|r| !is_blank(r)).collect();
+    if rows.len() > ROWS_MAX {
         problems.push(problem(
-            0,
+            rows[ROWS_MAX].line,
             None,
             format!("more than {ROWS_MAX} rows: split the file"),
         ));
     }
     if !problems.is_empty() {
-        return Err(ProgrammationImportError::Rows(problems));
+        return Err(ProgrammationImportError::Rows(sheet.name_columns(problems)));
     }
     let mut checked = Vec::new();
-    for row in &sheet.rows {
-        if row.cells.values().all(|c| c.trim().is_empty()) {
-            continue;
-        }
+    for row in rows {
         if let Some(good) = check_row(row, projections, &mut problems) {
             checked.push(good);
         }
@@ -222,43 +380,14 @@ fn plan(
     check_dossiers(&checked, &mut problems);
     if !problems.is_empty() {
         problems.sort_by_key(|p| p.line);
-        return Err(ProgrammationImportError::Rows(problems));
+        return Err(ProgrammationImportError::Rows(sheet.name_columns(problems)));
     }
     let planned = into_commands(&checked, projections, &mut problems);
     if !problems.is_empty() {
         problems.sort_by_key(|p| p.line);
-        return Err(ProgrammationImportError::Rows(problems));
+        return Err(ProgrammationImportError::Rows(sheet.name_columns(problems)));
     }
     Ok(planned)
-}
-
-fn check_headers(headers: &[String], problems: &mut Vec<RowProblem>) {
-    for required in REQUIRED_COLUMNS {
-        if !headers.iter().any(|h| h == required) {
-            problems.push(problem(
-                1,
-                Some(required),
-                "required column is missing".into(),
-            ));
-        }
-    }
-    for (index, header) in headers.iter().enumerate() {
-        if !REQUIRED_COLUMNS.contains(&header.as_str())
-            && !OPTIONAL_COLUMNS.contains(&header.as_str())
-        {
-            problems.push(problem(
-                1,
-                Some(header),
-                format!(
-                    "unknown column: the columns are {} and optionally {}",
-                    REQUIRED_COLUMNS.join(", "),
-                    OPTIONAL_COLUMNS.join(", ")
-                ),
-            ));
-        } else if headers[..index].contains(header) {
-            problems.push(problem(1, Some(header), "column given twice".into()));
-        }
-    }
 }
 
 fn split_list(text: &str) -> Vec<String> {
@@ -377,9 +506,10 @@ fn check_row(
     let comite = row.get("comite").to_string();
     let decided_on = match row.get("decided_on") {
         "" => None,
-        s => NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .map_err(|_| bad("decided_on", format!("'{s}' is not a date AAAA-MM-JJ")))
-            .ok(),
+        s => parse_date(s).or_else(|| {
+            bad("decided_on", not_a_date(s));
+            None
+        }),
     };
     if !dossier_key.is_empty() {
         if let Err(why) = ExternalIdKind::Programmation.normalise(&dossier_key) {
