@@ -29,7 +29,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use engagements_domain::dossier::{DossierCommand, DossierState, ExternalIdKind};
+use engagements_domain::dossier::{DossierCommand, DossierState, ExternalIdKind, LineStatus};
 use engagements_domain::dossier::{EXERCICE_MAX, EXERCICE_MIN};
 use engagements_domain::porteur::Siret;
 use engagements_domain::referential::OrganisationKind;
@@ -298,6 +298,54 @@ struct CheckedRow {
     siret: Option<Siret>,
     amount: Option<Amount>,
     about: String,
+    /// What Dauphin says of the request (ANCT's `Statut du dossier`), when it says something the
+    /// ledger can compare.
+    status: Option<(DauphinStatus, String)>,
+}
+
+/// A Dauphin status, as far as the ledger can compare it with its own decisions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DauphinStatus {
+    /// Filed, being examined.
+    Pending,
+    /// Granted (attributed, committed, paid, closed).
+    Granted,
+    /// Refused, inadmissible, closed without follow-up.
+    Refused,
+}
+
+impl DauphinStatus {
+    /// Reads the statuses Dauphin and its extracts write (`Attribué`, `Soldé`, `Rejeté`, `En
+    /// instruction`…), accents and case aside; `None` for a status it does not know.
+    pub fn read(text: &str) -> Option<DauphinStatus> {
+        let key = super::headers::title_key(text);
+        let has = |words: &[&str]| words.iter().any(|w| key.contains(w));
+        if has(&[
+            "rejet",
+            "refus",
+            "irrecevable",
+            "sans suite",
+            "abandon",
+            "annul",
+        ]) {
+            Some(DauphinStatus::Refused)
+        } else if has(&[
+            "attribu", "accord", "engag", "solde", "paye", "verse", "notifi", "vote",
+        ]) {
+            Some(DauphinStatus::Granted)
+        } else if has(&[
+            "instruction",
+            "depose",
+            "recevable",
+            "en cours",
+            "transmis",
+            "brouillon",
+        ]) {
+            Some(DauphinStatus::Pending)
+        } else {
+            None
+        }
+    }
 }
 
 fn plan(
@@ -486,6 +534,10 @@ fn check_row(
     if problems.len() > before {
         return None;
     }
+    let status = match layout.get(row, &ANCT_STATUS) {
+        "" => None,
+        text => DauphinStatus::read(text).map(|status| (status, text.to_string())),
+    };
     Some(CheckedRow {
         line,
         exercice,
@@ -494,6 +546,7 @@ fn check_row(
         siret,
         amount,
         about,
+        status,
     })
 }
 
@@ -680,6 +733,29 @@ fn attach_row(
                 ),
             ));
         }
+    }
+    if let (Some((status, text)), Some((financeur, dispositif))) = (&row.status, &state_line) {
+        let line = &state.lines[&(financeur.clone(), dispositif.clone())];
+        if row.exercice == filing.exercice && !status_agrees(*status, line.status) {
+            report.notes.push(problem(
+                row.line,
+                Some(ANCT_STATUS.name),
+                format!(
+                    "Dauphin says '{text}' for dossier {dossier_id} ({}); the ledger records {financeur} under {dispositif} as {}",
+                    filing.title,
+                    line.status.as_str()
+                ),
+            ));
+        }
+    }
+}
+
+/// Whether Dauphin's status and the ledger's decision on the State's line tell the same story.
+fn status_agrees(status: DauphinStatus, line: LineStatus) -> bool {
+    match status {
+        DauphinStatus::Pending => matches!(line, LineStatus::Requested | LineStatus::Adjourned),
+        DauphinStatus::Granted => line == LineStatus::Granted,
+        DauphinStatus::Refused => matches!(line, LineStatus::Refused | LineStatus::Cancelled),
     }
 }
 

@@ -191,7 +191,12 @@ fn csv_grid(text: &str) -> Result<(Vec<GridRow>, u8), SheetError> {
             let line = line_at(bytes, 0, 1, at);
             SheetError::Unreadable(format!("line {line}: {e}"))
         })?;
-        let start = record.position().map(|p| p.byte() as usize).unwrap_or(0);
+        // The reader puts a record's start on the `\n` of the CRLF before it: the record
+        // starts after any line ends.
+        let mut start = record.position().map(|p| p.byte() as usize).unwrap_or(0);
+        while bytes.get(start).is_some_and(|b| *b == b'\r' || *b == b'\n') {
+            start += 1;
+        }
         line = line_at(bytes, counted_to, line, start);
         counted_to = start.min(bytes.len());
         grid.push(GridRow {
@@ -575,4 +580,66 @@ fn names(table: &HeaderTable, required: bool) -> String {
 /// Whether every cell of the row is empty (such rows are skipped).
 pub fn is_blank(row: &SheetRow) -> bool {
     row.cells.values().all(|c| c.trim().is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::headers::column;
+
+    static COLUMNS: [crate::import::headers::Column; 2] = [
+        column("asked", &["Demandé"], true),
+        column("granted", &["Accordé"], false),
+    ];
+    static TABLE: HeaderTable = HeaderTable {
+        kind: "test",
+        columns: &COLUMNS,
+        others_refused: true,
+    };
+
+    fn options() -> ReadOptions<'static> {
+        ReadOptions {
+            table: Some(&TABLE),
+            sheet: None,
+        }
+    }
+
+    #[test]
+    fn physical_lines_with_crlf_title_rows_and_trailing_columns() {
+        let text = "Titre;;;\r\n;;;\r\nDemandé;Accordé;;\r\n1;2;;\r\n\r\n3;4;;\r\n";
+        let sheet = read(text.as_bytes(), &options()).unwrap();
+        assert_eq!(sheet.header_line, 3);
+        assert!(sheet.problems.is_empty(), "{:?}", sheet.problems);
+        let lines: Vec<(usize, &str)> = sheet
+            .rows
+            .iter()
+            .map(|r| (r.line, r.get("granted")))
+            .collect();
+        assert_eq!(lines, vec![(4, "2"), (6, "4")]);
+        assert_eq!(
+            sheet.titles.get("granted").map(String::as_str),
+            Some("Accordé")
+        );
+        assert_eq!(sheet.source, "CSV, UTF-8, ';'-separated");
+    }
+
+    #[test]
+    fn a_value_under_no_title_and_an_unknown_column_are_problems() {
+        let text = "Demandé;Octroyé;\n1;2;3\n";
+        let sheet = read(text.as_bytes(), &options()).unwrap();
+        let found: Vec<(usize, Option<&str>)> = sheet
+            .problems
+            .iter()
+            .map(|p| (p.line, p.column.as_deref()))
+            .collect();
+        assert_eq!(found, vec![(1, Some("Octroyé")), (2, Some("C"))]);
+    }
+
+    #[test]
+    fn numbers_of_workbooks_read_without_float_noise() {
+        assert_eq!(number_text(2025.0), "2025");
+        assert_eq!(number_text(1234.5600000000002), "1234.56");
+        assert_eq!(number_text(0.1 + 0.2), "0.3");
+        assert_eq!(number_text(12.345), "12.345");
+    }
 }
