@@ -76,6 +76,7 @@ fn fictitious_grants() -> Vec<GrantFacts> {
         reference_decision: "CONV-2025-017".into(),
         payments: vec![],
         exercice: 2025,
+        ..GrantFacts::default()
     };
     let mut rna_only = base.clone();
     rna_only.dossier_id = "dossier-fictif-2".into();

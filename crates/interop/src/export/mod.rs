@@ -1,4 +1,5 @@
 //! Exports of the ledger to other systems' formats.
 
+pub mod datasubvention;
 pub mod scdl;
 pub mod scdl_source;
