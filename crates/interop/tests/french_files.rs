@@ -787,3 +787,54 @@ async fn anct_as_unicode_text_with_dauphin_statuses() {
         ledger.store().shutdown().await;
     }
 }
+
+#[tokio::test]
+async fn crf_figures_from_french_excel_csv() {
+    use engagements_interop::import::crf::{import_crf, read_crf, CrfImportError};
+    let good = fixture("crf-2025-excel-cp1252.csv");
+    // The cabbalr part used is above the 4,000 € granted (line 4 of the file).
+    let bad = one_bad_cell(&good, &cp1252("3\u{a0}800,00"), &cp1252("4\u{a0}800,00"));
+    for db in testing::all().await {
+        let ledger = ledger(&db).await;
+        let sheet = read_programmation(PROGRAMMATION_UTF8.as_bytes(), None).unwrap();
+        import_programmation(&ledger, &sheet, &defaults())
+            .await
+            .unwrap();
+        let before = head(&ledger).await;
+        let error = import_crf(&ledger, &read_crf(&bad, None).unwrap(), &defaults())
+            .await
+            .unwrap_err();
+        let CrfImportError::Rows(problems) = &error else {
+            panic!("expected row problems, got {error}");
+        };
+        assert_one_problem(problems, 4, "Subvention utilisée");
+        assert_eq!(head(&ledger).await, before, "nothing recorded");
+
+        let sheet = read_crf(&good, None).unwrap();
+        assert_eq!(sheet.encoding, Some(TextEncoding::Windows1252));
+        let report = import_crf(&ledger, &sheet, &defaults()).await.unwrap();
+        assert_eq!((report.rows, report.recorded, report.known), (2, 1, 0));
+        {
+            let projections = ledger.projections().await.unwrap();
+            let dossier = projections
+                .subsidy
+                .dossier_by_external_id(
+                    engagements_domain::dossier::ExternalIdKind::Programmation,
+                    "PROG-2025-001",
+                )
+                .unwrap();
+            let state = projections.subsidy.dossier(&dossier).unwrap();
+            assert_eq!(state.crf_received_on, NaiveDate::from_ymd_opt(2026, 6, 15));
+            let crf = state.crf.clone().unwrap();
+            assert_eq!(crf.budget_realised.unwrap().to_string(), "19250.00");
+            assert_eq!(crf.expenses.unwrap().to_string(), "18900.00");
+            // The two financeurs' parts add up to the dossier's grant used.
+            assert_eq!(crf.grant_used.unwrap().to_string(), "9800.00");
+            assert!(crf.comment.unwrap().starts_with("Écart de 750 €"));
+        }
+        // The same file again records nothing.
+        let again = import_crf(&ledger, &sheet, &defaults()).await.unwrap();
+        assert_eq!((again.recorded, again.known), (0, 1));
+        ledger.store().shutdown().await;
+    }
+}

@@ -34,6 +34,9 @@ pub enum ImportKind {
     /// ANCT's programme 147 extract: its Dauphin codes are recorded on the dossiers they match
     /// (CSV or XLSX; columns: docs/imports.md).
     Anct(AnctArgs),
+    /// Comptes rendus financiers received (Cerfa 15059), one row per dossier and financeur
+    /// (CSV or XLSX; columns: docs/imports.md).
+    Crf(ProgrammationArgs),
 }
 
 #[derive(Debug, Args)]
@@ -100,6 +103,7 @@ pub async fn run(
     match args.kind {
         ImportKind::Tfpb(args) => run_tfpb(db, args, defaults, &principal).await,
         ImportKind::Programmation(args) => run_programmation(db, args, defaults).await,
+        ImportKind::Crf(args) => run_crf(db, args, defaults).await,
         ImportKind::Gispro(args) => run_extract(db, Extract::Gispro, args, None, defaults).await,
         ImportKind::Anct(args) => {
             run_extract(
@@ -207,6 +211,47 @@ async fn run_programmation(
             Ok(ExitCode::SUCCESS)
         }
         Err(ProgrammationImportError::Rows(problems)) => {
+            for problem in &problems {
+                eprintln!("{file}: {problem}");
+            }
+            eprintln!("{file}: {} problem(s), nothing recorded", problems.len());
+            Ok(ExitCode::from(1))
+        }
+        Err(error) => {
+            eprintln!("{file}: {error}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+async fn run_crf(
+    db: &str,
+    args: ProgrammationArgs,
+    defaults: &MetaDefaults,
+) -> anyhow::Result<ExitCode> {
+    use engagements_interop::import::crf::{import_crf, read_crf, CrfImportError};
+    let file = args.file.display().to_string();
+    let bytes = read_file(&args.file)?;
+    let sheet = match read_crf(&bytes, args.sheet.as_deref()) {
+        Ok(sheet) => sheet,
+        Err(error) => {
+            eprintln!("{file}: {error}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    eprintln!("{file}: read as {}", sheet.source);
+    let ledger = Ledger::open(db).await?;
+    let outcome = import_crf(&ledger, &sheet, defaults).await;
+    ledger.store().shutdown().await;
+    match outcome {
+        Ok(report) => {
+            println!(
+                "{file}: {} rows: {} CRF recorded, {} already recorded",
+                report.rows, report.recorded, report.known
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(CrfImportError::Rows(problems)) => {
             for problem in &problems {
                 eprintln!("{file}: {problem}");
             }

@@ -2,6 +2,7 @@
 //! rows, header aliases, decimal commas, French dates), checked in one pass and recorded all or
 //! nothing.
 
+pub mod crf;
 pub mod encoding;
 pub mod etat;
 pub mod headers;
