@@ -10,7 +10,7 @@ use std::io::Write;
 use super::scdl::{scdl_row, Attribuant, GrantFacts, ScdlError, ScdlProblem, ScdlRow};
 
 /// The columns of the Data.Subvention draft, in its order.
-pub const DATASUBVENTION_COLUMNS: [&str; 41] = [
+pub const DATASUBVENTION_COLUMNS: [&str; 40] = [
     "idSubvention",
     "nomAttribuant",
     "idAttribuant",
@@ -51,7 +51,6 @@ pub const DATASUBVENTION_COLUMNS: [&str; 41] = [
     "evaluationCout",
     "evaluation",
     "dateMiseAJour",
-    "dispositifAide",
 ];
 
 /// One grant as a row of the draft, or why it cannot be published.
