@@ -189,7 +189,10 @@ async fn the_export_of_the_demo_validates_against_the_official_schema() {
                 staggered += usize::from(several);
             }
             if organisation == "etat" {
-                assert!(staggered > 0, "the demo pays State grants in an avance and a solde");
+                assert!(
+                    staggered > 0,
+                    "the demo pays State grants in an avance and a solde"
+                );
             }
             let file = tempfile::Builder::new().suffix(".csv").tempfile().unwrap();
             write_scdl_csv(&rows, std::fs::File::create(file.path()).unwrap()).unwrap();
@@ -205,8 +208,7 @@ async fn the_export_of_the_demo_validates_against_the_official_schema() {
                 return;
             };
             assert!(valid, "{organisation}: {report}");
-            let (valid, report) =
-                validate_against(&draft_schema(), draft.path(), true).unwrap();
+            let (valid, report) = validate_against(&draft_schema(), draft.path(), true).unwrap();
             assert!(valid, "{organisation}, Data.Subvention draft: {report}");
         }
         assert!(rows_total > 0, "the demo grants something in 2025");
