@@ -165,7 +165,7 @@ async fn reference_dossiers(db: &TestDb) -> Vec<String> {
     import_programmation(&ledger, &sheet, &defaults())
         .await
         .unwrap();
-    let signature = dossiers_signature(&*ledger.projections().await.unwrap());
+    let signature = dossiers_signature(&ledger.projections().await.unwrap());
     ledger.store().shutdown().await;
     signature
 }
@@ -307,6 +307,25 @@ async fn a_named_sheet_is_read_and_an_unknown_one_is_refused_with_the_sheets() {
     );
 }
 
+/// One row of the example programmation: dossier, porteur, SIRET, RNA, action, quartiers,
+/// objectifs, budget, financeur, dispositif, asked, granted, comité, Dauphin code.
+type WorkbookRow = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    f64,
+    &'static str,
+    &'static str,
+    f64,
+    Option<f64>,
+    Option<&'static str>,
+    &'static str,
+);
+
 /// One cell to spoil in the workbook: a text, or a formula with no saved value.
 enum BadCell {
     /// (spreadsheet row, text) in the `Accordé` column.
@@ -374,22 +393,7 @@ fn programmation_workbook(bad: Option<BadCell>) -> Vec<u8> {
     sheet
         .merge_range(1, 16, 2, 16, "Code Dauphin", &bold)
         .unwrap();
-    let rows: [(
-        &str,
-        &str,
-        &str,
-        &str,
-        &str,
-        &str,
-        &str,
-        f64,
-        &str,
-        &str,
-        f64,
-        Option<f64>,
-        Option<&str>,
-        &str,
-    ); 3] = [
+    let rows: [WorkbookRow; 3] = [
         (
             "PROG-2025-001",
             "Association Exemple Fictive",
@@ -608,7 +612,7 @@ async fn tfpb_case(good: &[u8], bad: &[u8], line: usize, column: &str) {
             )
             .await
             .unwrap();
-            let signature = tfpb_signature(&*ledger.projections().await.unwrap());
+            let signature = tfpb_signature(&ledger.projections().await.unwrap());
             ledger.store().shutdown().await;
             signature
         }
@@ -648,7 +652,7 @@ async fn tfpb_case(good: &[u8], bad: &[u8], line: usize, column: &str) {
         .unwrap();
         assert_eq!((report.rows, report.actions, report.spendings), (6, 6, 5));
         assert_eq!(
-            tfpb_signature(&*ledger.projections().await.unwrap()),
+            tfpb_signature(&ledger.projections().await.unwrap()),
             reference
         );
         ledger.store().shutdown().await;

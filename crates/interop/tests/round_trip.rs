@@ -68,7 +68,7 @@ fn siret(stem: u64) -> String {
                 }
             })
             .sum();
-        if sum % 10 == 0 {
+        if sum.is_multiple_of(10) {
             return candidate;
         }
     }
@@ -218,7 +218,7 @@ async fn the_exported_programmation_imports_back_to_every_report() {
     let targets = testing::all().await;
     for (a, b) in sources.iter().zip(&targets) {
         let source = ledger(a).await;
-        let sheet_text = varied_programmation(&*source.projections().await.unwrap());
+        let sheet_text = varied_programmation(&source.projections().await.unwrap());
         let sheet = read_programmation(sheet_text.as_bytes(), None).unwrap();
         let report = import_programmation(&source, &sheet, &defaults())
             .await
@@ -237,8 +237,8 @@ async fn the_exported_programmation_imports_back_to_every_report() {
             (report.dossiers, report.decisions, report.opinions)
         );
 
-        let expected = reports(&*source.projections().await.unwrap());
-        let found = reports(&*target.projections().await.unwrap());
+        let expected = reports(&source.projections().await.unwrap());
+        let found = reports(&target.projections().await.unwrap());
         assert!(expected.iter().all(|(_, rows)| !rows.is_empty()));
         for ((name, want), (_, got)) in expected.iter().zip(&found) {
             assert_eq!(got, want, "report {name} differs after the round trip");

@@ -1208,10 +1208,10 @@ fn into_commands(
             }
         }
         // A line already decided is not decided again (an adjournment again is no news).
-        let undecided = line.is_none_or(|l| {
-            !l.status.is_final()
-                && !(l.status == LineStatus::Adjourned && row.decision == Some(Decision::Adjourned))
-        });
+        let adjourned_again = |l: &engagements_domain::dossier::FundingLine| {
+            l.status == LineStatus::Adjourned && row.decision == Some(Decision::Adjourned)
+        };
+        let undecided = line.is_none_or(|l| !l.status.is_final() && !adjourned_again(l));
         if let (Some(decision), Some(decided_on), true) = (&row.decision, row.decided_on, undecided)
         {
             report.decisions += 1;
