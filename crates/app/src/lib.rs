@@ -1,5 +1,6 @@
 //! The ledger's use cases: handling commands, keeping the read model up to date, and the
-//! operations the CLI and the server share.
+//! operations the CLI and the server share. Files in and out (imports, SCDL) live in
+//! `engagements-interop`, above this crate.
 //!
 //! Commands are decided by the domain's aggregates (`esrs::Aggregate::handle_command` and
 //! `apply_event`) over states cached in memory, then appended with the streams' expected
@@ -13,9 +14,7 @@ pub mod commitments_seed;
 pub mod demo;
 pub mod demo_tfpb;
 mod error;
-pub mod export;
 mod handlers;
-pub mod import;
 mod ledger;
 mod meta;
 pub mod persons;
@@ -25,6 +24,7 @@ pub mod snapshots;
 mod states;
 
 pub use error::CommandError;
+pub use handlers::refs::hint;
 pub use ledger::{Ledger, ProjectionsRead, Receipt};
 pub use meta::{CommandLine, CommandMeta, MetaDefaults};
 pub use read_model::ReadModel;

@@ -6,7 +6,7 @@
 //! double holds exactly to the cent.
 
 use engagements_projections::table::neutralise_formula;
-use engagements_projections::{Cell, Table};
+use engagements_projections::{labels, Cell, Table};
 use rust_xlsxwriter::{ExcelDateTime, Format, FormatAlign, Workbook, Worksheet, XlsxError};
 
 /// Rows per sheet allowed by the format (including the header).
@@ -28,6 +28,9 @@ pub enum XlsxWriteError {
 /// The French label of a report column, for headers. Unknown keys are turned into words, with
 /// `_eur` shown as `(€)`, so a new report is readable before it gets its own labels.
 pub fn french_header(column: &str) -> String {
+    if let Some(label) = labels::column(column) {
+        return label.to_string();
+    }
     let known = match column {
         "dossier_id" => "Dossier",
         "exercice" | "year" => "Exercice",
@@ -133,7 +136,7 @@ pub fn workbook_bytes(tables: &[&Table]) -> Result<Vec<u8>, XlsxWriteError> {
                 rows: table.rows.len(),
             });
         }
-        let name = sheet_name(&table.name, &taken);
+        let name = sheet_name(labels::table(&table.name).unwrap_or(&table.name), &taken);
         let sheet = workbook.add_worksheet();
         sheet.set_name(&name)?;
         taken.push(name);
@@ -150,6 +153,7 @@ fn write_sheet(sheet: &mut Worksheet, table: &Table) -> Result<(), XlsxWriteErro
     let euros = Format::new().set_num_format("#,##0.00\\ \"€\"");
     let date = Format::new().set_num_format("dd/mm/yyyy");
     let quoted = Format::new().set_quote_prefix();
+    let percent = Format::new().set_num_format("0.0\\ \"%\"");
     let mut widths: Vec<usize> = Vec::with_capacity(table.columns.len());
     for (index, column) in table.columns.iter().enumerate() {
         let label = french_header(column);
@@ -165,6 +169,19 @@ fn write_sheet(sheet: &mut Worksheet, table: &Table) -> Result<(), XlsxWriteErro
                 // A text that begins like a formula is marked "quote prefix" (what typing a
                 // leading apostrophe does): shown as written, never turned into a formula when
                 // someone edits the cell.
+                // Signed amounts (a TFPB gap, a carry-over) and percentages are kept as text
+                // in the tables: in a workbook they are numbers, so that they can be summed.
+                Cell::Text(text) if number_column(&table.columns[index], text).is_some() => {
+                    let (value, is_percent) =
+                        number_column(&table.columns[index], text).unwrap_or_default();
+                    let format = if is_percent { &percent } else { &euros };
+                    sheet.write_number_with_format(row_number, column, value, format)?;
+                }
+                // Codes (statuses, opinions, flags) are shown with their French label.
+                Cell::Text(_) if labels::is_coded(&table.columns[index]) => {
+                    let label = labels::cell_text(&table.columns[index], cell);
+                    sheet.write_string(row_number, column, &label)?;
+                }
                 Cell::Text(text) if neutralise_formula(text) != text.as_str() => {
                     sheet.write_string_with_format(row_number, column, text, &quoted)?;
                 }
@@ -207,6 +224,16 @@ fn write_sheet(sheet: &mut Worksheet, table: &Table) -> Result<(), XlsxWriteErro
     Ok(())
 }
 
+/// The number a text cell of an `_eur` or `_pct` column holds (and whether it is a percentage).
+fn number_column(column: &str, text: &str) -> Option<(f64, bool)> {
+    let is_percent = column.ends_with("_pct");
+    if !is_percent && !column.ends_with("_eur") {
+        return None;
+    }
+    let value = text.trim().parse::<rust_decimal::Decimal>().ok()?;
+    Some((value.to_string().parse::<f64>().ok()?, is_percent))
+}
+
 fn column_index(index: usize) -> u16 {
     u16::try_from(index).unwrap_or(u16::MAX)
 }
@@ -218,7 +245,11 @@ mod tests {
 
     #[test]
     fn headers_are_french_and_unknown_keys_stay_readable() {
-        assert_eq!(french_header("granted_eur"), "Montant attribué (€)");
+        // The catalogue of labels comes first: a workbook says what the pages and CSV say.
+        assert_eq!(
+            french_header("granted_eur"),
+            labels::column("granted_eur").unwrap()
+        );
         assert_eq!(french_header("droit_commun_eur"), "Droit commun (€)");
         assert_eq!(french_header("x"), "X");
     }
@@ -270,5 +301,43 @@ mod tests {
         plain.push(vec!["Association ordinaire".into()]);
         let styles = zipped_file(&workbook_bytes(&[&plain]).unwrap(), "xl/styles.xml");
         assert!(!styles.contains("quotePrefix"), "{styles}");
+    }
+
+    #[test]
+    fn sheets_are_french_and_signed_amounts_and_percentages_are_numbers() {
+        let mut table = Table::new(
+            "tfpb",
+            &[
+                "bailleur",
+                "status",
+                "realised_ratio_pct",
+                "gap_eur",
+                "carry_over_eur",
+            ],
+        );
+        table.push(vec![
+            "maisons-et-cites".into(),
+            "granted".into(),
+            "78.9".into(),
+            "-1200.50".into(),
+            "350.25".into(),
+        ]);
+        let bytes = workbook_bytes(&[&table]).unwrap();
+        let book = zipped_file(&bytes, "xl/workbook.xml");
+        assert!(book.contains("name=\"TFPB par bailleur\""), "{book}");
+        let sheet = zipped_file(&bytes, "xl/worksheets/sheet1.xml");
+        for number in ["<v>78.9</v>", "<v>-1200.5</v>", "<v>350.25</v>"] {
+            assert!(sheet.contains(number), "{number} missing: {sheet}");
+        }
+        let strings = zipped_file(&bytes, "xl/sharedStrings.xml");
+        assert!(!strings.contains("-1200.50"), "{strings}");
+        assert!(
+            strings.contains(labels::value("granted").unwrap()),
+            "{strings}"
+        );
+        assert!(
+            strings.contains(labels::column("gap_eur").unwrap_or("Gap")),
+            "{strings}"
+        );
     }
 }

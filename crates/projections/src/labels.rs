@@ -342,6 +342,39 @@ const EVENTS: &[(&str, &str)] = &[
     ("OpenDataPublished", "Publication en données ouvertes"),
 ];
 
+/// The French names of the report tables (workbook sheets, at most 31 characters).
+const TABLES: &[(&str, &str)] = &[
+    ("signatory", "Par financeur"),
+    ("quartier", "Par quartier"),
+    ("objective", "Par objectif"),
+    ("commune", "Par commune"),
+    ("porteur", "Par porteur"),
+    ("porteurs", "Porteurs"),
+    ("dossiers", "Dossiers"),
+    ("commitments", "Engagements droit commun"),
+    ("commitments-quartiers", "Droit commun par quartier"),
+    ("commitments-totals", "Droit commun : totaux"),
+    ("indicators", "Indicateurs"),
+    ("tfpb", "TFPB par bailleur"),
+    ("tfpb-quartiers", "TFPB par quartier"),
+    ("tfpb-axes", "TFPB par axe"),
+    ("tfpb-flags", "TFPB : alertes"),
+    ("tfpb-actions", "TFPB : actions"),
+    ("tfpb_axes", "Axes TFPB"),
+    ("quartiers", "Quartiers"),
+    ("communes", "Communes"),
+    ("organisations", "Organisations"),
+    ("objectifs", "Objectifs"),
+    ("dispositifs", "Dispositifs"),
+    ("avenants", "Avenants"),
+    ("referential", "Référentiel"),
+];
+
+/// The French name of report table `name` (a workbook's sheet name).
+pub fn table(name: &str) -> Option<&'static str> {
+    TABLES.iter().find(|(k, _)| *k == name).map(|(_, l)| *l)
+}
+
 /// What an event type means, in French.
 pub fn event(event_type: &str) -> Option<&'static str> {
     EVENTS

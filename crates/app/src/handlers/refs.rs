@@ -110,7 +110,7 @@ pub(crate) fn unknown<'v>(
 }
 
 /// `: did you mean 'a', 'b'?` when some values are close, else a few valid ones.
-pub(crate) fn hint(value: &str, valid: &[&str]) -> String {
+pub fn hint(value: &str, valid: &[&str]) -> String {
     if valid.is_empty() {
         return no_contract_hint();
     }

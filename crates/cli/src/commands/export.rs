@@ -28,6 +28,8 @@ pub enum ExportWhat {
     Audit(AuditBundleArgs),
     /// The SCDL subventions v2.1.1 open-data CSV of one attribuant for one exercice.
     Scdl(super::export_scdl::ScdlArgs),
+    /// The programmation sheet in the columns `import programmation` reads (docs/imports.md).
+    Programmation(super::export_programmation::ProgrammationExportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -59,6 +61,7 @@ pub async fn run(
     match args.what {
         ExportWhat::Audit(args) => audit(db, args, defaults).await,
         ExportWhat::Scdl(args) => super::export_scdl::run(db, args, defaults, role).await,
+        ExportWhat::Programmation(args) => super::export_programmation::run(db, args).await,
     }
 }
 

@@ -5,12 +5,14 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use engagements_app::auth::{Principal, Role};
-use engagements_app::import::etat::{
-    import_extract, Extract, ExtractImportError, ExtractOptions, UNMATCHED_LISTED_MAX,
-};
-use engagements_app::import::sheet::{self, Sheet};
-use engagements_app::import::tfpb::{import_tfpb, TfpbImportError, FILE_BYTES_MAX};
 use engagements_app::{Ledger, MetaDefaults};
+use engagements_interop::import::etat::{
+    import_extract, read_extract, Extract, ExtractImportError, ExtractOptions, UNMATCHED_LISTED_MAX,
+};
+use engagements_interop::import::sheet::Sheet;
+use engagements_interop::import::tfpb::{
+    import_tfpb_sheet, read_tfpb, TfpbImportError, FILE_BYTES_MAX,
+};
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
@@ -32,12 +34,18 @@ pub enum ImportKind {
     /// ANCT's programme 147 extract: its Dauphin codes are recorded on the dossiers they match
     /// (CSV or XLSX; columns: docs/imports.md).
     Anct(AnctArgs),
+    /// Comptes rendus financiers received (Cerfa 15059), one row per dossier and financeur
+    /// (CSV or XLSX; columns: docs/imports.md).
+    Crf(ProgrammationArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct ExtractArgs {
-    /// The extract: `.xlsx` (first sheet) or CSV (`;` or `,` separated, UTF-8).
+    /// The extract: XLSX, or CSV (`;`, tab or `,` separated; UTF-8, UTF-16 or Windows-1252).
     pub file: std::path::PathBuf,
+    /// The workbook's sheet to read; else the first sheet whose header is the extract's.
+    #[arg(long)]
+    pub sheet: Option<String>,
     /// The exercice of the extract's rows (the State's extracts are one year each); required
     /// unless the file has an `exercice` column.
     #[arg(long)]
@@ -56,14 +64,20 @@ pub struct AnctArgs {
 
 #[derive(Debug, Args)]
 pub struct ProgrammationArgs {
-    /// The sheet: `.xlsx` (first sheet) or CSV (`;` or `,` separated, UTF-8).
+    /// The sheet: XLSX, or CSV (`;`, tab or `,` separated; UTF-8, UTF-16 or Windows-1252).
     pub file: std::path::PathBuf,
+    /// The workbook's sheet to read; else the first sheet whose header is a programmation's.
+    #[arg(long)]
+    pub sheet: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct TfpbArgs {
-    /// The CSV file (`;` or `,` separated, UTF-8).
+    /// The file: XLSX, or CSV (`;`, tab or `,` separated; UTF-8, UTF-16 or Windows-1252).
     pub file: std::path::PathBuf,
+    /// The workbook's sheet to read; else the first sheet whose header is a TFPB file's.
+    #[arg(long)]
+    pub sheet: Option<String>,
     /// The bailleur whose actions these are (an organisation id of the referential).
     #[arg(long)]
     pub bailleur: String,
@@ -89,6 +103,7 @@ pub async fn run(
     match args.kind {
         ImportKind::Tfpb(args) => run_tfpb(db, args, defaults, &principal).await,
         ImportKind::Programmation(args) => run_programmation(db, args, defaults).await,
+        ImportKind::Crf(args) => run_crf(db, args, defaults).await,
         ImportKind::Gispro(args) => run_extract(db, Extract::Gispro, args, None, defaults).await,
         ImportKind::Anct(args) => {
             run_extract(
@@ -110,17 +125,17 @@ async fn run_tfpb(
     principal: &Principal,
 ) -> anyhow::Result<ExitCode> {
     let file = args.file.display().to_string();
-    let size = std::fs::metadata(&args.file)
-        .with_context(|| format!("cannot read {file}"))?
-        .len();
-    anyhow::ensure!(
-        size <= FILE_BYTES_MAX as u64,
-        "{file} is {size} bytes, above the limit of {FILE_BYTES_MAX}: split it by year"
-    );
-    let text = std::fs::read_to_string(&args.file)
-        .with_context(|| format!("cannot read {file} as UTF-8 text"))?;
+    let bytes = read_file(&args.file)?;
+    let sheet = match read_tfpb(&bytes, args.sheet.as_deref()) {
+        Ok(sheet) => sheet,
+        Err(error) => {
+            eprintln!("{file}: {error}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    eprintln!("{file}: read as {}", sheet.source);
     let ledger = Ledger::open(db).await?;
-    let outcome = import_tfpb(&ledger, &text, &args.bailleur, principal, defaults).await;
+    let outcome = import_tfpb_sheet(&ledger, &sheet, &args.bailleur, principal, defaults).await;
     ledger.store().shutdown().await;
     match outcome {
         Ok(report) => {
@@ -154,30 +169,19 @@ async fn run_programmation(
     args: ProgrammationArgs,
     defaults: &MetaDefaults,
 ) -> anyhow::Result<ExitCode> {
-    use engagements_app::import::programmation::{
-        import_programmation, read_csv, read_xlsx, ProgrammationImportError,
+    use engagements_interop::import::programmation::{
+        import_programmation, read_programmation, ProgrammationImportError,
     };
     let file = args.file.display().to_string();
-    let size = std::fs::metadata(&args.file)
-        .with_context(|| format!("cannot read {file}"))?
-        .len();
-    anyhow::ensure!(
-        size <= FILE_BYTES_MAX as u64,
-        "{file} is {size} bytes, above the limit of {FILE_BYTES_MAX}: split it by exercice"
-    );
-    let is_xlsx = args
-        .file
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
-    let sheet = if is_xlsx {
-        read_xlsx(&std::fs::read(&args.file).with_context(|| format!("cannot read {file}"))?)
-    } else {
-        read_csv(
-            &std::fs::read_to_string(&args.file)
-                .with_context(|| format!("cannot read {file} as UTF-8 text"))?,
-        )
-    }
-    .with_context(|| format!("cannot read {file}"))?;
+    let bytes = read_file(&args.file)?;
+    let sheet = match read_programmation(&bytes, args.sheet.as_deref()) {
+        Ok(sheet) => sheet,
+        Err(error) => {
+            eprintln!("{file}: {error}; nothing recorded");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    eprintln!("{file}: read as {}", sheet.source);
     let ledger = Ledger::open(db).await?;
     let outcome = import_programmation(&ledger, &sheet, defaults).await;
     ledger.store().shutdown().await;
@@ -220,8 +224,49 @@ async fn run_programmation(
     }
 }
 
-/// Reads a sheet: `.xlsx` (first sheet) or CSV text.
-fn read_sheet(path: &std::path::Path) -> anyhow::Result<Sheet> {
+async fn run_crf(
+    db: &str,
+    args: ProgrammationArgs,
+    defaults: &MetaDefaults,
+) -> anyhow::Result<ExitCode> {
+    use engagements_interop::import::crf::{import_crf, read_crf, CrfImportError};
+    let file = args.file.display().to_string();
+    let bytes = read_file(&args.file)?;
+    let sheet = match read_crf(&bytes, args.sheet.as_deref()) {
+        Ok(sheet) => sheet,
+        Err(error) => {
+            eprintln!("{file}: {error}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    eprintln!("{file}: read as {}", sheet.source);
+    let ledger = Ledger::open(db).await?;
+    let outcome = import_crf(&ledger, &sheet, defaults).await;
+    ledger.store().shutdown().await;
+    match outcome {
+        Ok(report) => {
+            println!(
+                "{file}: {} rows: {} CRF recorded, {} already recorded",
+                report.rows, report.recorded, report.known
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(CrfImportError::Rows(problems)) => {
+            for problem in &problems {
+                eprintln!("{file}: {problem}");
+            }
+            eprintln!("{file}: {} problem(s), nothing recorded", problems.len());
+            Ok(ExitCode::from(1))
+        }
+        Err(error) => {
+            eprintln!("{file}: {error}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+/// A file's bytes, refused above [`FILE_BYTES_MAX`] before it is read.
+fn read_file(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
     let file = path.display().to_string();
     let size = std::fs::metadata(path)
         .with_context(|| format!("cannot read {file}"))?
@@ -230,18 +275,17 @@ fn read_sheet(path: &std::path::Path) -> anyhow::Result<Sheet> {
         size <= FILE_BYTES_MAX as u64,
         "{file} is {size} bytes, above the limit of {FILE_BYTES_MAX}: split it"
     );
-    let is_xlsx = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
-    let sheet = if is_xlsx {
-        sheet::read_xlsx(&std::fs::read(path).with_context(|| format!("cannot read {file}"))?)
-    } else {
-        sheet::read_csv(
-            &std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {file} as UTF-8 text"))?,
-        )
-    };
-    sheet.with_context(|| format!("cannot read {file}"))
+    std::fs::read(path).with_context(|| format!("cannot read {file}"))
+}
+
+/// Reads an extract (XLSX or CSV text in a known encoding) and says how it was read.
+fn read_sheet(extract: Extract, args: &ExtractArgs) -> anyhow::Result<Sheet> {
+    let file = args.file.display().to_string();
+    let bytes = read_file(&args.file)?;
+    let sheet = read_extract(extract, &bytes, args.sheet.as_deref())
+        .with_context(|| format!("cannot read {file}"))?;
+    eprintln!("{file}: read as {}", sheet.source);
+    Ok(sheet)
 }
 
 async fn run_extract(
@@ -252,7 +296,7 @@ async fn run_extract(
     defaults: &MetaDefaults,
 ) -> anyhow::Result<ExitCode> {
     let file = args.file.display().to_string();
-    let sheet = read_sheet(&args.file)?;
+    let sheet = read_sheet(extract, &args)?;
     let options = ExtractOptions {
         exercice: args.exercice,
         contrat_ville,

@@ -5,6 +5,7 @@ pub mod backup;
 pub mod checkpoint;
 pub mod demo;
 pub mod export;
+mod export_programmation;
 pub mod export_scdl;
 pub mod findings;
 pub mod history;

@@ -98,9 +98,43 @@ pub async fn run(db: &str, args: ReportArgs) -> anyhow::Result<ExitCode> {
             tfpb_table(args.view, &projections.tfpb, &args)
         }
     };
+    // A workbook is for people: the porteur by its name, not its identifier.
+    let table = if args.format == crate::output::Format::Xlsx {
+        with_porteur_names(table, &projections.porteurs)
+    } else {
+        table
+    };
     write_tables(&[&table], args.format, args.out.as_deref())?;
     ledger.store().shutdown().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `table` with its `porteur_id` column replaced by the porteur's name (`porteur_name`).
+fn with_porteur_names(
+    mut table: engagements_projections::Table,
+    porteurs: &engagements_projections::porteurs::PorteursView,
+) -> engagements_projections::Table {
+    use engagements_projections::Cell;
+    let Some(index) = table.columns.iter().position(|c| c == "porteur_id") else {
+        return table;
+    };
+    if table.columns.iter().any(|c| c == "porteur_name") {
+        return table;
+    }
+    let names: std::collections::BTreeMap<String, String> = porteurs
+        .by_id
+        .iter()
+        .map(|(id, row)| (id.to_string(), row.name.clone()))
+        .collect();
+    table.columns[index] = "porteur_name".to_string();
+    for row in &mut table.rows {
+        if let Some(Cell::Text(id)) = row.get(index) {
+            if let Some(name) = names.get(id) {
+                row[index] = Cell::Text(name.clone());
+            }
+        }
+    }
+    table
 }
 
 /// A TFPB view. Flags are judged on the `--effective-on` date when given, else today.
@@ -124,5 +158,40 @@ fn tfpb_table(
         View::TfpbFlags => tfpb.flags_table(&filter, today),
         View::TfpbActions => tfpb.actions_table(&filter),
         _ => tfpb.bailleur_table(&filter, today),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use engagements_projections::{Cell, Table};
+
+    #[test]
+    fn a_workbook_names_the_porteur() {
+        let mut porteurs = engagements_projections::porteurs::PorteursView::default();
+        let id = engagements_domain::PorteurId::new();
+        porteurs.by_id.insert(
+            id,
+            engagements_projections::porteurs::PorteurRow {
+                porteur_id: id,
+                name: "Association Exemple (fictive)".into(),
+                kind: engagements_domain::porteur::PorteurKind::Association,
+                siret: None,
+                rna: None,
+                cer_signed_on: None,
+                registered_at_position: 1,
+            },
+        );
+        let mut table = Table::new("dossiers", &["title", "porteur_id"]);
+        table.push(vec![
+            "Atelier (fictif)".into(),
+            id.to_string().as_str().into(),
+        ]);
+        let table = with_porteur_names(table, &porteurs);
+        assert_eq!(table.columns[1], "porteur_name");
+        assert_eq!(
+            table.rows[0][1],
+            Cell::Text("Association Exemple (fictive)".into())
+        );
     }
 }

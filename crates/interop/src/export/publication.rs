@@ -8,8 +8,8 @@ use engagements_domain::{DossierId, LedgerCommand};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::auth::Principal;
-use crate::{CommandError, CommandMeta, Ledger, MetaDefaults, Receipt};
+use engagements_app::auth::Principal;
+use engagements_app::{CommandError, CommandMeta, Ledger, MetaDefaults, Receipt};
 
 /// A file about to be recorded as published.
 #[derive(Debug, Clone)]

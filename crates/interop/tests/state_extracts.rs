@@ -6,17 +6,17 @@
 //! figure is fictitious.
 
 use chrono::NaiveDate;
-use engagements_app::import::etat::{
-    import_extract, Extract, ExtractImportError, ExtractOptions, ExtractReport,
-};
-use engagements_app::import::programmation::{
-    import_programmation, read_csv as read_programmation, ProgrammationImportError,
-};
-use engagements_app::import::sheet::read_csv;
 use engagements_app::referential::LoadedContract;
 use engagements_app::{CommandError, CommandMeta, Ledger, MetaDefaults};
 use engagements_domain::dossier::ExternalIdKind;
 use engagements_domain::{Actor, DossierId, LedgerCommand, Source};
+use engagements_interop::import::etat::{
+    import_extract, Extract, ExtractImportError, ExtractOptions, ExtractReport,
+};
+use engagements_interop::import::programmation::{
+    import_programmation, read_csv as read_programmation, ProgrammationImportError,
+};
+use engagements_interop::import::sheet::read_csv;
 use engagements_store::testing::{self, TestDb};
 use serde_json::json;
 
@@ -611,7 +611,7 @@ async fn a_gispro_workbook_with_numbers_for_codes_reads_like_its_csv() {
     sheet.write_number(1, 6, 6000.0).unwrap();
     sheet.write_string(1, 7, "Association").unwrap();
     let bytes = book.save_to_buffer().unwrap();
-    let sheet = engagements_app::import::sheet::read_xlsx(&bytes).unwrap();
+    let sheet = engagements_interop::import::sheet::read_xlsx(&bytes).unwrap();
     assert_eq!(sheet.rows[0].line, 2);
     for db in testing::all().await {
         let ledger = ledger(&db).await;

@@ -4,12 +4,12 @@
 //! fictitious.
 
 use chrono::NaiveDate;
-use engagements_app::import::programmation::{
-    import_programmation, read_csv, read_xlsx, ProgrammationImportError,
-};
 use engagements_app::referential::LoadedContract;
 use engagements_app::{CommandMeta, Ledger, MetaDefaults};
 use engagements_domain::{Actor, LedgerCommand, Source};
+use engagements_interop::import::programmation::{
+    import_programmation, read_csv, read_xlsx, ProgrammationImportError,
+};
 use engagements_store::testing::{self, TestDb};
 use serde_json::json;
 

@@ -1,5 +1,7 @@
 //! Exports of the ledger to other systems' formats.
 
+pub mod datasubvention;
+pub mod programmation;
 pub mod publication;
 pub mod scdl;
 pub mod scdl_source;

@@ -52,8 +52,8 @@ pub struct Attribuant {
     pub siret: Siret,
 }
 
-/// What the ledger knows of one grant, as the export needs it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the ledger knows of one grant, as the exports need it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct GrantFacts {
     /// The ledger's dossier id, named in error messages.
     pub dossier_id: String,
@@ -72,6 +72,19 @@ pub struct GrantFacts {
     pub payments: Vec<NaiveDate>,
     /// The exercice the grant belongs to (the period used when nothing is paid yet).
     pub exercice: i32,
+    /// Whether a balance is still to be paid: an avance or an acompte is paid and the solde is
+    /// not (the grant is paid in several payments, whatever was paid so far).
+    pub balance_due: bool,
+    /// What the porteur asked of the attribuant (Data.Subvention's `montantDemande`).
+    pub requested: Amount,
+    /// When the attribuant decided the grant (`dateDecision`).
+    pub decided_on: Option<NaiveDate>,
+    /// The attribuant's dispositifs the grant is under (`dispositif`), e.g. `bop147-aap`.
+    pub dispositif: String,
+    /// The State's engagements juridiques (EJ Chorus) of the grant (`ej`).
+    pub ej: Vec<String>,
+    /// The other financeurs granting on the same dossier (`attribuantsCofinanceurs`).
+    pub cofinanceurs: Vec<String>,
 }
 
 /// One CSV row, every value already in the schema's notation.
@@ -101,6 +114,73 @@ pub enum ScdlProblem {
     ZeroAmount { dossier_id: String },
     #[error("dossier {dossier_id}: exercice {exercice} has no calendar period")]
     BadExercice { dossier_id: String, exercice: i32 },
+}
+
+impl ScdlProblem {
+    /// The dossier the problem is about.
+    pub fn dossier_id(&self) -> &str {
+        match self {
+            ScdlProblem::NoConvention { dossier_id }
+            | ScdlProblem::NoBeneficiaryId { dossier_id, .. }
+            | ScdlProblem::TooLong { dossier_id, .. }
+            | ScdlProblem::Empty { dossier_id, .. }
+            | ScdlProblem::ZeroAmount { dossier_id }
+            | ScdlProblem::BadExercice { dossier_id, .. } => dossier_id,
+        }
+    }
+
+    /// Why the grant is left out, in French, for the list people read.
+    pub fn reason_fr(&self) -> String {
+        match self {
+            ScdlProblem::NoConvention { .. } => {
+                "aucune convention ni arrêté signé : enregistrer sa signature".into()
+            }
+            ScdlProblem::NoBeneficiaryId { .. } => {
+                "ni SIRET ni RNA (W et 9 chiffres) connu pour le bénéficiaire".into()
+            }
+            ScdlProblem::TooLong { field, max, .. } => {
+                format!("{field} dépasse {max} caractères")
+            }
+            ScdlProblem::Empty { field, .. } => format!("{field} est vide"),
+            ScdlProblem::ZeroAmount { .. } => "montant nul".into(),
+            ScdlProblem::BadExercice { exercice, .. } => {
+                format!("l'exercice {exercice} n'a pas de période")
+            }
+        }
+    }
+}
+
+/// Writes the grants left out of a publication, for people (French Excel: `;`, UTF-8 with BOM,
+/// decimal commas): dossier, bénéficiaire, objet, montant, raison. Returns their total.
+pub fn write_left_out_csv(
+    grants: &[GrantFacts],
+    problems: &[ScdlProblem],
+    out: impl Write,
+) -> Result<Amount, ScdlError> {
+    let mut out = out;
+    out.write_all("\u{feff}".as_bytes())?;
+    let mut writer = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(out);
+    writer.write_record(["dossier", "bénéficiaire", "objet", "montant (€)", "raison"])?;
+    let mut total = Amount::ZERO;
+    for problem in problems {
+        let grant = grants.iter().find(|g| g.dossier_id == problem.dossier_id());
+        let amount = grant.map(|g| g.amount).unwrap_or(Amount::ZERO);
+        total = total.checked_add(amount).unwrap_or(total);
+        writer.write_record([
+            problem.dossier_id().to_string(),
+            grant
+                .map(|g| g.beneficiary_name.clone())
+                .unwrap_or_default(),
+            grant.map(|g| g.objet.clone()).unwrap_or_default(),
+            amount.to_string().replace('.', ","),
+            problem.reason_fr(),
+        ])?;
+    }
+    writer.flush()?;
+    Ok(total)
 }
 
 /// Why the export could not be written.
@@ -241,31 +321,36 @@ fn checked_text(
     Ok(text.to_string())
 }
 
-/// `unique` with its date for one payment, `échelonné` with the first/last dates for several;
-/// before any payment, `unique` over the exercice (the date is not known yet, so a period).
+/// How the grant is paid, as the schema says it: `échelonné` over first to last payment when it
+/// is paid in several payments, or an avance or acompte is paid with the balance still to come
+/// (then the period runs to 31 December of the year after the exercice: the balance follows the
+/// compte rendu financier, due six months after the exercice); `unique` with its date for one
+/// payment that closes the grant; before any payment, `unique` over the exercice (no date is
+/// known yet, so a period).
 fn payment_terms(grant: &GrantFacts) -> Result<(&'static str, String), ScdlProblem> {
     let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+    let bad_exercice = || ScdlProblem::BadExercice {
+        dossier_id: grant.dossier_id.clone(),
+        exercice: grant.exercice,
+    };
     let mut dates = grant.payments.clone();
     dates.sort();
-    dates.dedup();
-    match dates.as_slice() {
-        [] => {
-            let first = NaiveDate::from_ymd_opt(grant.exercice, 1, 1);
-            let last = NaiveDate::from_ymd_opt(grant.exercice, 12, 31);
-            match (first, last) {
-                (Some(first), Some(last)) => {
-                    Ok(("unique", format!("{}/{}", day(first), day(last))))
-                }
-                _ => Err(ScdlProblem::BadExercice {
-                    dossier_id: grant.dossier_id.clone(),
-                    exercice: grant.exercice,
-                }),
-            }
-        }
-        [only] if grant.payments.len() == 1 => Ok(("unique", day(*only))),
-        [first, .., last] => Ok(("échelonné", format!("{}/{}", day(*first), day(*last)))),
-        [only] => Ok(("échelonné", format!("{}/{}", day(*only), day(*only)))),
+    let (Some(first), Some(last)) = (dates.first().copied(), dates.last().copied()) else {
+        let first = NaiveDate::from_ymd_opt(grant.exercice, 1, 1).ok_or_else(bad_exercice)?;
+        let last = NaiveDate::from_ymd_opt(grant.exercice, 12, 31).ok_or_else(bad_exercice)?;
+        return Ok(("unique", format!("{}/{}", day(first), day(last))));
+    };
+    if dates.len() == 1 && !grant.balance_due {
+        return Ok(("unique", day(first)));
     }
+    let last = if grant.balance_due {
+        let balance_by =
+            NaiveDate::from_ymd_opt(grant.exercice + 1, 12, 31).ok_or_else(bad_exercice)?;
+        last.max(balance_by)
+    } else {
+        last
+    };
+    Ok(("échelonné", format!("{}/{}", day(first), day(last))))
 }
 
 /// A share as the schema writes it: a decimal between 0.01 and 1, with a dot.
@@ -323,6 +408,7 @@ mod tests {
             reference_decision: "CONV-2025-017".into(),
             payments: vec![],
             exercice: 2025,
+            ..GrantFacts::default()
         }
     }
 
@@ -357,6 +443,25 @@ mod tests {
         assert_eq!(
             (row.0[10].as_str(), row.0[11].as_str()),
             ("échelonné", "2025-05-06/2026-02-01")
+        );
+        // An avance paid, the solde to come after the compte rendu financier: échelonné, up to
+        // the end of the year after the exercice.
+        let mut avance = grant();
+        avance.payments = vec![NaiveDate::from_ymd_opt(2025, 5, 6).unwrap()];
+        avance.balance_due = true;
+        let row = scdl_row(&attribuant(), &avance).unwrap();
+        assert_eq!(
+            (row.0[10].as_str(), row.0[11].as_str()),
+            ("échelonné", "2025-05-06/2026-12-31")
+        );
+        // Avance and solde paid the same day are still two payments.
+        let mut same_day = grant();
+        let day = NaiveDate::from_ymd_opt(2025, 5, 6).unwrap();
+        same_day.payments = vec![day, day];
+        let row = scdl_row(&attribuant(), &same_day).unwrap();
+        assert_eq!(
+            (row.0[10].as_str(), row.0[11].as_str()),
+            ("échelonné", "2025-05-06/2025-05-06")
         );
     }
 

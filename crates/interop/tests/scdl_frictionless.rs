@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use chrono::NaiveDate;
-use engagements_app::export::scdl::{scdl_rows, write_scdl_csv, Attribuant, GrantFacts};
 use engagements_domain::porteur::{Rna, Siret};
 use engagements_domain::Amount;
+use engagements_interop::export::scdl::{scdl_rows, write_scdl_csv, Attribuant, GrantFacts};
 
 fn anchors() -> PathBuf {
     // CI runs with a copy of shared/ beside the clone.
@@ -22,11 +22,20 @@ fn schema() -> PathBuf {
     anchors().join("schema-subventions-v2.1.1.json")
 }
 
+fn draft_schema() -> PathBuf {
+    anchors().join("schema-subventions-datasubvention-proposal-2024-09.json")
+}
+
 /// `Some(valid)` from the validator, `None` when it cannot run here (skip outside CI).
 fn validate(file: &Path, strict: bool) -> Option<(bool, String)> {
+    validate_against(&schema(), file, strict)
+}
+
+/// [`validate`] against another schema.
+fn validate_against(schema: &Path, file: &Path, strict: bool) -> Option<(bool, String)> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/validate_table_schema.py");
     let mut command = Command::new("python3");
-    command.arg(&script).arg(schema()).arg(file);
+    command.arg(&script).arg(schema).arg(file);
     if strict {
         command.arg("--strict");
     }
@@ -76,6 +85,7 @@ fn fictitious_grants() -> Vec<GrantFacts> {
         reference_decision: "CONV-2025-017".into(),
         payments: vec![],
         exercice: 2025,
+        ..GrantFacts::default()
     };
     let mut rna_only = base.clone();
     rna_only.dossier_id = "dossier-fictif-2".into();
@@ -136,10 +146,11 @@ fn the_schema_examples_behave_as_the_schema_says() {
 #[tokio::test]
 async fn the_export_of_the_demo_validates_against_the_official_schema() {
     use engagements_app::demo::{self, DemoConfig};
-    use engagements_app::export::scdl::scdl_rows_publishable;
-    use engagements_app::export::scdl_source::{attribuant, scdl_grants};
     use engagements_app::{Ledger, MetaDefaults};
     use engagements_domain::{Actor, Source};
+    use engagements_interop::export::datasubvention::write_datasubvention_csv;
+    use engagements_interop::export::scdl::scdl_rows_publishable;
+    use engagements_interop::export::scdl_source::{attribuant, scdl_grants};
 
     for db in engagements_store::testing::all().await {
         eprintln!("backend: {}", db.backend);
@@ -166,12 +177,39 @@ async fn the_export_of_the_demo_validates_against_the_official_schema() {
             let (rows, left_out) = scdl_rows_publishable(&who, &grants).unwrap();
             assert_eq!(rows.len() + left_out.len(), grants.len());
             rows_total += rows.len();
+            // A grant paid in several payments, or with its solde to come, is échelonné.
+            let mut staggered = 0;
+            for (grant, row) in grants
+                .iter()
+                .filter(|g| engagements_interop::export::scdl::scdl_row(&who, g).is_ok())
+                .zip(&rows)
+            {
+                let several = grant.payments.len() > 1 || grant.balance_due;
+                assert_eq!(row.0[10] == "échelonné", several, "{grant:?} {row:?}");
+                staggered += usize::from(several);
+            }
+            if organisation == "etat" {
+                assert!(
+                    staggered > 0,
+                    "the demo pays State grants in an avance and a solde"
+                );
+            }
             let file = tempfile::Builder::new().suffix(".csv").tempfile().unwrap();
             write_scdl_csv(&rows, std::fs::File::create(file.path()).unwrap()).unwrap();
+            let draft = tempfile::Builder::new().suffix(".csv").tempfile().unwrap();
+            let written = write_datasubvention_csv(
+                &who,
+                &grants,
+                std::fs::File::create(draft.path()).unwrap(),
+            )
+            .unwrap();
+            assert_eq!(written, rows.len());
             let Some((valid, report)) = validate(file.path(), true) else {
                 return;
             };
             assert!(valid, "{organisation}: {report}");
+            let (valid, report) = validate_against(&draft_schema(), draft.path(), true).unwrap();
+            assert!(valid, "{organisation}, Data.Subvention draft: {report}");
         }
         assert!(rows_total > 0, "the demo grants something in 2025");
         ledger.store().shutdown().await;

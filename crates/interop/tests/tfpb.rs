@@ -4,12 +4,12 @@
 
 use chrono::NaiveDate;
 use engagements_app::auth::{authorize, tfpb_read_filter, Principal, Role};
-use engagements_app::import::tfpb::{import_tfpb, TfpbImportError};
 use engagements_app::referential::LoadedContract;
 use engagements_app::{CommandError, CommandMeta, Ledger, MetaDefaults};
 use engagements_domain::tfpb::programme::BilanStatus;
 use engagements_domain::tfpb::TfpbProgrammeKey;
 use engagements_domain::{Actor, Amount, LedgerCommand, Source};
+use engagements_interop::import::tfpb::{import_tfpb, TfpbImportError};
 use engagements_projections::tfpb::TfpbFilter;
 use engagements_store::testing::{self, TestDb};
 use serde_json::json;

@@ -13,21 +13,122 @@ use engagements_domain::tfpb::{
     label_key, TfpbActionId, TfpbActionSpec, TfpbProgrammeCommand, TfpbProgrammeKey,
     TfpbSpendingId, LABEL_CHARS_MAX, TAX_YEAR_MAX, TAX_YEAR_MIN,
 };
-use engagements_domain::{Amount, AmountError, LedgerCommand, Source};
+use engagements_domain::{Amount, LedgerCommand, Source};
 use engagements_projections::Projections;
 
-use crate::auth::{authorize, Principal};
-use crate::error::CommandError;
-use crate::handlers::refs::hint;
-use crate::ledger::Ledger;
-use crate::meta::{CommandMeta, MetaDefaults};
+use super::headers::{column, Column, HeaderTable};
+use super::problems::{not_a_date, parse_date};
+use super::sheet::{is_blank, read, ReadOptions, Sheet, SheetError, SheetRow};
 
-/// Largest file accepted.
-pub const FILE_BYTES_MAX: usize = 16 * 1024 * 1024;
-/// Most action rows in one file.
-pub const ROWS_MAX: usize = 20_000;
-/// Problems listed before the rest are only counted.
-pub const PROBLEMS_LISTED_MAX: usize = 1_000;
+use engagements_app::auth::{authorize, Principal};
+use engagements_app::hint;
+use engagements_app::CommandError;
+use engagements_app::Ledger;
+use engagements_app::{CommandMeta, MetaDefaults};
+
+pub use super::problems::{list, parse_amount, problem, RowProblem, PROBLEMS_LISTED_MAX};
+pub use super::sheet::{FILE_BYTES_MAX, ROWS_MAX};
+
+/// The columns of a bailleur's TFPB file and the titles accepted for them (docs/imports.md).
+pub static TABLE: HeaderTable = HeaderTable {
+    kind: "TFPB",
+    columns: &COLUMNS,
+    others_refused: true,
+};
+
+static COLUMNS: [Column; 12] = [
+    column(
+        "qpv",
+        &[
+            "QPV",
+            "Code QPV",
+            "Quartier",
+            "Quartier prioritaire",
+            "Code quartier",
+        ],
+        true,
+    ),
+    column(
+        "year",
+        &["Année", "Année fiscale", "Exercice", "Année d'imposition"],
+        true,
+    ),
+    column(
+        "axis",
+        &["Axe", "Axe du cadre national", "N° axe", "Numéro d'axe"],
+        true,
+    ),
+    column(
+        "label",
+        &[
+            "Action",
+            "Libellé",
+            "Libellé de l'action",
+            "Intitulé",
+            "Intitulé de l'action",
+        ],
+        true,
+    ),
+    column(
+        "planned",
+        &[
+            "Prévu",
+            "Montant prévu",
+            "Montant prévisionnel",
+            "Budget prévisionnel",
+            "Prévisionnel",
+        ],
+        true,
+    ),
+    column(
+        "realised",
+        &[
+            "Réalisé",
+            "Montant réalisé",
+            "Dépenses réalisées",
+            "Dépense réalisée",
+            "realized",
+        ],
+        true,
+    ),
+    column(
+        "dwellings",
+        &[
+            "Logements",
+            "Nombre de logements",
+            "Nb logements",
+            "Nb de logements",
+        ],
+        false,
+    ),
+    column(
+        "abatement",
+        &[
+            "Abattement",
+            "Montant de l'abattement",
+            "Abattement TFPB",
+            "Montant abattement",
+        ],
+        false,
+    ),
+    column("partners", &["Partenaires"], false),
+    column("description", &["Commentaire", "Observations"], false),
+    column(
+        "spent_on",
+        &[
+            "Date de dépense",
+            "Dépensé le",
+            "Date de réalisation",
+            "Date",
+        ],
+        false,
+    ),
+    column(
+        "evidence",
+        &["Justificatif", "Pièce justificative", "Justificatifs"],
+        false,
+    ),
+];
 
 /// The columns every file must have.
 pub const REQUIRED_COLUMNS: [&str; 6] = ["qpv", "year", "axis", "label", "planned", "realised"];
@@ -41,25 +142,6 @@ pub const OPTIONAL_COLUMNS: [&str; 6] = [
     "evidence",
 ];
 
-/// One problem in the file: where (line, column) and what.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RowProblem {
-    /// Line in the file (1 is the header).
-    pub line: usize,
-    /// The column's name, when the problem is in one cell.
-    pub column: Option<String>,
-    pub message: String,
-}
-
-impl std::fmt::Display for RowProblem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.column {
-            Some(column) => write!(f, "line {}, column {column}: {}", self.line, self.message),
-            None => write!(f, "line {}: {}", self.line, self.message),
-        }
-    }
-}
-
 /// Why an import recorded nothing.
 #[derive(Debug, thiserror::Error)]
 pub enum TfpbImportError {
@@ -69,23 +151,27 @@ pub enum TfpbImportError {
     Rows(Vec<RowProblem>),
     #[error("line {line}: refused: {error}; nothing recorded")]
     Refused { line: usize, error: CommandError },
+    #[error("{0}; nothing recorded")]
+    Sheet(SheetError),
 }
 
-/// Every problem of a refused file, one a line, up to [`PROBLEMS_LISTED_MAX`] (shared by the
-/// imports).
-pub(crate) fn list(problems: &[RowProblem]) -> String {
-    let mut text: Vec<String> = problems
-        .iter()
-        .take(PROBLEMS_LISTED_MAX)
-        .map(|p| format!("  {p}"))
-        .collect();
-    if problems.len() > PROBLEMS_LISTED_MAX {
-        text.push(format!(
-            "  … and {} more",
-            problems.len() - PROBLEMS_LISTED_MAX
-        ));
+impl From<SheetError> for TfpbImportError {
+    fn from(error: SheetError) -> Self {
+        match error {
+            SheetError::TooLarge(bytes) => TfpbImportError::TooLarge(bytes),
+            other => TfpbImportError::Sheet(other),
+        }
     }
-    text.join("\n")
+}
+
+/// Reads a TFPB file: CSV in UTF-8, UTF-16 or Windows-1252, or an XLSX workbook (its sheet
+/// `sheet`, else the first whose header is a TFPB header).
+pub fn read_tfpb(bytes: &[u8], sheet: Option<&str>) -> Result<Sheet, TfpbImportError> {
+    let options = ReadOptions {
+        table: Some(&TABLE),
+        sheet,
+    };
+    Ok(read(bytes, &options)?)
 }
 
 /// What an import recorded.
@@ -106,7 +192,7 @@ struct Planned {
     effective_date: Option<NaiveDate>,
 }
 
-/// Checks the whole file against the ledger and imports it for `bailleur`, all or nothing.
+/// Checks a CSV text against the ledger and imports it for `bailleur`, all or nothing.
 /// `principal` is who imports: a bailleur may import only its own file.
 pub async fn import_tfpb(
     ledger: &Ledger,
@@ -118,6 +204,19 @@ pub async fn import_tfpb(
     if text.len() > FILE_BYTES_MAX {
         return Err(TfpbImportError::TooLarge(text.len()));
     }
+    let sheet = read_tfpb(text.as_bytes(), None)?;
+    import_tfpb_sheet(ledger, &sheet, bailleur, principal, defaults).await
+}
+
+/// Checks a sheet (see [`read_tfpb`]) against the ledger and imports it for `bailleur`, all or
+/// nothing. `principal` is who imports: a bailleur may import only its own file.
+pub async fn import_tfpb_sheet(
+    ledger: &Ledger,
+    sheet: &Sheet,
+    bailleur: &str,
+    principal: &Principal,
+    defaults: &MetaDefaults,
+) -> Result<TfpbImportReport, TfpbImportError> {
     // Planned and authorised under the read guard, dropped before recording (executing needs
     // the read model).
     let (planned, report, commands) = {
@@ -125,7 +224,7 @@ pub async fn import_tfpb(
             .projections()
             .await
             .map_err(|error| TfpbImportError::Refused { line: 0, error })?;
-        let (planned, report) = plan_file(text, bailleur, &projections)?;
+        let (planned, report) = plan_file(sheet, bailleur, &projections)?;
         let mut commands = Vec::with_capacity(planned.len());
         for item in &planned {
             let command = LedgerCommand::TfpbProgramme(item.command.clone());
@@ -159,15 +258,26 @@ pub async fn import_tfpb(
     Ok(report)
 }
 
-/// Reads and checks the file; returns the commands it means, or every problem found.
+/// Checks the sheet; returns the commands it means, or every problem found.
 fn plan_file(
-    text: &str,
+    sheet: &Sheet,
     bailleur: &str,
     projections: &Projections,
 ) -> Result<(Vec<Planned>, TfpbImportReport), TfpbImportError> {
-    let mut problems = Vec::new();
+    let sheet = sheet.keyed(&TABLE);
+    let mut problems = sheet.problems.clone();
     check_bailleur(bailleur, projections, &mut problems);
-    let rows = read_rows(text, &mut problems);
+    let rows: Vec<&SheetRow> = sheet.rows.iter().filter(|r| !is_blank(r)).collect();
+    if rows.len() > ROWS_MAX {
+        problems.push(problem(
+            rows[ROWS_MAX].line,
+            None,
+            format!("more than {ROWS_MAX} rows: split the file"),
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(TfpbImportError::Rows(sheet.name_columns(problems)));
+    }
     let mut checker = Checker::new(bailleur, projections);
     let mut good = Vec::new();
     for row in &rows {
@@ -178,7 +288,7 @@ fn plan_file(
     checker.check_abatements(&mut problems);
     if !problems.is_empty() {
         problems.sort_by_key(|p| p.line);
-        return Err(TfpbImportError::Rows(problems));
+        return Err(TfpbImportError::Rows(sheet.name_columns(problems)));
     }
     Ok(checker.into_commands(good, rows.len()))
 }
@@ -211,134 +321,6 @@ fn check_bailleur(bailleur: &str, projections: &Projections, problems: &mut Vec<
             message,
         });
     }
-}
-
-/// A data row: its line and its cells by column name.
-struct Row {
-    line: usize,
-    cells: BTreeMap<String, String>,
-}
-
-impl Row {
-    fn get(&self, column: &str) -> &str {
-        self.cells.get(column).map(|s| s.trim()).unwrap_or("")
-    }
-}
-
-/// Splits the file into rows keyed by (lower-cased) column names; `;` or `,` separated (the
-/// header line decides), UTF-8, an optional BOM.
-fn read_rows(text: &str, problems: &mut Vec<RowProblem>) -> Vec<Row> {
-    let mut reader = super::sheet::csv_reader(text);
-    let headers: Vec<String> = match reader.headers() {
-        Ok(h) => h.iter().map(|c| c.trim().to_lowercase()).collect(),
-        Err(e) => {
-            problems.push(problem(1, None, format!("unreadable header: {e}")));
-            return Vec::new();
-        }
-    };
-    if !check_headers(&headers, problems) {
-        return Vec::new();
-    }
-    let mut rows = Vec::new();
-    for (index, record) in reader.records().enumerate() {
-        let line = index + 2;
-        if rows.len() >= ROWS_MAX {
-            problems.push(problem(
-                line,
-                None,
-                format!("more than {ROWS_MAX} rows: split the file"),
-            ));
-            break;
-        }
-        match record {
-            Ok(record) if record.iter().all(|c| c.trim().is_empty()) => {}
-            Ok(record) => {
-                let line = record.position().map(|p| p.line() as usize).unwrap_or(line);
-                if record.len() != headers.len() {
-                    problems.push(problem(
-                        line,
-                        None,
-                        format!("{} cells, the header has {}", record.len(), headers.len()),
-                    ));
-                    continue;
-                }
-                let cells = headers
-                    .iter()
-                    .cloned()
-                    .zip(record.iter().map(str::to_string))
-                    .collect();
-                rows.push(Row { line, cells });
-            }
-            Err(e) => problems.push(problem(line, None, format!("unreadable row: {e}"))),
-        }
-    }
-    rows
-}
-
-fn check_headers(headers: &[String], problems: &mut Vec<RowProblem>) -> bool {
-    let before = problems.len();
-    for required in REQUIRED_COLUMNS {
-        if !headers.iter().any(|h| h == required) {
-            problems.push(problem(
-                1,
-                Some(required),
-                "required column is missing".to_string(),
-            ));
-        }
-    }
-    let mut seen = BTreeSet::new();
-    for header in headers {
-        if !REQUIRED_COLUMNS.contains(&header.as_str())
-            && !OPTIONAL_COLUMNS.contains(&header.as_str())
-        {
-            problems.push(problem(
-                1,
-                Some(header),
-                format!(
-                    "unknown column: the columns are {} and optionally {}",
-                    REQUIRED_COLUMNS.join(", "),
-                    OPTIONAL_COLUMNS.join(", ")
-                ),
-            ));
-        } else if !seen.insert(header) {
-            problems.push(problem(1, Some(header), "column given twice".to_string()));
-        }
-    }
-    problems.len() == before
-}
-
-/// A problem of one line (1 is the header) and, where it is known, one column.
-pub(super) fn problem(line: usize, column: Option<&str>, message: String) -> RowProblem {
-    RowProblem {
-        line,
-        column: column.map(str::to_string),
-        message,
-    }
-}
-
-/// Reads an amount as spreadsheets write it: `1234.50`, `1234,50`, `1 234,50`.
-pub(super) fn parse_amount(text: &str) -> Result<Amount, String> {
-    let compact: String = text
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '\u{202f}' && *c != '€')
-        .collect();
-    let normalised = if compact.contains(',') && !compact.contains('.') {
-        compact.replace(',', ".")
-    } else {
-        compact
-    };
-    normalised.parse::<Amount>().map_err(|error| match error {
-        AmountError::Unparsable(_) => {
-            format!("'{text}' is not an amount: write euros, e.g. 1500.50 or 1500,50")
-        }
-        other => other.to_string(),
-    })
-}
-
-fn parse_date(text: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(text, "%d/%m/%Y"))
-        .ok()
 }
 
 /// One good row, ready to become commands.
@@ -377,7 +359,7 @@ impl<'p> Checker<'p> {
     }
 
     /// Checks every cell of a row, recording each problem; the row when all is well.
-    fn check(&mut self, row: &Row, problems: &mut Vec<RowProblem>) -> Option<GoodRow> {
+    fn check(&mut self, row: &SheetRow, problems: &mut Vec<RowProblem>) -> Option<GoodRow> {
         let before = problems.len();
         let mut bad =
             |column: &str, message: String| problems.push(problem(row.line, Some(column), message));
@@ -441,10 +423,7 @@ impl<'p> Checker<'p> {
                     None
                 }
                 None => {
-                    bad(
-                        "spent_on",
-                        format!("'{text}' is not a date: write 2025-06-30 or 30/06/2025"),
-                    );
+                    bad("spent_on", not_a_date(text));
                     None
                 }
             },

@@ -2,13 +2,13 @@
 //! needs them: the dossier and porteur from the read model, payment dates from the dossiers' logs.
 
 use chrono::NaiveDate;
-use engagements_domain::dossier::DossierEvent;
+use engagements_domain::dossier::{DossierEvent, ExternalIdKind};
 use engagements_domain::porteur::{Rna, Siret};
 use engagements_domain::{Amount, DossierId};
 use engagements_projections::Projections;
 
 use super::scdl::{Attribuant, GrantFacts};
-use crate::{CommandError, Ledger};
+use engagements_app::{CommandError, Ledger};
 
 /// Why the export's input could not be gathered.
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +75,10 @@ pub async fn scdl_grants(
 /// The grants as the read model knows them (payments not yet filled in).
 pub fn granted_by(projections: &Projections, organisation: &str, exercice: i32) -> Vec<GrantFacts> {
     let mut grants = Vec::new();
+    let is_state = projections
+        .referential
+        .organisation(organisation)
+        .is_some_and(|o| o.kind == engagements_domain::referential::OrganisationKind::Etat);
     for dossier in projections.subsidy.dossiers.values() {
         let Some(filed) = &dossier.filed else {
             continue;
@@ -82,17 +86,34 @@ pub fn granted_by(projections: &Projections, organisation: &str, exercice: i32) 
         if filed.exercice != exercice {
             continue;
         }
-        let amount: Amount = dossier
-            .lines
-            .iter()
-            .filter(|((financeur, _), _)| financeur == organisation)
-            .map(|(_, line)| line.granted)
-            .sum();
+        let mine = || {
+            dossier
+                .lines
+                .iter()
+                .filter(|((financeur, _), _)| financeur == organisation)
+        };
+        let amount: Amount = mine().map(|(_, line)| line.granted).sum();
         if amount.is_zero() {
             continue;
         }
         let porteur = projections.porteurs.by_id.get(&filed.porteur_id);
         let convention = dossier.conventions.get(organisation);
+        // Something paid, the solde not: a balance is to come (paid in several payments).
+        let balance_due =
+            mine().any(|(_, l)| !l.paid.is_zero() && !l.solde_paid && l.paid < l.granted);
+        let mut cofinanceurs: Vec<String> = dossier
+            .lines
+            .iter()
+            .filter(|((financeur, _), line)| financeur != organisation && !line.granted.is_zero())
+            .map(|((financeur, _), _)| {
+                projections
+                    .referential
+                    .organisation(financeur)
+                    .map(|o| o.name.clone())
+                    .unwrap_or_else(|| financeur.clone())
+            })
+            .collect();
+        cofinanceurs.dedup();
         grants.push(GrantFacts {
             dossier_id: filed.dossier_id.to_string(),
             beneficiary_name: porteur.map(|p| p.name.clone()).unwrap_or_default(),
@@ -108,6 +129,27 @@ pub fn granted_by(projections: &Projections, organisation: &str, exercice: i32) 
             reference_decision: convention.map(|c| c.number.clone()).unwrap_or_default(),
             payments: Vec::new(),
             exercice,
+            balance_due,
+            requested: mine().map(|(_, line)| line.requested).sum(),
+            decided_on: mine().filter_map(|(_, line)| line.decided_on).max(),
+            dispositif: mine()
+                .map(|((_, dispositif), _)| dispositif.as_str())
+                .collect::<Vec<_>>()
+                .join("|"),
+            ej: dossier
+                .external_ids
+                .iter()
+                .filter(|e| {
+                    // An EJ commits the State: one recorded on no line is the State's.
+                    e.kind == ExternalIdKind::ChorusEj
+                        && match e.financeur.as_deref() {
+                            Some(financeur) => financeur == organisation,
+                            None => is_state,
+                        }
+                })
+                .map(|e| e.value.clone())
+                .collect(),
+            cofinanceurs,
         });
     }
     grants

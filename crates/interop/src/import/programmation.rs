@@ -24,14 +24,168 @@ use engagements_domain::porteur::{PorteurCommand, PorteurKind, Rna, Siret};
 use engagements_domain::referential::OrganisationKind;
 use engagements_domain::{Amount, DossierId, LedgerCommand, PorteurId, Source};
 use engagements_projections::Projections;
+use rust_decimal::Decimal;
 
-use super::sheet::SheetError;
-use super::tfpb::{list, parse_amount, problem, RowProblem};
-use crate::error::CommandError;
-use crate::ledger::Ledger;
-use crate::meta::{CommandMeta, MetaDefaults};
+use super::headers::{column, title_key, Column, HeaderTable};
+use super::problems::{list, not_a_date, parse_amount, parse_date, problem, RowProblem};
+use super::sheet::{is_blank, read, ReadOptions, SheetError};
+use engagements_app::CommandError;
+use engagements_app::Ledger;
+use engagements_app::{CommandMeta, MetaDefaults};
 
 pub use super::sheet::{FILE_BYTES_MAX, ROWS_MAX};
+
+/// The columns of the programmation sheet and the titles accepted for them (docs/imports.md).
+pub static TABLE: HeaderTable = HeaderTable {
+    kind: "programmation",
+    columns: &COLUMNS,
+    others_refused: true,
+};
+
+static COLUMNS: [Column; 21] = [
+    column(
+        "dossier",
+        &[
+            "N° dossier",
+            "Numéro de dossier",
+            "Référence",
+            "Référence dossier",
+            "Réf dossier",
+        ],
+        true,
+    ),
+    column(
+        "porteur",
+        &[
+            "Porteur",
+            "Porteur de projet",
+            "Structure",
+            "Opérateur",
+            "Raison sociale",
+            "Nom du porteur",
+        ],
+        true,
+    ),
+    column(
+        "siret",
+        &["N° SIRET", "Code SIRET", "SIRET du porteur"],
+        false,
+    ),
+    column("rna", &["N° RNA", "Numéro RNA", "RNA du porteur"], false),
+    column(
+        "action",
+        &[
+            "Intitulé de l'action",
+            "Libellé de l'action",
+            "Intitulé",
+            "Nom de l'action",
+        ],
+        true,
+    ),
+    column("description", &["Objet", "Descriptif"], false),
+    column("exercice", &["Année", "Exercice budgétaire"], true),
+    column(
+        "quartiers",
+        &["Quartier", "Quartiers concernés", "QPV", "QPV concernés"],
+        true,
+    ),
+    column(
+        "objectifs",
+        &[
+            "Objectif",
+            "Objectifs du contrat",
+            "N° objectif",
+            "Objectifs visés",
+        ],
+        true,
+    ),
+    column(
+        "budget",
+        &[
+            "Budget total",
+            "Coût total",
+            "Budget de l'action",
+            "Coût de l'action",
+            "Budget global",
+        ],
+        true,
+    ),
+    column(
+        "financeur",
+        &["Financeurs", "Co-financeur", "Cofinanceur"],
+        true,
+    ),
+    column("dispositif", &["Dispositifs", "Ligne de crédit"], true),
+    column(
+        "asked",
+        &[
+            "Demandé",
+            "Montant demandé",
+            "Demande",
+            "Sollicité",
+            "Montant sollicité",
+        ],
+        true,
+    ),
+    column(
+        "proposed",
+        &["Proposé", "Montant proposé", "Proposition"],
+        false,
+    ),
+    column(
+        "opinion",
+        &["Avis", "Avis du service instructeur", "Sens de l'avis"],
+        false,
+    ),
+    column(
+        "granted",
+        &[
+            "Accordé",
+            "Montant accordé",
+            "Attribué",
+            "Montant attribué",
+            "Montant décidé",
+        ],
+        false,
+    ),
+    column(
+        "decision",
+        &["Décision", "Décision du comité", "Sens de la décision"],
+        false,
+    ),
+    column(
+        "comite",
+        &[
+            "Comité",
+            "Comité des financeurs",
+            "Instance",
+            "Comité de programmation",
+        ],
+        false,
+    ),
+    column(
+        "decided_on",
+        &[
+            "Décidé le",
+            "Date de décision",
+            "Date du comité",
+            "Date de la décision",
+        ],
+        false,
+    ),
+    column(
+        "code_dossier",
+        &[
+            "Code dossier",
+            "Code Dauphin",
+            "N° Dauphin",
+            "Numéro Dauphin",
+            "Code dossier Dauphin",
+        ],
+        false,
+    ),
+    column("ej", &["EJ Chorus", "N° EJ", "Engagement juridique"], false),
+];
 
 /// The columns every file must have.
 pub const REQUIRED_COLUMNS: [&str; 10] = [
@@ -47,12 +201,14 @@ pub const REQUIRED_COLUMNS: [&str; 10] = [
     "asked",
 ];
 /// Columns a file may add.
-pub const OPTIONAL_COLUMNS: [&str; 9] = [
+pub const OPTIONAL_COLUMNS: [&str; 11] = [
     "siret",
     "rna",
     "description",
     "proposed",
+    "opinion",
     "granted",
+    "decision",
     "comite",
     "decided_on",
     "code_dossier",
@@ -101,14 +257,29 @@ impl ProgrammationReport {
 
 pub use super::sheet::{Sheet, SheetRow};
 
-/// Reads a CSV text (`;` or `,` separated, as the header line says; optional BOM).
-pub fn read_csv(text: &str) -> Result<Sheet, ProgrammationImportError> {
-    super::sheet::read_csv(text).map_err(ProgrammationImportError::from)
+/// Reads a programmation file: CSV in UTF-8, UTF-16 or Windows-1252 (`;`, tab or `,`
+/// separated), or an XLSX workbook (its sheet `sheet`, else the first whose header is a
+/// programmation header), below any title rows.
+pub fn read_programmation(
+    bytes: &[u8],
+    sheet: Option<&str>,
+) -> Result<Sheet, ProgrammationImportError> {
+    let options = ReadOptions {
+        table: Some(&TABLE),
+        sheet,
+    };
+    read(bytes, &options).map_err(ProgrammationImportError::from)
 }
 
-/// Reads the first sheet of an XLSX workbook; line numbers are the spreadsheet's row numbers.
+/// Reads a CSV text (`;`, tab or `,` separated; optional BOM).
+pub fn read_csv(text: &str) -> Result<Sheet, ProgrammationImportError> {
+    read_programmation(text.as_bytes(), None)
+}
+
+/// Reads an XLSX workbook: the first sheet whose header is a programmation header; line numbers
+/// are the spreadsheet's row numbers.
 pub fn read_xlsx(bytes: &[u8]) -> Result<Sheet, ProgrammationImportError> {
-    super::sheet::read_xlsx(bytes).map_err(ProgrammationImportError::from)
+    read_programmation(bytes, None)
 }
 
 impl From<SheetError> for ProgrammationImportError {
@@ -116,6 +287,7 @@ impl From<SheetError> for ProgrammationImportError {
         match error {
             SheetError::TooLarge(bytes) => ProgrammationImportError::TooLarge(bytes),
             SheetError::Unreadable(why) => ProgrammationImportError::Unreadable(why),
+            other => ProgrammationImportError::Unreadable(other.to_string()),
         }
     }
 }
@@ -178,14 +350,16 @@ struct CheckedRow {
     action: String,
     description: String,
     exercice: i32,
-    quartiers: Vec<String>,
-    objectifs: Vec<u32>,
+    quartiers: Vec<QuartierShare>,
+    objectifs: Vec<ObjectifWeight>,
     budget: Amount,
     financeur: String,
     dispositif: String,
     asked: Amount,
     proposed: Option<Amount>,
-    granted: Option<Amount>,
+    opinion: Option<Opinion>,
+    /// What the comité decided, from `decision` or else from `granted` (0 is a refusal).
+    decision: Option<Decision>,
     comite: String,
     decided_on: Option<NaiveDate>,
     /// Dauphin's code of the dossier (`DA` + 8 digits), normalised.
@@ -198,23 +372,21 @@ fn plan(
     sheet: &Sheet,
     projections: &Projections,
 ) -> Result<(Vec<Planned>, ProgrammationReport), ProgrammationImportError> {
-    let mut problems = Vec::new();
-    check_headers(&sheet.headers, &mut problems);
-    if sheet.rows.len() > ROWS_MAX {
+    let sheet = sheet.keyed(&TABLE);
+    let mut problems = sheet.problems.clone();
+    let rows: Vec<&SheetRow> = sheet.rows.iter().filter(|r| !is_blank(r)).collect();
+    if rows.len() > ROWS_MAX {
         problems.push(problem(
-            0,
+            rows[ROWS_MAX].line,
             None,
             format!("more than {ROWS_MAX} rows: split the file"),
         ));
     }
     if !problems.is_empty() {
-        return Err(ProgrammationImportError::Rows(problems));
+        return Err(ProgrammationImportError::Rows(sheet.name_columns(problems)));
     }
     let mut checked = Vec::new();
-    for row in &sheet.rows {
-        if row.cells.values().all(|c| c.trim().is_empty()) {
-            continue;
-        }
+    for row in rows {
         if let Some(good) = check_row(row, projections, &mut problems) {
             checked.push(good);
         }
@@ -222,42 +394,91 @@ fn plan(
     check_dossiers(&checked, &mut problems);
     if !problems.is_empty() {
         problems.sort_by_key(|p| p.line);
-        return Err(ProgrammationImportError::Rows(problems));
+        return Err(ProgrammationImportError::Rows(sheet.name_columns(problems)));
     }
     let planned = into_commands(&checked, projections, &mut problems);
     if !problems.is_empty() {
         problems.sort_by_key(|p| p.line);
-        return Err(ProgrammationImportError::Rows(problems));
+        return Err(ProgrammationImportError::Rows(sheet.name_columns(problems)));
     }
     Ok(planned)
 }
 
-fn check_headers(headers: &[String], problems: &mut Vec<RowProblem>) {
-    for required in REQUIRED_COLUMNS {
-        if !headers.iter().any(|h| h == required) {
-            problems.push(problem(
-                1,
-                Some(required),
-                "required column is missing".into(),
-            ));
+/// The kinds of decision a sheet writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DecisionKind {
+    Granted,
+    Refused,
+    Adjourned,
+}
+
+/// `accordé`, `refusé`, `ajourné` (or `granted`, `refused`, `adjourned`), accents and case aside.
+fn read_decision(text: &str) -> Option<DecisionKind> {
+    match title_key(text).as_str() {
+        "accorde" | "accordee" | "attribue" | "attribuee" | "granted" => {
+            Some(DecisionKind::Granted)
+        }
+        "refuse" | "refusee" | "rejete" | "rejetee" | "refused" => Some(DecisionKind::Refused),
+        "ajourne" | "ajournee" | "reporte" | "reportee" | "adjourned" => {
+            Some(DecisionKind::Adjourned)
+        }
+        _ => None,
+    }
+}
+
+/// The decision of a row: from `decision` when given (with `granted` for a grant), else from
+/// `granted` alone (0 is a refusal).
+fn read_decision_cells(
+    text: &str,
+    granted: Option<Amount>,
+    bad: &mut impl FnMut(&str, String),
+) -> Option<Decision> {
+    if text.is_empty() {
+        return granted.map(|amount| {
+            if amount.is_zero() {
+                Decision::Refused
+            } else {
+                Decision::Granted { amount }
+            }
+        });
+    }
+    let Some(kind) = read_decision(text) else {
+        bad(
+            "decision",
+            format!("'{text}' is not a decision: accordé, refusé or ajourné"),
+        );
+        return None;
+    };
+    match (kind, granted) {
+        (DecisionKind::Granted, Some(amount)) if !amount.is_zero() => {
+            Some(Decision::Granted { amount })
+        }
+        (DecisionKind::Granted, _) => {
+            bad("granted", "a grant gives the amount granted".into());
+            None
+        }
+        (DecisionKind::Refused, None) => Some(Decision::Refused),
+        (DecisionKind::Refused, Some(amount)) if amount.is_zero() => Some(Decision::Refused),
+        (DecisionKind::Adjourned, None) => Some(Decision::Adjourned),
+        (_, Some(_)) => {
+            bad(
+                "granted",
+                format!("'{text}' grants nothing: leave the amount granted empty"),
+            );
+            None
         }
     }
-    for (index, header) in headers.iter().enumerate() {
-        if !REQUIRED_COLUMNS.contains(&header.as_str())
-            && !OPTIONAL_COLUMNS.contains(&header.as_str())
-        {
-            problems.push(problem(
-                1,
-                Some(header),
-                format!(
-                    "unknown column: the columns are {} and optionally {}",
-                    REQUIRED_COLUMNS.join(", "),
-                    OPTIONAL_COLUMNS.join(", ")
-                ),
-            ));
-        } else if headers[..index].contains(header) {
-            problems.push(problem(1, Some(header), "column given twice".into()));
+}
+
+/// `favorable`, `réservé`, `défavorable` (or the English names), accents and case aside.
+fn read_opinion(text: &str) -> Option<Opinion> {
+    match title_key(text).as_str() {
+        "favorable" | "favourable" => Some(Opinion::Favourable),
+        "reserve" | "reservee" | "reserved" | "avec reserves" | "favorable avec reserves" => {
+            Some(Opinion::Reserved)
         }
+        "defavorable" | "unfavourable" | "unfavorable" => Some(Opinion::Unfavourable),
+        _ => None,
     }
 }
 
@@ -320,13 +541,36 @@ fn check_row(
             0
         }
     };
-    let quartiers = split_list(row.get("quartiers"));
-    if quartiers.is_empty() {
+    let mut quartiers = Vec::new();
+    let quartier_words = split_list(row.get("quartiers"));
+    if quartier_words.is_empty() {
         bad("quartiers", "names no quartier".into());
     }
-    for quartier in &quartiers {
-        if view.quartier(quartier).is_none() {
+    for word in quartier_words {
+        // `QN06204` or, with a declared share, `QN06204:60`.
+        let (quartier, share) = match word.split_once(':') {
+            Some((quartier, share)) => (quartier.to_string(), Some(share)),
+            None => (word.clone(), None),
+        };
+        if view.quartier(&quartier).is_none() {
             bad("quartiers", format!("unknown quartier '{quartier}'"));
+            continue;
+        }
+        match share.map(|s| s.parse::<Decimal>()) {
+            Some(Ok(share_pct)) => quartiers.push(QuartierShare {
+                quartier,
+                share_pct: Some(share_pct),
+            }),
+            Some(Err(_)) => bad(
+                "quartiers",
+                format!(
+                    "'{word}': write a share as QN06204:60 (a percentage, decimals with a dot)"
+                ),
+            ),
+            None => quartiers.push(QuartierShare {
+                quartier,
+                share_pct: None,
+            }),
         }
     }
     let mut objectifs = Vec::new();
@@ -335,8 +579,22 @@ fn check_row(
         bad("objectifs", "names no objectif".into());
     }
     for word in objectif_words {
-        match word.parse::<u32>() {
-            Ok(number) if view.objectif(number).is_some() => objectifs.push(number),
+        // `3` or, with a relative weight, `3:2`.
+        let (number, weight) = match word.split_once(':') {
+            Some((number, weight)) => (number, Some(weight.parse::<Decimal>())),
+            None => (word.as_str(), None),
+        };
+        match (number.parse::<u32>(), weight) {
+            (Ok(number), weight) if view.objectif(number).is_some() => match weight {
+                Some(Err(_)) => bad(
+                    "objectifs",
+                    format!("'{word}': write a weight as 3:2 (decimals with a dot)"),
+                ),
+                weight => objectifs.push(ObjectifWeight {
+                    objectif: number,
+                    weight: weight.and_then(Result::ok),
+                }),
+            },
             _ => bad("objectifs", format!("unknown objectif '{word}'")),
         }
     }
@@ -374,12 +632,28 @@ fn check_row(
             );
         }
     }
+    let opinion = match row.get("opinion") {
+        "" => None,
+        text => read_opinion(text).or_else(|| {
+            bad(
+                "opinion",
+                format!("'{text}' is not an opinion: favorable, réservé or défavorable"),
+            );
+            None
+        }),
+    };
+    if opinion.is_some() && proposed.is_none() && row.get("proposed").is_empty() {
+        bad("proposed", "an opinion gives the amount proposed".into());
+    }
+    let decision = read_decision_cells(row.get("decision"), granted, &mut bad);
     let comite = row.get("comite").to_string();
+
     let decided_on = match row.get("decided_on") {
         "" => None,
-        s => NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .map_err(|_| bad("decided_on", format!("'{s}' is not a date AAAA-MM-JJ")))
-            .ok(),
+        s => parse_date(s).or_else(|| {
+            bad("decided_on", not_a_date(s));
+            None
+        }),
     };
     if !dossier_key.is_empty() {
         if let Err(why) = ExternalIdKind::Programmation.normalise(&dossier_key) {
@@ -411,11 +685,12 @@ fn check_row(
             format!("an EJ Chorus commits the State, and this row's financeur is '{financeur}'"),
         );
     }
-    if granted.is_some() && comite.is_empty() {
-        bad("comite", "a grant names the comité that decided it".into());
+    let decided = granted.is_some() || !row.get("decision").is_empty();
+    if decided && comite.is_empty() {
+        bad("comite", "a decision names the comité that took it".into());
     }
-    if granted.is_some() && decided_on.is_none() && row.get("decided_on").is_empty() {
-        bad("decided_on", "a grant says when it was decided".into());
+    if decided && decided_on.is_none() && row.get("decided_on").is_empty() {
+        bad("decided_on", "a decision says when it was taken".into());
     }
     if problems.len() > before {
         return None;
@@ -436,7 +711,8 @@ fn check_row(
         dispositif,
         asked: asked?,
         proposed,
-        granted,
+        opinion,
+        decision,
         comite,
         decided_on,
         code_dossier,
@@ -654,6 +930,9 @@ fn check_known_dossier(
         .map(|q| q.quartier.as_str())
         .collect();
     let objectifs: BTreeSet<u32> = filing.objectifs.iter().map(|o| o.objectif).collect();
+    let head_quartiers: BTreeSet<&str> =
+        head.quartiers.iter().map(|q| q.quartier.as_str()).collect();
+    let head_objectifs: BTreeSet<u32> = head.objectifs.iter().map(|o| o.objectif).collect();
     let mut bad =
         |column: &str, message: String| problems.push(problem(head.line, Some(column), message));
     if porteur_id != Some(filing.porteur_id) {
@@ -674,13 +953,7 @@ fn check_known_dossier(
             recorded(&format!("a budget of {}", filing.total_budget)),
         );
     }
-    if head
-        .quartiers
-        .iter()
-        .map(String::as_str)
-        .collect::<BTreeSet<_>>()
-        != quartiers
-    {
+    if head_quartiers != quartiers {
         bad(
             "quartiers",
             recorded(&format!(
@@ -689,7 +962,7 @@ fn check_known_dossier(
             )),
         );
     }
-    if head.objectifs.iter().copied().collect::<BTreeSet<_>>() != objectifs {
+    if head_objectifs != objectifs {
         bad(
             "objectifs",
             recorded(&format!(
@@ -728,15 +1001,19 @@ fn check_known_dossier(
                 )),
             );
         }
-        let Some(granted) = row.granted else {
+        let Some(decision) = &row.decision else {
             continue;
         };
+        let granted = match decision {
+            Decision::Granted { amount } => *amount,
+            _ => Amount::ZERO,
+        };
         let line = &state.lines[&(row.financeur.clone(), row.dispositif.clone())];
-        let consistent = match line.status {
-            LineStatus::Requested | LineStatus::Adjourned => true,
-            LineStatus::Granted => granted == line.granted,
-            LineStatus::Refused => granted.is_zero(),
-            LineStatus::Cancelled => false,
+        let consistent = match (line.status, decision) {
+            (LineStatus::Requested | LineStatus::Adjourned, _) => true,
+            (LineStatus::Granted, Decision::Granted { amount }) => *amount == line.granted,
+            (LineStatus::Refused, Decision::Refused) => true,
+            _ => false,
         };
         if !consistent {
             bad(
@@ -856,22 +1133,8 @@ fn into_commands(
                 title: row.action.clone(),
                 description: row.description.clone(),
                 total_budget: row.budget,
-                quartiers: row
-                    .quartiers
-                    .iter()
-                    .map(|q| QuartierShare {
-                        quartier: q.clone(),
-                        share_pct: None,
-                    })
-                    .collect(),
-                objectifs: row
-                    .objectifs
-                    .iter()
-                    .map(|&objectif| ObjectifWeight {
-                        objectif,
-                        weight: None,
-                    })
-                    .collect(),
+                quartiers: row.quartiers.clone(),
+                objectifs: row.objectifs.clone(),
                 requests,
             }),
             effective_date: None,
@@ -923,7 +1186,12 @@ fn into_commands(
                 .get(&(row.financeur.clone(), row.dispositif.clone()))
         });
         if let Some(proposed) = row.proposed {
-            if line.is_none_or(|l| l.proposed != Some(proposed)) {
+            let opinion = row.opinion.unwrap_or(if proposed.is_zero() {
+                Opinion::Unfavourable
+            } else {
+                Opinion::Favourable
+            });
+            if line.is_none_or(|l| l.proposed != Some(proposed) || l.opinion != Some(opinion)) {
                 report.opinions += 1;
                 planned.push(Planned {
                     line: row.line,
@@ -931,11 +1199,7 @@ fn into_commands(
                         dossier_id,
                         financeur: row.financeur.clone(),
                         dispositif: Some(row.dispositif.clone()),
-                        opinion: if proposed.is_zero() {
-                            Opinion::Unfavourable
-                        } else {
-                            Opinion::Favourable
-                        },
+                        opinion,
                         proposed_amount: proposed,
                         comment: String::new(),
                     }),
@@ -943,8 +1207,13 @@ fn into_commands(
                 });
             }
         }
-        let undecided = line.is_none_or(|l| !l.status.is_final());
-        if let (Some(granted), Some(decided_on), true) = (row.granted, row.decided_on, undecided) {
+        // A line already decided is not decided again (an adjournment again is no news).
+        let adjourned_again = |l: &engagements_domain::dossier::FundingLine| {
+            l.status == LineStatus::Adjourned && row.decision == Some(Decision::Adjourned)
+        };
+        let undecided = line.is_none_or(|l| !l.status.is_final() && !adjourned_again(l));
+        if let (Some(decision), Some(decided_on), true) = (&row.decision, row.decided_on, undecided)
+        {
             report.decisions += 1;
             decisions.push(Planned {
                 line: row.line,
@@ -952,11 +1221,7 @@ fn into_commands(
                     dossier_id,
                     financeur: row.financeur.clone(),
                     dispositif: Some(row.dispositif.clone()),
-                    decision: if granted.is_zero() {
-                        Decision::Refused
-                    } else {
-                        Decision::Granted { amount: granted }
-                    },
+                    decision: decision.clone(),
                     comite: row.comite.clone(),
                     decided_on,
                 }),

@@ -29,18 +29,19 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use engagements_domain::dossier::{DossierCommand, DossierState, ExternalIdKind};
+use engagements_domain::dossier::{DossierCommand, DossierState, ExternalIdKind, LineStatus};
 use engagements_domain::dossier::{EXERCICE_MAX, EXERCICE_MIN};
 use engagements_domain::porteur::Siret;
 use engagements_domain::referential::OrganisationKind;
 use engagements_domain::{Amount, DossierId, LedgerCommand, Source};
 use engagements_projections::Projections;
 
-use super::sheet::{is_blank, Sheet, SheetRow, ROWS_MAX};
-use super::tfpb::{list, parse_amount, problem, RowProblem};
-use crate::error::CommandError;
-use crate::ledger::Ledger;
-use crate::meta::{CommandMeta, MetaDefaults};
+use super::headers::{column, Column, HeaderTable};
+use super::problems::{list, parse_amount, problem, RowProblem};
+use super::sheet::{is_blank, read, ReadOptions, Sheet, SheetRow, ROWS_MAX};
+use engagements_app::CommandError;
+use engagements_app::Ledger;
+use engagements_app::{CommandMeta, MetaDefaults};
 
 /// Unmatched rows listed one by one; beyond, only counted.
 pub const UNMATCHED_LISTED_MAX: usize = 200;
@@ -54,73 +55,92 @@ pub enum Extract {
     Anct,
 }
 
-/// One column an extract may have: the name shown in messages, the names accepted (compared
-/// lower-cased, spaces collapsed, typographic apostrophes straightened), whether it is required.
-struct Column {
-    name: &'static str,
-    accepted: &'static [&'static str],
-    required: bool,
-}
-
-const fn column(name: &'static str, accepted: &'static [&'static str], required: bool) -> Column {
-    Column {
-        name,
-        accepted,
-        required,
-    }
-}
-
 /// The ledger's own columns, which a user may add to either extract.
-const EXERCICE: Column = column("exercice", &["exercice"], false);
-const DOSSIER: Column = column("dossier", &["dossier"], false);
+const EXERCICE: Column = column("exercice", &["Année", "Exercice budgétaire"], false);
+const DOSSIER: Column = column(
+    "dossier",
+    &["Dossier du ledger", "Référence programmation"],
+    false,
+);
 
 const GISPRO_EJ: Column = column(
     "EJ CHORUS",
-    &["ej chorus", "chorus -ej", "chorus - ej", "chorus ej", "ej"],
+    &[
+        "Chorus -EJ",
+        "Chorus - EJ",
+        "Chorus EJ",
+        "EJ",
+        "N° EJ",
+        "Numéro EJ",
+    ],
     true,
 );
 const GISPRO_DA: Column = column(
     "Action de demande - Code dossier",
-    &["action de demande - code dossier", "action - code dossier"],
+    &["Action - Code dossier", "Code dossier Dauphin"],
     true,
 );
 const GISPRO_PROJET: Column = column(
     "Projet - Code dossier",
-    &["projet - code dossier", "code projet"],
+    &["Code projet", "Projet code dossier"],
     true,
 );
-const GISPRO_SIRET: Column = column("Code SIRET", &["code siret"], true);
-const GISPRO_AMOUNT: Column = column("Montant engagé", &["montant engagé", "mt engagé"], true);
-const GISPRO_INFO: [Column; 3] = [
-    column(
-        "Direction du gestionnaire du dossier",
-        &["direction du gestionnaire du dossier"],
-        false,
-    ),
-    column(
-        "Libellé de la famille de procédure",
-        &["libellé de la famille de procédure"],
-        false,
-    ),
-    column("Type de tiers", &["type de tiers"], false),
-];
+const GISPRO_SIRET: Column = column("Code SIRET", &["SIRET", "N° SIRET"], true);
+const GISPRO_AMOUNT: Column = column("Montant engagé", &["Mt engagé"], true);
 
 const ANCT_DA: Column = column(
     "Numéro de l'action PRJ",
-    &["numéro de l'action prj", "numero de l'action prj"],
+    &["N° de l'action PRJ", "N° action PRJ", "Code action PRJ"],
     true,
 );
-const ANCT_LABEL: Column = column("Libellé de l'action", &["libellé de l'action"], true);
-const ANCT_PORTEUR: Column = column("Raison sociale longue", &["raison sociale longue"], true);
-const ANCT_AMOUNT: Column = column("Mt engagé", &["mt engagé", "montant engagé"], true);
-const ANCT_CONTRAT: Column = column("Code contrat ville", &["code contrat ville"], false);
-const ANCT_INFO: [Column; 5] = [
-    column("Type de tiers", &["type de tiers"], false),
-    column("Libellé contrat ville", &["libellé contrat ville"], false),
-    column("Thème", &["thème"], false),
-    column("Sous-thèmes", &["sous-thèmes"], false),
-    column("Région", &["région"], false),
-];
+const ANCT_LABEL: Column = column("Libellé de l'action", &["Intitulé de l'action"], true);
+const ANCT_PORTEUR: Column = column("Raison sociale longue", &["Raison sociale"], true);
+const ANCT_AMOUNT: Column = column("Mt engagé", &["Montant engagé"], true);
+const ANCT_CONTRAT: Column = column("Code contrat ville", &["Code du contrat de ville"], false);
+const ANCT_STATUS: Column = column(
+    "Statut du dossier",
+    &["Statut", "Statut Dauphin", "Etat du dossier", "Décision"],
+    false,
+);
+
+/// GISPRO's columns (others are ignored: the State's extracts have many).
+pub static GISPRO_TABLE: HeaderTable = HeaderTable {
+    kind: "GISPRO",
+    columns: &[
+        GISPRO_EJ,
+        GISPRO_DA,
+        GISPRO_PROJET,
+        GISPRO_SIRET,
+        GISPRO_AMOUNT,
+        column("Direction du gestionnaire du dossier", &[], false),
+        column("Libellé de la famille de procédure", &[], false),
+        column("Type de tiers", &[], false),
+        EXERCICE,
+        DOSSIER,
+    ],
+    others_refused: false,
+};
+
+/// ANCT programme 147's columns (others are ignored).
+pub static ANCT_TABLE: HeaderTable = HeaderTable {
+    kind: "ANCT",
+    columns: &[
+        ANCT_DA,
+        ANCT_LABEL,
+        ANCT_PORTEUR,
+        ANCT_AMOUNT,
+        ANCT_CONTRAT,
+        ANCT_STATUS,
+        column("Type de tiers", &[], false),
+        column("Libellé contrat ville", &[], false),
+        column("Thème", &[], false),
+        column("Sous-thèmes", &[], false),
+        column("Région", &[], false),
+        EXERCICE,
+        DOSSIER,
+    ],
+    others_refused: false,
+};
 
 impl Extract {
     /// The extract's name, as the command line writes it.
@@ -131,29 +151,12 @@ impl Extract {
         }
     }
 
-    fn columns(self) -> Vec<&'static Column> {
-        let mut columns: Vec<&'static Column> = match self {
-            Extract::Gispro => vec![
-                &GISPRO_EJ,
-                &GISPRO_DA,
-                &GISPRO_PROJET,
-                &GISPRO_SIRET,
-                &GISPRO_AMOUNT,
-            ],
-            Extract::Anct => vec![
-                &ANCT_DA,
-                &ANCT_LABEL,
-                &ANCT_PORTEUR,
-                &ANCT_AMOUNT,
-                &ANCT_CONTRAT,
-            ],
-        };
+    /// The extract's columns and the titles accepted for them.
+    pub fn table(self) -> &'static HeaderTable {
         match self {
-            Extract::Gispro => columns.extend(GISPRO_INFO.iter()),
-            Extract::Anct => columns.extend(ANCT_INFO.iter()),
+            Extract::Gispro => &GISPRO_TABLE,
+            Extract::Anct => &ANCT_TABLE,
         }
-        columns.extend([&EXERCICE, &DOSSIER]);
-        columns
     }
 }
 
@@ -210,6 +213,20 @@ pub enum ExtractImportError {
     Refused { line: usize, error: CommandError },
 }
 
+/// Reads an extract: CSV in UTF-8, UTF-16 or Windows-1252, or an XLSX workbook (its sheet
+/// `sheet`, else the first whose header is the extract's), below any title rows.
+pub fn read_extract(
+    extract: Extract,
+    bytes: &[u8],
+    sheet: Option<&str>,
+) -> Result<Sheet, super::sheet::SheetError> {
+    let options = ReadOptions {
+        table: Some(extract.table()),
+        sheet,
+    };
+    read(bytes, &options)
+}
+
 /// Checks the whole extract against the ledger and records the identifiers it brings, all or
 /// nothing. A file that brings nothing new records nothing and says so (`identifiers_recorded`
 /// is 0).
@@ -249,69 +266,24 @@ pub async fn import_extract(
     Ok(report)
 }
 
-/// Lower-cased, spaces collapsed, typographic apostrophes straightened.
-fn header_key(header: &str) -> String {
-    header
-        .replace(['\u{2019}', '\u{2018}'], "'")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
-}
-
-/// Where each known column is in the sheet: its header as read.
+/// Which known columns the sheet has.
 struct Layout {
-    found: BTreeMap<&'static str, String>,
+    found: BTreeSet<String>,
 }
 
 impl Layout {
-    fn read(extract: Extract, headers: &[String], problems: &mut Vec<RowProblem>) -> Layout {
-        let mut found = BTreeMap::new();
-        for column in extract.columns() {
-            let matching: Vec<&String> = headers
-                .iter()
-                .filter(|h| column.accepted.contains(&header_key(h).as_str()))
-                .collect();
-            match matching.as_slice() {
-                [] if column.required => problems.push(problem(
-                    1,
-                    Some(column.name),
-                    format!(
-                        "required column is missing (is this a {} extract?)",
-                        extract.as_str().to_uppercase()
-                    ),
-                )),
-                [] => {}
-                [one] => {
-                    found.insert(column.name, (*one).clone());
-                }
-                several => problems.push(problem(
-                    1,
-                    Some(column.name),
-                    format!(
-                        "given {} times ({}): keep one",
-                        several.len(),
-                        several
-                            .iter()
-                            .map(|h| format!("'{h}'"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                )),
-            }
+    fn read(sheet: &Sheet) -> Layout {
+        Layout {
+            found: sheet.headers.iter().cloned().collect(),
         }
-        Layout { found }
     }
 
     fn has(&self, column: &Column) -> bool {
-        self.found.contains_key(column.name)
+        self.found.contains(column.name)
     }
 
     fn get<'r>(&self, row: &'r SheetRow, column: &Column) -> &'r str {
-        match self.found.get(column.name) {
-            Some(header) => row.get(header),
-            None => "",
-        }
+        row.get(column.name)
     }
 }
 
@@ -326,6 +298,54 @@ struct CheckedRow {
     siret: Option<Siret>,
     amount: Option<Amount>,
     about: String,
+    /// What Dauphin says of the request (ANCT's `Statut du dossier`), when it says something the
+    /// ledger can compare.
+    status: Option<(DauphinStatus, String)>,
+}
+
+/// A Dauphin status, as far as the ledger can compare it with its own decisions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DauphinStatus {
+    /// Filed, being examined.
+    Pending,
+    /// Granted (attributed, committed, paid, closed).
+    Granted,
+    /// Refused, inadmissible, closed without follow-up.
+    Refused,
+}
+
+impl DauphinStatus {
+    /// Reads the statuses Dauphin and its extracts write (`Attribué`, `Soldé`, `Rejeté`, `En
+    /// instruction`…), accents and case aside; `None` for a status it does not know.
+    pub fn read(text: &str) -> Option<DauphinStatus> {
+        let key = super::headers::title_key(text);
+        let has = |words: &[&str]| words.iter().any(|w| key.contains(w));
+        if has(&[
+            "rejet",
+            "refus",
+            "irrecevable",
+            "sans suite",
+            "abandon",
+            "annul",
+        ]) {
+            Some(DauphinStatus::Refused)
+        } else if has(&[
+            "attribu", "accord", "engag", "solde", "paye", "verse", "notifi", "vote",
+        ]) {
+            Some(DauphinStatus::Granted)
+        } else if has(&[
+            "instruction",
+            "depose",
+            "recevable",
+            "en cours",
+            "transmis",
+            "brouillon",
+        ]) {
+            Some(DauphinStatus::Pending)
+        } else {
+            None
+        }
+    }
 }
 
 fn plan(
@@ -334,8 +354,9 @@ fn plan(
     options: &ExtractOptions,
     projections: &Projections,
 ) -> Result<(Vec<(usize, LedgerCommand)>, ExtractReport), ExtractImportError> {
-    let mut problems = Vec::new();
-    let layout = Layout::read(extract, &sheet.headers, &mut problems);
+    let sheet = &sheet.keyed(extract.table());
+    let mut problems = sheet.problems.clone();
+    let layout = Layout::read(sheet);
     if !layout.has(&EXERCICE) && options.exercice.is_none() {
         problems.push(problem(
             0,
@@ -355,7 +376,7 @@ fn plan(
     }
     if options.contrat_ville.is_some() && extract == Extract::Anct && !layout.has(&ANCT_CONTRAT) {
         problems.push(problem(
-            1,
+            sheet.header_line,
             Some(ANCT_CONTRAT.name),
             "--contrat-ville is given but the extract has no such column".into(),
         ));
@@ -366,7 +387,7 @@ fn plan(
             None,
             format!("more than {ROWS_MAX} rows: split the file"),
         ));
-        return Err(ExtractImportError::Rows(problems));
+        return Err(ExtractImportError::Rows(sheet.name_columns(problems)));
     }
     // A missing column does not stop the check: the rows' other cells are checked too, so that
     // one pass names every problem.
@@ -398,7 +419,7 @@ fn plan(
     let planned = attach(&checked, projections, &mut report, &mut problems);
     if !problems.is_empty() {
         problems.sort_by_key(|p| p.line);
-        return Err(ExtractImportError::Rows(problems));
+        return Err(ExtractImportError::Rows(sheet.name_columns(problems)));
     }
     report.identifiers_recorded = planned.len();
     Ok((planned, report))
@@ -513,6 +534,10 @@ fn check_row(
     if problems.len() > before {
         return None;
     }
+    let status = match layout.get(row, &ANCT_STATUS) {
+        "" => None,
+        text => DauphinStatus::read(text).map(|status| (status, text.to_string())),
+    };
     Some(CheckedRow {
         line,
         exercice,
@@ -521,6 +546,7 @@ fn check_row(
         siret,
         amount,
         about,
+        status,
     })
 }
 
@@ -707,6 +733,29 @@ fn attach_row(
                 ),
             ));
         }
+    }
+    if let (Some((status, text)), Some((financeur, dispositif))) = (&row.status, &state_line) {
+        let line = &state.lines[&(financeur.clone(), dispositif.clone())];
+        if row.exercice == filing.exercice && !status_agrees(*status, line.status) {
+            report.notes.push(problem(
+                row.line,
+                Some(ANCT_STATUS.name),
+                format!(
+                    "Dauphin says '{text}' for dossier {dossier_id} ({}); the ledger records {financeur} under {dispositif} as {}",
+                    filing.title,
+                    line.status.as_str()
+                ),
+            ));
+        }
+    }
+}
+
+/// Whether Dauphin's status and the ledger's decision on the State's line tell the same story.
+fn status_agrees(status: DauphinStatus, line: LineStatus) -> bool {
+    match status {
+        DauphinStatus::Pending => matches!(line, LineStatus::Requested | LineStatus::Adjourned),
+        DauphinStatus::Granted => line == LineStatus::Granted,
+        DauphinStatus::Refused => matches!(line, LineStatus::Refused | LineStatus::Cancelled),
     }
 }
 
