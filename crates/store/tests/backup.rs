@@ -129,7 +129,10 @@ async fn a_backup_restores_into_an_empty_database_that_verifies_and_stays_append
         let person: serde_json::Value = serde_json::from_str(&person).unwrap();
         let person = person["actor"]["person"].as_str().unwrap().to_string();
         assert!(person.starts_with("person-"), "{person}");
-        let names = store.persons_by_id(&[person.clone()]).await.unwrap();
+        let names = store
+            .persons_by_id(std::slice::from_ref(&person))
+            .await
+            .unwrap();
         assert_eq!(names[&person].name.as_deref(), Some("Agent test"));
         assert_eq!(store.list_persons().await.unwrap().len(), 1);
         store.shutdown().await;

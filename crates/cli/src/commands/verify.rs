@@ -331,3 +331,18 @@ fn bundle(
     }
     Ok(ExitCode::from(1))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::duration_text;
+
+    #[test]
+    fn durations_read_from_the_largest_unit() {
+        let text = |seconds| duration_text(chrono::Duration::seconds(seconds));
+        assert_eq!(text(40), "40 s");
+        assert_eq!(text(12 * 60 + 5), "12 min");
+        assert_eq!(text(3 * 3600 + 5 * 60), "3 h 05 min");
+        assert_eq!(text(2 * 86_400 + 3600 + 60), "2 d 1 h 01 min");
+        assert_eq!(text(-5), "0 s");
+    }
+}
