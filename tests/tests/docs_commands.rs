@@ -18,7 +18,9 @@ fn commands(page: &str) -> Vec<(String, Vec<String>)> {
     let text = std::fs::read_to_string(repository().join(page)).unwrap();
     let mut found: Vec<(String, Vec<String>)> = Vec::new();
     let mut in_sh = false;
-    for line in text.lines() {
+    // A command continued over several lines with `\` is one command.
+    let joined = text.replace("\\\n", " ");
+    for line in joined.lines() {
         if line.starts_with("```") {
             in_sh = line.trim() == "```sh";
             continue;
@@ -54,7 +56,8 @@ async fn the_commands_of_the_import_and_export_pages_run_as_written() {
             std::os::unix::fs::symlink(repository().join(name), dir.join(name)).unwrap();
         }
         for (command, expected) in &all {
-            let words: Vec<&str> = command.split_whitespace().skip(1).collect();
+            let words = shell_words(command);
+            let words: Vec<&str> = words.iter().skip(1).map(String::as_str).collect();
             let output = engagements(&db)
                 .args(&words)
                 .current_dir(&dir)
@@ -79,6 +82,35 @@ async fn the_commands_of_the_import_and_export_pages_run_as_written() {
         }
         std::fs::remove_dir_all(&dir).unwrap();
     }
+}
+
+/// The words of a shell command line: spaces separate them, double quotes keep them together.
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let (mut quoted, mut started) = (false, false);
+    for c in line.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                started = true;
+            }
+            c if c.is_whitespace() && !quoted => {
+                if started {
+                    words.push(std::mem::take(&mut word));
+                    started = false;
+                }
+            }
+            c => {
+                word.push(c);
+                started = true;
+            }
+        }
+    }
+    if started {
+        words.push(word);
+    }
+    words
 }
 
 fn tempfile_dir() -> PathBuf {

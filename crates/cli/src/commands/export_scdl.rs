@@ -116,8 +116,18 @@ async fn write(
                 path.display()
             );
             if args.publish {
-                publish(ledger, args, defaults, role, &attribuant, &grants, rows.len(), path, &bytes)
-                    .await?;
+                publish(
+                    ledger,
+                    args,
+                    defaults,
+                    role,
+                    &attribuant,
+                    &grants,
+                    rows.len(),
+                    path,
+                    &bytes,
+                )
+                .await?;
             }
         }
     }
