@@ -284,6 +284,10 @@ impl Workload {
             let crf = DossierCommand::ReceiveCrf {
                 dossier_id,
                 received_on,
+                budget_realised: None,
+                expenses: None,
+                grant_used: None,
+                comment: None,
             };
             self.push(WorkCommand::Dossier(dossier_id, crf), received_on, None);
         }

@@ -6,6 +6,7 @@
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::comite::ComiteCommand;
 use crate::commitment::contribution::ContributionCommand;
 use crate::commitment::indicator::IndicatorCommand;
 use crate::commitment::CommitmentCommand;
@@ -30,6 +31,7 @@ pub enum LedgerCommand {
     Indicator(IndicatorCommand),
     TfpbConvention(TfpbConventionCommand),
     TfpbProgramme(TfpbProgrammeCommand),
+    Comite(ComiteCommand),
 }
 
 impl LedgerCommand {
@@ -123,6 +125,7 @@ impl<'de> Deserialize<'de> for LedgerCommand {
         family!(Indicator, IndicatorCommand);
         family!(TfpbConvention, TfpbConventionCommand);
         family!(TfpbProgramme, TfpbProgrammeCommand);
+        family!(Comite, ComiteCommand);
         Err(D::Error::custom(format!(
             "unknown command \"{name}\": see schemas/commands.schema.json for the list"
         )))

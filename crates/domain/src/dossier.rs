@@ -30,7 +30,9 @@ pub use external_id::{
     GISPRO_PROJET_MAX_CHARS, PROGRAMMATION_REF_MAX_CHARS,
 };
 pub use rules::{check_convention_for_payment, CONVENTION_THRESHOLD_EUR};
-pub use state::{ConventionRecord, DossierFiling, DossierState, FundingLine, LineStatus};
+pub use state::{
+    ConventionRecord, CrfFigures, DossierFiling, DossierState, FundingLine, LineStatus,
+};
 
 /// First and last exercice the ledger accepts (a contract runs 6 years; older or later years are typos).
 pub const EXERCICE_MIN: i32 = 2000;
@@ -224,10 +226,24 @@ pub enum DossierCommand {
         paid_on: NaiveDate,
         mandate_reference: String,
     },
+    /// The porteur's compte rendu financier (Cerfa 15059) is received, with its figures when
+    /// they are entered (each optional: a CRF recorded before they were kept has none).
     #[serde(rename = "receive_crf")]
     ReceiveCrf {
         dossier_id: DossierId,
         received_on: NaiveDate,
+        /// The action's budget as realised, in euros.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        budget_realised: Option<Amount>,
+        /// The expenses the porteur reports for the action, in euros.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expenses: Option<Amount>,
+        /// The part of the grant the porteur used, in euros (at most what was granted).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        grant_used: Option<Amount>,
+        /// The porteur's or the service's comments on the report.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
     },
     #[serde(rename = "order_reversement")]
     OrderReversement {
@@ -410,9 +426,18 @@ pub enum DossierEvent {
         paid_on: NaiveDate,
         mandate_reference: String,
     },
+    /// The CRF is received; its Cerfa 15059 figures are absent from CRFs recorded without them.
     CrfReceived {
         dossier_id: DossierId,
         received_on: NaiveDate,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        budget_realised: Option<Amount>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expenses: Option<Amount>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        grant_used: Option<Amount>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
     },
     ReversementOrdered {
         dossier_id: DossierId,
@@ -592,6 +617,12 @@ pub enum DossierError {
     },
     #[error("the amendment changes nothing")]
     EmptyAmendment,
+    #[error("the CRF reports {grant_used} € of the grant used, above the {granted} € granted on dossier {dossier_id}")]
+    GrantUsedAboveGranted {
+        dossier_id: DossierId,
+        grant_used: Amount,
+        granted: Amount,
+    },
     #[error("the CRF of dossier {dossier_id} was already received on {on}")]
     CrfAlreadyReceived {
         dossier_id: DossierId,

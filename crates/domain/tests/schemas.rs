@@ -8,6 +8,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use engagements_domain::comite::{ComiteCommand, ComiteEvent};
 use engagements_domain::commitment::contribution::{ContributionCommand, ContributionEvent};
 use engagements_domain::commitment::indicator::{IndicatorCommand, IndicatorEvent};
 use engagements_domain::commitment::{CommitmentCommand, CommitmentEvent};
@@ -78,6 +79,7 @@ fn all_schemas() -> Vec<(String, Value)> {
         command_schema::<IndicatorCommand>("indicator"),
         command_schema::<TfpbConventionCommand>("tfpb_convention"),
         command_schema::<TfpbProgrammeCommand>("tfpb_programme"),
+        command_schema::<ComiteCommand>("comite"),
         event_schema::<PorteurEvent>(),
         event_schema::<DossierEvent>(),
         event_schema::<EnvelopeEvent>(),
@@ -88,6 +90,7 @@ fn all_schemas() -> Vec<(String, Value)> {
         event_schema::<IndicatorEvent>(),
         event_schema::<TfpbConventionEvent>(),
         event_schema::<TfpbProgrammeEvent>(),
+        event_schema::<ComiteEvent>(),
     ]
 }
 

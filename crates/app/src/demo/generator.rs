@@ -653,6 +653,10 @@ impl<'a> Builder<'a> {
                 LedgerCommand::Dossier(DossierCommand::ReceiveCrf {
                     dossier_id: dossier.id,
                     received_on: date(year + 1, 3, day),
+                    budget_realised: None,
+                    expenses: None,
+                    grant_used: None,
+                    comment: None,
                 }),
                 None,
             );

@@ -309,14 +309,34 @@ pub(super) fn handle(
         DossierCommand::ReceiveCrf {
             dossier_id,
             received_on,
+            budget_realised,
+            expenses,
+            grant_used,
+            comment,
         } => {
             state.live_filing(dossier_id)?;
             if let Some(on) = state.crf_received_on {
                 return Err(DossierError::CrfAlreadyReceived { dossier_id, on });
             }
+            let granted = state.granted_total();
+            if let Some(used) = grant_used.filter(|used| *used > granted) {
+                return Err(DossierError::GrantUsedAboveGranted {
+                    dossier_id,
+                    grant_used: used,
+                    granted,
+                });
+            }
+            let comment = comment
+                .map(|c| optional_text("comment", &c, TEXT_MAX_CHARS))
+                .transpose()?
+                .filter(|c| !c.is_empty());
             Ok(DossierEvent::CrfReceived {
                 dossier_id,
                 received_on,
+                budget_realised,
+                expenses,
+                grant_used,
+                comment,
             })
         }
         DossierCommand::OrderReversement {

@@ -93,6 +93,15 @@ pub struct ConventionRecord {
     pub signed_on: NaiveDate,
 }
 
+/// The figures of a compte rendu financier (Cerfa 15059), each as entered (or not).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CrfFigures {
+    pub budget_realised: Option<Amount>,
+    pub expenses: Option<Amount>,
+    pub grant_used: Option<Amount>,
+    pub comment: Option<String>,
+}
+
 /// What the ledger knows of a dossier.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DossierState {
@@ -104,6 +113,9 @@ pub struct DossierState {
     /// Per financeur.
     pub conventions: BTreeMap<String, ConventionRecord>,
     pub crf_received_on: Option<NaiveDate>,
+    /// The CRF's Cerfa 15059 figures, when they were entered.
+    #[serde(default)]
+    pub crf: Option<CrfFigures>,
     /// Identifiers other systems give the dossier, in the order recorded.
     #[serde(default)]
     pub external_ids: Vec<ExternalIdRecord>,
@@ -285,8 +297,22 @@ impl DossierState {
                 line.paid = line.paid.checked_add(amount).unwrap_or(line.paid);
                 line.solde_paid |= kind == PaymentKind::Solde;
             }
-            DossierEvent::CrfReceived { received_on, .. } => {
-                self.crf_received_on = Some(received_on)
+            DossierEvent::CrfReceived {
+                received_on,
+                budget_realised,
+                expenses,
+                grant_used,
+                comment,
+                ..
+            } => {
+                self.crf_received_on = Some(received_on);
+                let figures = CrfFigures {
+                    budget_realised,
+                    expenses,
+                    grant_used,
+                    comment,
+                };
+                self.crf = (figures != CrfFigures::default()).then_some(figures);
             }
             DossierEvent::ReversementOrdered {
                 financeur,

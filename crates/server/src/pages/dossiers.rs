@@ -19,7 +19,7 @@ const LIST_ROWS_MAX: usize = 1_000;
 /// Longest text filter accepted.
 const FILTER_CHARS_MAX: usize = 200;
 
-fn porteur_name(projections: &Projections, dossier: &DossierFiling) -> String {
+pub(crate) fn porteur_name(projections: &Projections, dossier: &DossierFiling) -> String {
     projections
         .porteurs
         .get(&dossier.porteur_id)
@@ -80,6 +80,21 @@ pub(crate) fn organisation_name(
         .organisation(id)
         .map(|o| o.name.clone())
         .unwrap_or_else(|| id.to_string())
+}
+
+/// A dispositif's name from the referential, else its id.
+pub(crate) fn dispositif_name(projections: &Projections, id: &str) -> String {
+    projections
+        .referential
+        .dispositif(id)
+        .map(|d| d.name.clone())
+        .unwrap_or_else(|| id.to_string())
+}
+
+/// A refused form of the dossier's page, drawn again with its values and errors.
+pub enum DossierDraft {
+    Avis(crate::pages::avis::AvisDraft),
+    Suivi(crate::pages::suivi::SuiviDraft),
 }
 
 /// The list of dossiers.
@@ -201,14 +216,22 @@ pub async fn dossier(
 }
 
 /// The page of dossier `id` as `caller` sees it, with the forms the caller may send when the page
-/// shows the ledger as it is now; `avis` is a refused avis form to draw again with its errors.
+/// shows the ledger as it is now; `draft` is a refused form to draw again with its errors.
 pub(crate) async fn dossier_page(
     state: &AppState,
     caller: &Caller,
     id: DossierId,
     params: &PageParams,
-    avis: Option<&crate::pages::avis::AvisDraft>,
+    draft: Option<&DossierDraft>,
 ) -> Result<Html<String>, PageError> {
+    let avis = match draft {
+        Some(DossierDraft::Avis(d)) => Some(d),
+        _ => None,
+    };
+    let suivi = match draft {
+        Some(DossierDraft::Suivi(d)) => Some(d),
+        _ => None,
+    };
     caller.may_read(ReadScope::Published)?;
     let as_of = params.when()?.as_of()?;
     let projections = projections_for(state, params).await?;
@@ -248,7 +271,7 @@ pub(crate) async fn dossier_page(
                     @for ((financeur, dispositif), line) in &state_now.lines {
                         tr {
                             td { a href=(format!("/signataires/{}", crate::asof::encode(financeur))) { (organisation_name(&projections, financeur)) } }
-                            td { (dispositif) }
+                            td { (dispositif_name(&projections, dispositif)) }
                             td.num { (format_eur(line.requested)) }
                             td { (line.opinion.map(opinion_text).unwrap_or("—")) }
                             td.num { (line.proposed.map(format_eur).unwrap_or_else(|| "—".to_string())) }
@@ -268,8 +291,13 @@ pub(crate) async fn dossier_page(
                     td.num { (format_eur(state_now.lines.values().map(|l| l.granted.saturating_sub(l.net_paid())).sum())) }
                 } }
             }
+            @if state_now.withdrawn {
+                p.banner { "Ce dossier est retiré : plus rien ne peut y être décidé ni payé." }
+            }
+            (crate::pages::suivi::due(&projections, state_now, today_or(params)))
             @if now {
                 (crate::pages::avis::section(caller, &projections, state_now, avis))
+                (crate::pages::suivi::section(caller, &projections, state_now, suivi))
             }
             @if !state_now.external_ids.is_empty() {
                 h2 { "Identifiants dans d'autres systèmes" }
@@ -295,6 +323,16 @@ pub(crate) async fn dossier_page(
             (timeline(&projections, &events))
         },
     ))
+}
+
+/// The day a page's "what is due" is judged on: the business date asked for, else today.
+fn today_or(params: &PageParams) -> chrono::NaiveDate {
+    params
+        .effective_on
+        .as_deref()
+        .and_then(|d| d.get(..10))
+        .and_then(|d| d.parse().ok())
+        .unwrap_or_else(|| chrono::Local::now().date_naive())
 }
 
 fn status_text(status: LineStatus) -> &'static str {

@@ -2,15 +2,20 @@
 //! marked otherwise, and nothing here marks a value otherwise). No script: the pages work
 //! projected on a wall, printed, or in a text browser.
 
+pub mod amend;
 pub mod audit;
 pub mod avis;
+pub mod comite;
+pub mod comite_session;
 pub mod dashboard;
 pub mod dossiers;
 pub mod entities;
+pub mod entry;
 pub mod filing;
 pub mod forms;
 pub mod index;
 pub mod login;
+pub mod suivi;
 pub mod tfpb;
 pub mod views;
 
@@ -40,6 +45,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(dossiers::list))
         .routes(routes!(dossiers::dossier))
         .routes(routes!(avis::give))
+        .routes(routes!(suivi::record))
+        .routes(routes!(amend::form, amend::amend))
+        .routes(routes!(comite::list))
+        .routes(routes!(comite::form, comite::prepare))
+        .routes(routes!(comite_session::session))
+        .routes(routes!(comite_session::decide))
         .routes(routes!(filing::form, filing::file))
         .routes(routes!(views::view))
         .routes(routes!(audit::audit))
@@ -193,6 +204,7 @@ const MENU: &[(&str, &str, MayOpen)] = &[
     ("Quartiers", "/quartiers", |_| true),
     ("Objectifs", "/objectifs", |_| true),
     ("Porteurs", "/vues/porteurs", |_| true),
+    ("Comité", "/comite", comite::may_open),
     ("TFPB", "/tfpb", |role| role != Role::Lecteur),
     ("Audit", "/audit", |role| role.can_audit()),
 ];

@@ -393,6 +393,10 @@ impl Log {
             Step::Crf(d) => self.dossier(DossierEvent::CrfReceived {
                 dossier_id: dossier_id(d),
                 received_on: on,
+                budget_realised: None,
+                expenses: None,
+                grant_used: None,
+                comment: None,
             }),
             Step::OrderReversement(d, l, a) => {
                 let (dossier_id, financeur, dispositif) = line_event(d, l);
