@@ -419,6 +419,11 @@ pub async fn prepare(
     let command_id = posted_command_id(posted.get("command_id"))?;
     let read = {
         let projections = state.ledger.projections().await?;
+        let session_id = posted.get("session_id").parse::<ComiteSessionId>().ok();
+        if let Some(id) = session_id.filter(|id| projections.comite.sessions.contains_key(id)) {
+            // Already recorded (a double submit): its lines are no longer free, show it.
+            return Ok(Redirect::to(&format!("/comite/{id}")).into_response());
+        }
         read(&posted, &projections)
     };
     let (errors, status) = match read {

@@ -229,7 +229,9 @@ pub fn layout(title: &str, caller: Option<&Caller>, content: Markup) -> Html<Str
     let current = MENU
         .iter()
         .filter(|(label, _, _)| {
-            title.starts_with(label) || title.starts_with(&label[..label.len() - 1])
+            // The label without its last letter also marks it ("Dossier" for "Dossiers").
+            let stem = label.char_indices().last().map_or("", |(i, _)| &label[..i]);
+            title.starts_with(label) || title.starts_with(stem)
         })
         .map(|(label, _, _)| *label)
         .max_by_key(|label| label.len());
