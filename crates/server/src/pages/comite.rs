@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::pages::dossiers::{dispositif_name, organisation_name, porteur_name};
+use crate::pages::dossiers::{dispositif_short, organisation_name, porteur_name};
 use crate::pages::forms::{
     acting_as, command_id_input, forbidden_form, page_defaults, parse_amount_fr, parse_date_fr,
     posted_command_id, refusal_fr, role_may_send, FieldErrors, Posted,
@@ -154,11 +154,20 @@ fn candidates(projections: &Projections, exercice: i32) -> Vec<Candidate<'_>> {
         .collect()
 }
 
-/// The exercice the form shows: the one asked for, else the current year.
-fn exercice_of(params: &PageParams) -> Result<i32, PageError> {
-    Ok(params
-        .exercice()?
-        .unwrap_or_else(|| chrono::Datelike::year(&chrono::Local::now().date_naive())))
+/// The exercice the form shows: the one asked for, else the latest with lines waiting for a
+/// decision, else the current year.
+fn exercice_of(params: &PageParams, projections: &Projections) -> Result<i32, PageError> {
+    if let Some(year) = params.exercice()? {
+        return Ok(year);
+    }
+    let waiting = projections
+        .subsidy
+        .filed(None)
+        .filter_map(|d| d.filed.as_ref())
+        .map(|f| f.exercice)
+        .filter(|year| !candidates(projections, *year).is_empty())
+        .max();
+    Ok(waiting.unwrap_or_else(|| chrono::Datelike::year(&chrono::Local::now().date_naive())))
 }
 
 /// The form to prepare a session, for a web session whose role may.
@@ -176,8 +185,8 @@ pub async fn form(
     if !role_may_send(caller.0.role, PREPARE) {
         return Err(forbidden_form(&caller, PREPARE));
     }
-    let exercice = exercice_of(&params)?;
     let projections = state.ledger.projections().await?;
+    let exercice = exercice_of(&params, &projections)?;
     let mut posted = Posted(vec![
         ("command_id".into(), Uuid::now_v7().to_string()),
         ("session_id".into(), Uuid::now_v7().to_string()),
@@ -283,7 +292,7 @@ fn form_markup(
                                     td { input type="checkbox" id=(box_id) name="ligne" value=(key) checked[chosen.contains(&key.as_str())]; }
                                     td { label for=(box_id) { (line.filing.title) } }
                                     td { (porteur_name(projections, line.filing)) }
-                                    td { (organisation_name(projections, line.financeur)) " — " (dispositif_name(projections, line.dispositif)) }
+                                    td { (organisation_name(projections, line.financeur)) " — " (dispositif_short(projections, line.dispositif)) }
                                     td.num { (format_eur(line.line.requested)) }
                                     td { (line.line.opinion.map(opinion_fr).unwrap_or("pas d'avis")) }
                                     td {

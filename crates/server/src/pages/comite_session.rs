@@ -24,7 +24,7 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::pages::comite::{agenda_dossier, opinion_fr, requested_of, require_open};
-use crate::pages::dossiers::{dispositif_name, organisation_name, porteur_name};
+use crate::pages::dossiers::{dispositif_short, organisation_name, porteur_name};
 use crate::pages::forms::{
     acting_as, command_id_input, forbidden_form, page_defaults, parse_amount_fr, posted_command_id,
     refusal_fr, role_may_send, FieldErrors, Posted,
@@ -128,7 +128,7 @@ fn envelope_label(projections: &Projections, key: &EnvelopeKey) -> String {
     format!(
         "{} — {} — {}",
         organisation_name(projections, &key.financeur),
-        dispositif_name(projections, &key.dispositif),
+        dispositif_short(projections, &key.dispositif),
         key.exercice
     )
 }
@@ -149,28 +149,28 @@ fn decisions_form(
             .parse::<Uuid>()
             .unwrap_or_else(|_| Uuid::now_v7())
     };
+    let left_for = left_before_each_line(projections, session, posted);
     let table = html! {
         div.scroll { table.report.decisions {
             caption { "Ordre du jour et décisions" }
             thead { tr {
                 th scope="col" { "Dossier" } th scope="col" { "Porteur" } th scope="col" { "Financeur et dispositif" }
                 th scope="col" { "Sollicité" } th scope="col" { "Avis" } th scope="col" { "Proposé" }
-                th scope="col" { "Enveloppe : reste avant la séance" }
+                th scope="col" { "Reste sur l'enveloppe pour cette ligne" }
                 @if may_record { th scope="col" { "Décision" } th scope="col" { "Montant accordé (€)" } }
             } }
             tbody {
                 @for (index, line) in session.agenda.iter().enumerate() {
                     @let dossier = agenda_dossier(projections, line.dossier_id);
-                    @let key = envelope_of(session, line);
                     @let title_id = format!("ligne-{index}");
                     tr {
                         td id=(title_id) { @if let Some((filing, _)) = dossier { a href=(format!("/dossiers/{}", filing.dossier_id)) { (filing.title) } } }
                         td { @if let Some((filing, _)) = dossier { (porteur_name(projections, filing)) } }
-                        td { (organisation_name(projections, &line.financeur)) " — " (dispositif_name(projections, &line.dispositif)) }
+                        td { (organisation_name(projections, &line.financeur)) " — " (dispositif_short(projections, &line.dispositif)) }
                         td.num { (format_eur(requested_of(projections, line))) }
                         td { (dossier.and_then(|(_, d)| d.lines.get(&(line.financeur.clone(), line.dispositif.clone()))).and_then(|l| l.opinion).map(opinion_fr).unwrap_or("—")) }
                         td.num { (format_eur(line.proposed_amount)) }
-                        td.num { @match envelope_left(projections, &key) { Some(left) => (format_eur(left)), None => span.error { "aucune enveloppe ouverte" } } }
+                        td.num { @match left_for[index] { Some(left) => (format_eur(left)), None => span.error { "aucune enveloppe ouverte" } } }
                         @if may_record {
                             @if waiting(projections, line) {
                                 td {
@@ -235,6 +235,40 @@ fn decisions_form(
     }
 }
 
+/// What is left on each line's envelope once the lines before it take what the form grants
+/// them: the figure the comité reads on the line.
+fn left_before_each_line(
+    projections: &Projections,
+    session: &SessionRow,
+    posted: &Posted,
+) -> Vec<Option<Amount>> {
+    let mut left: BTreeMap<EnvelopeKey, Option<Amount>> = BTreeMap::new();
+    session
+        .agenda
+        .iter()
+        .enumerate()
+        .map(|(index, line)| {
+            let key = envelope_of(session, line);
+            let rest = left
+                .entry(key.clone())
+                .or_insert_with(|| envelope_left(projections, &key));
+            let before = *rest;
+            if let Some(rest) = rest {
+                *rest = rest.saturating_sub(granted_in_form(posted, index));
+            }
+            before
+        })
+        .collect()
+}
+
+/// What the form grants on line `index` (zero unless granted with a readable amount).
+fn granted_in_form(posted: &Posted, index: usize) -> Amount {
+    (posted.get(&format!("decision_{index}")) == "accorde")
+        .then(|| parse_amount_fr(posted.get(&format!("montant_{index}"))).ok())
+        .flatten()
+        .unwrap_or(Amount::ZERO)
+}
+
 /// The form as first drawn: a line with a proposed amount starts granted at that amount.
 fn fresh_form(projections: &Projections, session: &SessionRow) -> Posted {
     let mut posted = Posted(vec![("command_id".into(), Uuid::now_v7().to_string())]);
@@ -256,10 +290,7 @@ fn fresh_form(projections: &Projections, session: &SessionRow) -> Posted {
 fn envelopes_table(projections: &Projections, session: &SessionRow, posted: &Posted) -> Markup {
     let mut rows: BTreeMap<EnvelopeKey, Amount> = BTreeMap::new();
     for (index, line) in session.agenda.iter().enumerate() {
-        let granted = (posted.get(&format!("decision_{index}")) == "accorde")
-            .then(|| parse_amount_fr(posted.get(&format!("montant_{index}"))).ok())
-            .flatten()
-            .unwrap_or(Amount::ZERO);
+        let granted = granted_in_form(posted, index);
         let sum = rows.entry(envelope_of(session, line)).or_default();
         *sum = sum.checked_add(granted).unwrap_or(*sum);
     }
@@ -375,8 +406,9 @@ fn check_envelopes(
             Some(rest) if amount > *rest => errors.push(
                 field,
                 format!(
-                    "Au-delà de l'enveloppe {} : il reste {} (après les lignes précédentes de la séance) pour {} accordés. Réduisez le montant, ou faites augmenter l'enveloppe.",
-                    envelope_label(projections, &key),
+                    "Au-delà de l'enveloppe {} {} : il reste {} après les lignes précédentes, pour {} accordés. Réduisez le montant ou faites augmenter l'enveloppe.",
+                    dispositif_short(projections, &key.dispositif),
+                    key.exercice,
                     format_eur(*rest),
                     format_eur(amount)
                 ),
@@ -586,7 +618,7 @@ fn proces_verbal(
                                 tr {
                                     td { @if let Some((filing, _)) = dossier { a href=(format!("/dossiers/{}", filing.dossier_id)) { (filing.title) } } }
                                     td { @if let Some((filing, _)) = dossier { (porteur_name(projections, filing)) } }
-                                    td { (dispositif_name(projections, &line.dispositif)) }
+                                    td { (dispositif_short(projections, &line.dispositif)) }
                                     td.num { (format_eur(requested_of(projections, line))) }
                                     td.num { (format_eur(line.proposed_amount)) }
                                     td { (outcome.map(outcome_fr).unwrap_or("sans objet")) }
@@ -612,7 +644,7 @@ fn proces_verbal(
                             @let envelope = then.subsidy.envelopes.get(key);
                             tr {
                                 td { (organisation_name(projections, &key.financeur)) }
-                                td { (dispositif_name(projections, &key.dispositif)) }
+                                td { (dispositif_short(projections, &key.dispositif)) }
                                 td.num { (envelope.map(|e| format_eur(e.ceiling())).unwrap_or_default()) }
                                 td.num { (format_eur(*granted)) }
                                 td.num { (envelope.map(|e| format_eur(e.committed)).unwrap_or_default()) }

@@ -91,6 +91,16 @@ pub(crate) fn dispositif_name(projections: &Projections, id: &str) -> String {
         .unwrap_or_else(|| id.to_string())
 }
 
+/// A dispositif's name as tables show it: up to its abbreviation when it has one ("Crédits du
+/// Budget Opérationnel du Programme n°147 (BOP 147)"), else whole.
+pub(crate) fn dispositif_short(projections: &Projections, id: &str) -> String {
+    let name = dispositif_name(projections, id);
+    match (name.find('('), name.find(')')) {
+        (Some(open), Some(close)) if open < close => name[..=close].to_string(),
+        _ => name,
+    }
+}
+
 /// A refused form of the dossier's page, drawn again with its values and errors.
 pub enum DossierDraft {
     Avis(crate::pages::avis::AvisDraft),
@@ -271,7 +281,7 @@ pub(crate) async fn dossier_page(
                     @for ((financeur, dispositif), line) in &state_now.lines {
                         tr {
                             td { a href=(format!("/signataires/{}", crate::asof::encode(financeur))) { (organisation_name(&projections, financeur)) } }
-                            td { (dispositif_name(&projections, dispositif)) }
+                            td { (dispositif_short(&projections, dispositif)) }
                             td.num { (format_eur(line.requested)) }
                             td { (line.opinion.map(opinion_text).unwrap_or("—")) }
                             td.num { (line.proposed.map(format_eur).unwrap_or_else(|| "—".to_string())) }

@@ -35,7 +35,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::pages::dossiers::{dispositif_name, dossier_page, organisation_name, DossierDraft};
+use crate::pages::dossiers::{dispositif_short, dossier_page, organisation_name, DossierDraft};
 use crate::pages::entry::{draw, field_id, Input};
 use crate::pages::forms::{
     acting_as, command_id_input, forbidden_form, page_defaults, posted_command_id, role_may_send,
@@ -233,7 +233,7 @@ impl Ctx<'_> {
         format!(
             "{} — {}",
             self.org(&target.financeur),
-            dispositif_name(self.projections, &target.dispositif)
+            dispositif_short(self.projections, &target.dispositif)
         )
     }
 }
