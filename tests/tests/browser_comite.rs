@@ -571,3 +571,251 @@ async fn wait_text(client: &Client, css: &str, text: &str) -> String {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+const CPO: &str = "0190f2a0-0000-7000-8000-0000000000c9";
+
+/// The dossiers of [`three_dossiers`] after the comité: the first granted (the State 15 000 €,
+/// an avance of 5 000 € paid; the CABBALR 4 000 €), and a CPO of the porteur planning 2024-2026.
+fn after_the_comite() -> Vec<Value> {
+    let mut commands = three_dossiers();
+    for (financeur, amount) in [("etat", "15000"), ("cabbalr", "4000")] {
+        commands.push(json!({"command":"decide_subsidy","dossier_id":D1,"financeur":financeur,
+            "decision":{"outcome":"granted","amount":amount},"comite":"CF-2025-01","decided_on":"2025-04-15"}));
+    }
+    commands.push(
+        json!({"command":"record_payment","dossier_id":D1,"financeur":"etat","kind":"avance",
+        "amount":"5000","paid_on":"2025-05-02","mandate_reference":"M-2025-0007"}),
+    );
+    commands.push(json!({"command":"sign_cpo","cpo_id":CPO,"porteur_id":PORTEUR,"title":"CPO médiation (fictive)",
+        "number":"CPO-2024-07","signed_on":"2024-02-01","first_exercice":2024,"schedule":[
+        {"exercice":2024,"financeur":"etat","dispositif":"bop147-aap","amount":"12000"},
+        {"exercice":2025,"financeur":"etat","dispositif":"bop147-aap","amount":"12000"},
+        {"exercice":2026,"financeur":"etat","dispositif":"bop147-aap","amount":"12000"}]}));
+    commands
+}
+
+/// One form of the dossier's page typed in twice: first with `wrong` (its error read under
+/// `error_field`), then with `right`; screenshots empty, with the error, and of `done_css` after.
+struct Typed<'a> {
+    form: &'a str,
+    shots: &'a str,
+    wrong: Vec<(&'a str, &'a str)>,
+    error_field: &'a str,
+    error: &'a str,
+    right: Vec<(&'a str, &'a str)>,
+    done_css: &'a str,
+    done_text: &'a str,
+}
+
+async fn type_form(client: &Client, typed: Typed<'_>) {
+    let form = typed.form;
+    click(client, &format!("#{form} summary")).await;
+    shot(
+        client,
+        &format!("#{form}"),
+        &format!("{}-vide.png", typed.shots),
+    )
+    .await;
+    fill(client, form, &typed.wrong).await;
+    click(client, &format!("#{form} button[type=submit]")).await;
+    let error = text_of(client, &format!("#{form}-{}-erreur", typed.error_field)).await;
+    assert!(error.contains(typed.error), "{form}: {error}");
+    shot(
+        client,
+        &format!("#{form}"),
+        &format!("{}-erreurs.png", typed.shots),
+    )
+    .await;
+    fill(client, form, &typed.right).await;
+    click(client, &format!("#{form} button[type=submit]")).await;
+    wait_text(client, typed.done_css, typed.done_text).await;
+    shot(client, typed.done_css, &format!("{}-fait.png", typed.shots)).await;
+}
+
+/// Types values into a form's fields: a choice is clicked by its label, a text is typed.
+async fn fill(client: &Client, form: &str, values: &[(&str, &str)]) {
+    for (name, value) in values {
+        let choice = format!("label[for='{form}-{name}-{value}']");
+        if client.find(Locator::Css(&choice)).await.is_ok() {
+            click(client, &choice).await;
+        } else {
+            type_into(client, &format!("#{form}-{name}"), value).await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_other_forms_of_a_grants_life_are_typed_in_the_browser() {
+    if !browser_available() {
+        return;
+    }
+    let s = scene(
+        &after_the_comite(),
+        "Équipe du contrat (fictive)",
+        "cabbalr",
+        "admin",
+    )
+    .await;
+    let client = &s.client;
+    client
+        .goto(&format!("{}/dossiers/{D1}", s.base))
+        .await
+        .unwrap();
+    type_form(
+        client,
+        Typed {
+            form: "modification-cabbalr-fonds-cohesion-sociale",
+            shots: "suivi-modification",
+            wrong: vec![
+                ("nature", "reduce"),
+                ("montant", ""),
+                ("decide_le", "02/05/2025"),
+                ("motif", "Action réduite de moitié (fictif)"),
+            ],
+            error_field: "montant",
+            error: "Indiquez un montant",
+            right: vec![("montant", "2 000")],
+            done_css: "ol.timeline > li:last-child",
+            done_text: "Subvention réduite",
+        },
+    )
+    .await;
+    type_form(
+        client,
+        Typed {
+            form: "reversement-etat-bop147-aap",
+            shots: "suivi-reversement",
+            wrong: vec![
+                ("montant", "6 000"),
+                ("demande_le", "01/09/2025"),
+                ("motif", "Sorties annulées (fictif)"),
+            ],
+            error_field: "montant",
+            error: "dépasse ce qui a été payé",
+            right: vec![("montant", "1 000")],
+            done_css: "ol.timeline > li:last-child",
+            done_text: "Reversement demandé",
+        },
+    )
+    .await;
+    type_form(
+        client,
+        Typed {
+            form: "reversement-recu-etat-bop147-aap",
+            shots: "suivi-reversement-recu",
+            wrong: vec![("montant", "2 000"), ("recu_le", "01/10/2025")],
+            error_field: "montant",
+            error: "dépasse le reversement demandé",
+            right: vec![("montant", "1 000")],
+            done_css: "ol.timeline > li:last-child",
+            done_text: "Reversement reçu",
+        },
+    )
+    .await;
+    type_form(
+        client,
+        Typed {
+            form: "cpo-cabbalr-fonds-cohesion-sociale",
+            shots: "suivi-cpo",
+            wrong: vec![
+                ("intitule", "CPO ateliers (fictive)"),
+                ("numero", "CPO-2025-03"),
+                ("signe_le", "03/05/2025"),
+                ("annee_1", ""),
+            ],
+            error_field: "annee_1",
+            error: "Indiquez un montant",
+            right: vec![
+                ("annee_1", "2 000"),
+                ("annee_2", "4 000"),
+                ("annee_3", "4 000"),
+            ],
+            done_css: "#du",
+            done_text: "CPO « CPO ateliers (fictive) »",
+        },
+    )
+    .await;
+
+    // A later year of a CPO already signed, confirmed with this dossier: a button, nothing to
+    // get wrong.
+    client
+        .goto(&format!("{}/dossiers/{D2}", s.base))
+        .await
+        .unwrap();
+    let form = format!("cpo-annee-{CPO}");
+    click(client, &format!("#{form} summary")).await;
+    shot(client, &format!("#{form}"), "suivi-cpo-annee-vide.png").await;
+    click(client, &format!("#{form} button[type=submit]")).await;
+    wait_text(client, "#du", "CPO-2024-07").await;
+    shot(client, "#du", "suivi-cpo-annee-fait.png").await;
+
+    // The dossier amended with the filing form's fields: a wrong budget, then a new title.
+    click(client, &format!("a[href='/dossiers/{D2}/modifier']")).await;
+    wait_for(client, "#motif").await;
+    shot(client, "form.entry", "dossier-modifier-vide.png").await;
+    type_into(client, "#budget", "beaucoup").await;
+    click(client, "form.entry button[type=submit]").await;
+    assert!(text_of(client, "#budget-erreur")
+        .await
+        .contains("n'est pas un montant"));
+    assert!(text_of(client, "#motif-erreur")
+        .await
+        .contains("Indiquez le motif"));
+    shot(client, "form.entry", "dossier-modifier-erreurs.png").await;
+    type_into(client, "#budget", "95 000").await;
+    type_into(client, "#intitule", "Médiation de rue et de nuit (fictive)").await;
+    type_into(client, "#motif", "Extension aux soirées (fictif)").await;
+    click(client, "form.entry button[type=submit]").await;
+    wait_text(client, "h1", "Médiation de rue et de nuit (fictive)").await;
+    shot(
+        client,
+        "ol.timeline > li:last-child",
+        "dossier-modifier-fait.png",
+    )
+    .await;
+
+    // The third dossier withdrawn: a reason is required.
+    client
+        .goto(&format!("{}/dossiers/{D3}", s.base))
+        .await
+        .unwrap();
+    type_form(
+        client,
+        Typed {
+            form: "retrait",
+            shots: "dossier-retrait",
+            wrong: vec![],
+            error_field: "motif",
+            error: "Indiquez le motif du retrait",
+            right: vec![("motif", "Le porteur renonce (fictif)")],
+            done_css: "p.banner",
+            done_text: "Ce dossier est retiré",
+        },
+    )
+    .await;
+
+    // The figures read back from the binary.
+    let dossiers = report(&s.db, "dossiers");
+    assert_eq!(
+        report_line(&dossiers, D1, "cabbalr")["granted_eur"],
+        "2000.00"
+    );
+    assert_eq!(
+        report_line(&dossiers, D1, "etat")["reversed_eur"],
+        "1000.00"
+    );
+    assert_eq!(
+        report_line(&dossiers, D3, "etat")["dossier_status"],
+        "withdrawn"
+    );
+    let d2 = report_line(&dossiers, D2, "etat");
+    assert_eq!(d2["title"], "Médiation de rue et de nuit (fictive)");
+    let history = run_ok(&s.db, &["history", &format!("cpo-{CPO}")]);
+    let history = String::from_utf8_lossy(&history.stdout);
+    assert!(
+        history.contains(D2),
+        "the CPO year confirmed with the second dossier: {history}"
+    );
+    client.clone().close().await.unwrap();
+    drop(s.server);
+}

@@ -18,7 +18,13 @@ pub fn due(projections: &Projections, dossier: &DossierState, today: NaiveDate) 
         return html! {};
     };
     let granted = dossier.granted_total();
-    if granted.is_zero() && dossier.crf_received_on.is_none() {
+    let cpo = projections.subsidy.cpos.values().find(|row| {
+        row.state
+            .confirmed
+            .iter()
+            .any(|(_, d)| *d == filing.dossier_id)
+    });
+    if granted.is_zero() && dossier.crf_received_on.is_none() && cpo.is_none() {
         return html! {};
     }
     let due_on = crf_due_on(filing.exercice);
@@ -38,9 +44,16 @@ pub fn due(projections: &Projections, dossier: &DossierState, today: NaiveDate) 
         section #du {
             h2 { "Ce qui reste à faire" }
             ul {
-                li { "Reste à payer sur ce dossier : " strong { (format_eur(left)) } " (sur " (format_eur(granted)) " accordés)." }
+                @if let Some(cpo) = cpo {
+                    li { "Ce dossier réalise l'année " (filing.exercice) " de la CPO « " (cpo.title) " » n° " (cpo.number)
+                        " (" (cpo.state.first_exercice) " à " (cpo.state.first_exercice + engagements_domain::cpo::CPO_YEARS - 1) ")." }
+                }
+                @if !granted.is_zero() {
+                    li { "Reste à payer sur ce dossier : " strong { (format_eur(left)) } " (sur " (format_eur(granted)) " accordés)." }
+                }
                 @match (dossier.crf_received_on, due_on) {
                     (Some(on), _) => li { "Compte rendu financier reçu le " (on.format("%d/%m/%Y")) "." (crf_figures(dossier)) },
+                    (None, _) if granted.is_zero() => {},
                     (None, Some(due)) if due < today => li.error { "Compte rendu financier en retard : attendu au plus tard le " (due.format("%d/%m/%Y")) "." },
                     (None, Some(due)) => li { "Compte rendu financier attendu au plus tard le " strong { (due.format("%d/%m/%Y")) } "." },
                     _ => {},
