@@ -28,6 +28,7 @@ const ACTION_ADMIN: &str = "0190f2a0-0000-7000-8000-00000000f001";
 const ACTION_BAILLEUR: &str = "0190f2a0-0000-7000-8000-00000000f002";
 const ACTION_NEW: &str = "0190f2a0-0000-7000-8000-00000000f003";
 const SPENDING: &str = "0190f2a0-0000-7000-8000-00000000f101";
+const SESSION: &str = "0190f2a0-0000-7000-8000-00000000b101";
 
 fn programme(bailleur: &str) -> Value {
     json!({"bailleur": bailleur, "quartier": "QN06204", "year": 2025})
@@ -206,6 +207,16 @@ fn samples(publish_contract: Value) -> Vec<Sample> {
         ),
         sample(
             json!({"command":"withdraw_dossier","dossier_id":DOSSIER_ETAT,"reason":"r"}),
+            FINANCEUR,
+        ),
+        sample(
+            json!({"command":"prepare_comite_session","session_id":SESSION,"reference":"CF-F-SEANCE",
+                "held_on":"2025-05-20","exercice":2025,"agenda":[{"dossier_id":DOSSIER_ETAT,
+                "financeur":"etat","dispositif":"bop147-aap","proposed_amount":"1000"}]}),
+            FINANCEUR,
+        ),
+        sample(
+            json!({"command":"hold_comite_session","session_id":SESSION,"decided_on":"2025-05-20"}),
             FINANCEUR,
         ),
         sample(

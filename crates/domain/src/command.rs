@@ -6,6 +6,7 @@
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::comite::ComiteCommand;
 use crate::commitment::contribution::ContributionCommand;
 use crate::commitment::indicator::IndicatorCommand;
 use crate::commitment::CommitmentCommand;
@@ -32,6 +33,7 @@ pub enum LedgerCommand {
     TfpbConvention(TfpbConventionCommand),
     TfpbProgramme(TfpbProgrammeCommand),
     Publication(PublicationCommand),
+    Comite(ComiteCommand),
 }
 
 impl LedgerCommand {
@@ -127,6 +129,7 @@ impl<'de> Deserialize<'de> for LedgerCommand {
         family!(TfpbConvention, TfpbConventionCommand);
         family!(TfpbProgramme, TfpbProgrammeCommand);
         family!(Publication, PublicationCommand);
+        family!(Comite, ComiteCommand);
         Err(D::Error::custom(format!(
             "unknown command \"{name}\": see schemas/commands.schema.json for the list"
         )))

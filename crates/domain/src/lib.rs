@@ -4,6 +4,7 @@
 //! `handle_command` checks a command against the current state and returns the events it causes,
 //! `apply_event` folds an event into the state.
 
+pub mod comite;
 pub mod command;
 pub mod commitment;
 pub mod cpo;

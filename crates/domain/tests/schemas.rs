@@ -8,6 +8,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use engagements_domain::comite::{ComiteCommand, ComiteEvent};
 use engagements_domain::commitment::contribution::{ContributionCommand, ContributionEvent};
 use engagements_domain::commitment::indicator::{IndicatorCommand, IndicatorEvent};
 use engagements_domain::commitment::{CommitmentCommand, CommitmentEvent};
@@ -80,6 +81,7 @@ fn all_schemas() -> Vec<(String, Value)> {
         command_schema::<TfpbConventionCommand>("tfpb_convention"),
         command_schema::<TfpbProgrammeCommand>("tfpb_programme"),
         command_schema::<PublicationCommand>("publication"),
+        command_schema::<ComiteCommand>("comite"),
         event_schema::<PorteurEvent>(),
         event_schema::<DossierEvent>(),
         event_schema::<EnvelopeEvent>(),
@@ -91,6 +93,7 @@ fn all_schemas() -> Vec<(String, Value)> {
         event_schema::<TfpbConventionEvent>(),
         event_schema::<TfpbProgrammeEvent>(),
         event_schema::<PublicationEvent>(),
+        event_schema::<ComiteEvent>(),
     ]
 }
 

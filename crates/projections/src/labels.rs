@@ -336,6 +336,14 @@ const EVENTS: &[(&str, &str)] = &[
     ("TfpbBilanSubmitted", "Bilan TFPB remis"),
     ("TfpbBilanAccepted", "Bilan TFPB accepté"),
     ("TfpbBilanRemarked", "Bilan TFPB : remarques"),
+    (
+        "ComiteSessionPrepared",
+        "Séance du comité des financeurs préparée",
+    ),
+    (
+        "ComiteSessionHeld",
+        "Décisions de la séance du comité enregistrées",
+    ),
     ("CheckpointSigned", "Point de contrôle signé"),
     ("SigningKeyRecorded", "Clé de signature enregistrée"),
     ("SigningKeyRotated", "Clé de signature remplacée"),

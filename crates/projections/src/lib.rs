@@ -6,6 +6,7 @@
 
 pub mod asof;
 pub mod cache;
+pub mod comite;
 pub mod commitments;
 pub mod labels;
 pub mod porteurs;
@@ -17,6 +18,7 @@ mod test_log;
 pub mod tfpb;
 
 use chrono::{DateTime, Utc};
+use engagements_domain::comite::ComiteEvent;
 use engagements_domain::commitment::contribution::ContributionEvent;
 use engagements_domain::commitment::indicator::IndicatorEvent;
 use engagements_domain::commitment::CommitmentEvent;
@@ -34,7 +36,7 @@ pub use table::{Cell, Table};
 /// The version of the folds' code. Bump it whenever a change makes [`Projections::apply`] fold
 /// the same events into something else: snapshots are bound to it, so that one folded by other
 /// code is never read as this code's fold.
-pub const FOLD_VERSION: u32 = 1;
+pub const FOLD_VERSION: u32 = 2;
 
 /// Every read model, as of `position`.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -51,6 +53,9 @@ pub struct Projections {
     pub referential: referential::ReferentialView,
     /// TFPB conventions, abatements, programmes, spending and bilans.
     pub tfpb: tfpb::TfpbView,
+    /// Sessions of the comité des financeurs and the decisions recorded under their reference.
+    #[serde(default)]
+    pub comite: comite::ComiteView,
     /// Report tables built at this position (not part of the state: never serialised).
     #[serde(skip)]
     pub tables: cache::TableCache,
@@ -79,7 +84,11 @@ impl Projections {
         self.tables.clear();
         match event.stream_type.as_str() {
             PorteurEvent::STREAM_TYPE => self.porteurs.apply(event, &event.decode()?),
-            DossierEvent::STREAM_TYPE => self.subsidy.apply(event, &event.decode()?),
+            DossierEvent::STREAM_TYPE => {
+                let decoded = event.decode()?;
+                self.comite.follow_dossier(&decoded);
+                self.subsidy.apply(event, &decoded);
+            }
             EnvelopeEvent::STREAM_TYPE => self.subsidy.apply_envelope(event, &event.decode()?),
             CpoEvent::STREAM_TYPE => self.subsidy.apply_cpo(event, &event.decode()?),
             CommitmentEvent::STREAM_TYPE => {
@@ -99,6 +108,7 @@ impl Projections {
             }
             TfpbConventionEvent::STREAM_TYPE => self.tfpb.apply_convention(event, &event.decode()?),
             TfpbProgrammeEvent::STREAM_TYPE => self.tfpb.apply_programme(event, &event.decode()?),
+            ComiteEvent::STREAM_TYPE => self.comite.apply(event, &event.decode()?),
             // Streams of kinds this version does not fold are kept in the log untouched.
             _ => {}
         }

@@ -473,9 +473,40 @@ impl Memory {
                     eur(granted_before)
                 )
             }
-            "CrfReceived" => format!(
-                "compte rendu financier reçu le {}",
-                date(p, "received_on")
+            "CrfReceived" => {
+                let mut figures = Vec::new();
+                for (field, label) in [
+                    ("budget_realised", "budget réalisé"),
+                    ("expenses", "dépenses"),
+                    ("grant_used", "part de la subvention utilisée"),
+                ] {
+                    if let Some(value) = amount(p, field) {
+                        figures.push(format!("{label} {}", eur(value)));
+                    }
+                }
+                if !text(p, "comment").is_empty() {
+                    figures.push(format!("commentaire : {}", text(p, "comment")));
+                }
+                format!(
+                    "compte rendu financier reçu le {}{}",
+                    date(p, "received_on"),
+                    if figures.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", figures.join(" ; "))
+                    }
+                )
+            }
+            "ComiteSessionPrepared" => format!(
+                "séance {} du comité des financeurs préparée pour le {} (exercice {}) : {} ligne(s) à l'ordre du jour",
+                text(p, "reference"),
+                date(p, "held_on"),
+                p.get("exercice").and_then(Value::as_i64).unwrap_or_default(),
+                p.get("agenda").and_then(Value::as_array).map(Vec::len).unwrap_or_default()
+            ),
+            "ComiteSessionHeld" => format!(
+                "décisions de la séance du {} enregistrées",
+                date(p, "decided_on")
             ),
             "ExternalIdRecorded" => {
                 let mut details = Vec::new();

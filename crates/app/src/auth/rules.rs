@@ -113,6 +113,10 @@ pub const RULES: &[Rule] = &[
     rule("record_payment", OwnFinanceur, Never),
     rule("order_reversement", OwnFinanceur, Never),
     rule("receive_reversement", OwnFinanceur, Never),
+    // Sessions of the comité des financeurs: prepared and held by its secretariat, the contract's
+    // team (an admin); a session decides for several financeurs at once.
+    rule("prepare_comite_session", Never, Never),
+    rule("hold_comite_session", Never, Never),
     // Envelopes: a financeur's own budget.
     rule("open_envelope", OwnFinanceur, Never),
     rule("raise_envelope", OwnFinanceur, Never),

@@ -92,6 +92,24 @@ fn check_references(ctx: &Context<'_, '_>, command: &DossierCommand) -> Result<(
             }
             check_external_id_free(ctx, *dossier_id, *kind, value)
         }
+        DossierCommand::Decide {
+            dossier_id,
+            financeur,
+            dispositif,
+            comite,
+            decided_on,
+            ..
+        } => {
+            require_organisation(ctx, financeur)?;
+            super::comite::check_decision_of_session(
+                ctx,
+                *dossier_id,
+                financeur,
+                dispositif.as_deref(),
+                comite,
+                *decided_on,
+            )
+        }
         other => {
             if let Some(financeur) = other.financeur() {
                 require_organisation(ctx, financeur)?;

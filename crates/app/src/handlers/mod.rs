@@ -1,6 +1,7 @@
 //! One module per command family: each checks the command's references against the read model,
 //! then lets its aggregate decide. Nothing here writes: handlers return a [`Plan`].
 
+mod comite;
 mod commitment;
 mod contract;
 mod cpo;
@@ -45,5 +46,6 @@ pub(crate) async fn plan(
         LedgerCommand::TfpbConvention(command) => tfpb::plan_convention(ctx, command).await,
         LedgerCommand::TfpbProgramme(command) => tfpb::plan_programme(ctx, command).await,
         LedgerCommand::Publication(command) => publication::plan(ctx, command).await,
+        LedgerCommand::Comite(command) => comite::plan(ctx, command).await,
     }
 }

@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::pages::dossiers::{dossier_page, organisation_name};
+use crate::pages::dossiers::{dossier_page, organisation_name, DossierDraft};
 use crate::pages::forms::{
     acting_as, command_id_input, forbidden_form, page_defaults, parse_amount_fr, posted_command_id,
     refusal_fr, role_may_send, FieldErrors,
@@ -298,7 +298,7 @@ pub async fn give(
             }
         }
     };
-    let draft = AvisDraft { fields, errors };
+    let draft = DossierDraft::Avis(AvisDraft { fields, errors });
     let page = dossier_page(&state, &caller, id, &PageParams::default(), Some(&draft)).await?;
     Ok((status, page).into_response())
 }

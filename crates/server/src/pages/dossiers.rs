@@ -14,7 +14,7 @@ use crate::pages::dashboard::{as_of_banner, projections_for};
 use crate::pages::{format_eur, layout, page_caller, PageError, PageParams};
 use crate::state::AppState;
 
-fn porteur_name(projections: &Projections, dossier: &DossierFiling) -> String {
+pub(crate) fn porteur_name(projections: &Projections, dossier: &DossierFiling) -> String {
     projections
         .porteurs
         .get(&dossier.porteur_id)
@@ -43,6 +43,22 @@ pub(crate) fn organisation_name(
         .unwrap_or_else(|| id.to_string())
 }
 
+/// A dispositif's name as tables show it: up to its abbreviation when it has one ("Crédits du
+/// Budget Opérationnel du Programme n°147 (BOP 147)"), else whole.
+pub(crate) fn dispositif_short(projections: &Projections, id: &str) -> String {
+    let name = dispositif_name(projections, id);
+    match (name.find('('), name.find(')')) {
+        (Some(open), Some(close)) if open < close => name[..=close].to_string(),
+        _ => name,
+    }
+}
+
+/// A refused form of the dossier's page, drawn again with its values and errors.
+pub enum DossierDraft {
+    Avis(crate::pages::avis::AvisDraft),
+    Suivi(crate::pages::suivi::SuiviDraft),
+}
+
 /// A dossier: what was asked, what was decided, and every fact recorded about it, in order.
 #[utoipa::path(get, path = "/dossiers/{dossier_id}", tag = "pages",
     params(("dossier_id" = String, Path, description = "The dossier's id (UUID)"), PageParams),
@@ -61,14 +77,22 @@ pub async fn dossier(
 }
 
 /// The page of dossier `id` as `caller` sees it, with the forms the caller may send when the page
-/// shows the ledger as it is now; `avis` is a refused avis form to draw again with its errors.
+/// shows the ledger as it is now; `draft` is a refused form to draw again with its errors.
 pub(crate) async fn dossier_page(
     state: &AppState,
     caller: &Caller,
     id: DossierId,
     params: &PageParams,
-    avis: Option<&crate::pages::avis::AvisDraft>,
+    draft: Option<&DossierDraft>,
 ) -> Result<Html<String>, PageError> {
+    let avis = match draft {
+        Some(DossierDraft::Avis(d)) => Some(d),
+        _ => None,
+    };
+    let suivi = match draft {
+        Some(DossierDraft::Suivi(d)) => Some(d),
+        _ => None,
+    };
     caller.may_read(ReadScope::Published)?;
     let as_of = params.when()?.as_of()?;
     let projections = projections_for(state, params).await?;
@@ -112,7 +136,7 @@ pub(crate) async fn dossier_page(
                     @for ((financeur, dispositif), line) in &state_now.lines {
                         tr {
                             td { a href=(format!("/signataires/{}", crate::asof::encode(financeur))) { (organisation_name(&projections, financeur)) } }
-                            td { (dispositif_name(&projections, dispositif)) }
+                            td { (dispositif_short(&projections, dispositif)) }
                             td.num { (format_eur(line.requested)) }
                             td { (line.opinion.map(opinion_text).unwrap_or("—")) }
                             td.num { (line.proposed.map(format_eur).unwrap_or_else(|| "—".to_string())) }
@@ -132,8 +156,13 @@ pub(crate) async fn dossier_page(
                     td.num { (format_eur(state_now.lines.values().map(|l| l.granted.saturating_sub(l.net_paid())).sum())) }
                 } }
             }
+            @if state_now.withdrawn {
+                p.banner { "Ce dossier est retiré : plus rien ne peut y être décidé ni payé." }
+            }
+            (crate::pages::suivi::due(&projections, state_now, today_or(params)))
             @if now {
                 (crate::pages::avis::section(caller, &projections, state_now, avis))
+                (crate::pages::suivi::section(caller, &projections, state_now, suivi))
             }
             @if !state_now.external_ids.is_empty() {
                 h2 { "Identifiants dans d'autres systèmes" }
@@ -159,6 +188,16 @@ pub(crate) async fn dossier_page(
             (timeline(&projections, &events, &names))
         },
     ))
+}
+
+/// The day a page's "what is due" is judged on: the business date asked for, else today.
+fn today_or(params: &PageParams) -> chrono::NaiveDate {
+    params
+        .effective_on
+        .as_deref()
+        .and_then(|d| d.get(..10))
+        .and_then(|d| d.parse().ok())
+        .unwrap_or_else(|| chrono::Local::now().date_naive())
 }
 
 fn status_text(status: LineStatus) -> &'static str {

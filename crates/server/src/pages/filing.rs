@@ -8,9 +8,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use engagements_app::{CommandError, CommandMeta};
+use engagements_domain::dossier::REQUESTS_PER_DOSSIER_MAX;
 use engagements_domain::dossier::{DossierCommand, FundingRequest, ObjectifWeight, QuartierShare};
 use engagements_domain::porteur::{PorteurCommand, PorteurKind, Rna, Siret};
-use engagements_domain::{DossierId, LedgerCommand, PorteurId};
+use engagements_domain::{Amount, DossierId, LedgerCommand, PorteurId};
 use engagements_projections::Projections;
 use maud::{html, Markup};
 use rust_decimal::Decimal;
@@ -21,7 +22,7 @@ use crate::error::ApiError;
 use crate::pages::dossiers::organisation_name;
 use crate::pages::forms::{
     acting_as, command_id_input, forbidden_form, page_defaults, parse_amount_fr, posted_command_id,
-    refusal_fr, role_may_send, FieldErrors,
+    refusal_fr, role_may_send, FieldErrors, Posted,
 };
 use crate::pages::{layout, page_caller, PageError};
 use crate::sessions::{csrf_input, SessionForm};
@@ -44,34 +45,10 @@ const KINDS: [(&str, &str, PorteurKind); 5] = [
     ("other", "Autre", PorteurKind::Other),
 ];
 
-/// The posted form, as name–value pairs in order (check boxes repeat their name).
-#[derive(Debug, Clone, Default)]
-pub struct Posted(pub Vec<(String, String)>);
-
-impl Posted {
-    /// The first value of field `name`, trimmed ("" when absent).
-    fn get(&self, name: &str) -> &str {
-        self.0
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.trim())
-            .unwrap_or_default()
-    }
-
-    /// Every value of field `name` (check boxes).
-    fn all(&self, name: &str) -> Vec<&str> {
-        self.0
-            .iter()
-            .filter(|(n, _)| n == name)
-            .map(|(_, v)| v.trim())
-            .collect()
-    }
-}
-
 /// A refused form: what was posted and the errors, drawn again.
-struct Draft<'a> {
-    posted: &'a Posted,
-    errors: &'a FieldErrors,
+pub(crate) struct Draft<'a> {
+    pub(crate) posted: &'a Posted,
+    pub(crate) errors: &'a FieldErrors,
 }
 
 /// The form to file a dossier, for a web session whose role may file one.
@@ -143,23 +120,6 @@ fn form_markup(caller: &Caller, projections: &Projections, draft: &Draft<'_>) ->
     let errors = draft.errors;
     let mut porteurs: Vec<_> = projections.porteurs.by_id.values().collect();
     porteurs.sort_by(|a, b| a.name.cmp(&b.name));
-    let referential = projections.referential.current();
-    let lines: Vec<(String, String)> = referential
-        .map(|r| {
-            r.dispositifs()
-                .flat_map(|d| {
-                    d.financeurs.iter().map(move |f| {
-                        (
-                            format!("{f}/{}", d.id),
-                            format!("{} — {}", organisation_name(projections, f), d.name),
-                        )
-                    })
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let chosen_quartiers = posted.all("quartier");
-    let chosen_objectifs = posted.all("objectif");
     let id_of = |name: &str| Uuid::parse_str(posted.get(name)).unwrap_or_else(|_| Uuid::now_v7());
     html! {
         form.entry method="post" action="/dossiers/nouveau" novalidate {
@@ -214,97 +174,139 @@ fn form_markup(caller: &Caller, projections: &Projections, draft: &Draft<'_>) ->
                 (text_input(draft, "porteur_siret", "SIRET du nouveau porteur (facultatif)", Some(" 14 chiffres")))
                 (text_input(draft, "porteur_rna", "Numéro RNA du nouveau porteur (facultatif)", Some(" W suivi de 9 caractères")))
             }
-            fieldset {
-                legend { "L'action" }
+            (action_fieldset(draft, true))
+            (content_fieldsets(projections, draft, PLAN_ROWS))
+            button type="submit" { "Déposer le dossier" }
+        }
+    }
+}
+
+/// The action's fieldset: exercice (when filing), title, description, total budget.
+pub(crate) fn action_fieldset(draft: &Draft<'_>, with_exercice: bool) -> Markup {
+    let posted = draft.posted;
+    let errors = draft.errors;
+    html! {
+        fieldset {
+            legend { "L'action" }
+            @if with_exercice {
                 div.field {
                     label for="exercice" { "Exercice" }
                     (errors.under("exercice"))
                     input type="number" id="exercice" name="exercice" min="2000" max="2100" value=(posted.get("exercice"));
                 }
-                (text_input(draft, "intitule", "Intitulé de l'action", None))
-                div.field {
-                    label for="description" { "Description (facultative)" }
-                    (errors.under("description"))
-                    textarea id="description" name="description" rows="4" maxlength="1000" { (posted.get("description")) }
-                }
-                (text_input(draft, "budget", "Budget total de l'action (en euros, par exemple 90 000,00)", None))
             }
-            fieldset id="plan" {
-                legend { "Plan de financement : ce qui est demandé à chaque financeur" }
-                (errors.under("plan"))
-                p.muted { "Une ligne par financeur et dispositif ; les lignes laissées vides sont ignorées." }
-                @for row in 0..PLAN_ROWS {
-                    @let line_field = format!("ligne_{row}");
-                    @let amount_field = format!("montant_{row}");
-                    div.plan-row {
-                        div.field {
-                            label for=(line_field) { "Ligne " (row + 1) " : financeur et dispositif" }
-                            (errors.under(&line_field))
-                            select id=(line_field) name=(line_field) {
-                                option value="" { "— aucune —" }
-                                @for (value, label) in &lines {
-                                    @if posted.get(&line_field) == value {
-                                        option value=(value) selected { (label) }
-                                    } @else {
-                                        option value=(value) { (label) }
-                                    }
-                                }
-                            }
-                        }
-                        div.field {
-                            label for=(amount_field) { "Ligne " (row + 1) " : montant demandé (en euros)" }
-                            (errors.under(&amount_field))
-                            input type="text" inputmode="decimal" id=(amount_field) name=(amount_field) value=(posted.get(&amount_field));
-                        }
-                    }
-                }
+            (text_input(draft, "intitule", "Intitulé de l'action", None))
+            div.field {
+                label for="description" { "Description (facultative)" }
+                (errors.under("description"))
+                textarea id="description" name="description" rows="4" maxlength="1000" { (posted.get("description")) }
             }
-            fieldset id="quartiers" {
-                legend { "Quartiers concernés" }
-                (errors.under("quartiers"))
-                p.muted { "Cochez les quartiers ; les parts (en %) sont facultatives : toutes renseignées et faisant 100, ou aucune (la répartition suit alors la population)." }
-                @if let Some(referential) = referential {
-                    ul.choices {
-                        @for quartier in referential.quartiers() {
-                            @let box_id = format!("quartier-{}", quartier.id);
-                            @let share_name = format!("part_{}", quartier.id);
-                            li {
-                                @if chosen_quartiers.contains(&quartier.id.as_str()) {
-                                    input type="checkbox" id=(box_id) name="quartier" value=(quartier.id) checked;
+            (text_input(draft, "budget", "Budget total de l'action (en euros, par exemple 90 000,00)", None))
+        }
+    }
+}
+
+/// The co-financing plan (`plan_rows` rows), the quartiers and the objectifs: the fields a
+/// filing and an amendment share.
+pub(crate) fn content_fieldsets(
+    projections: &Projections,
+    draft: &Draft<'_>,
+    plan_rows: usize,
+) -> Markup {
+    let posted = draft.posted;
+    let errors = draft.errors;
+    let referential = projections.referential.current();
+    let lines: Vec<(String, String)> = referential
+        .map(|r| {
+            r.dispositifs()
+                .flat_map(|d| {
+                    d.financeurs.iter().map(move |f| {
+                        (
+                            format!("{f}/{}", d.id),
+                            format!("{} — {}", organisation_name(projections, f), d.name),
+                        )
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let chosen_quartiers = posted.all("quartier");
+    let chosen_objectifs = posted.all("objectif");
+    html! {
+        fieldset id="plan" {
+            legend { "Plan de financement : ce qui est demandé à chaque financeur" }
+            (errors.under("plan"))
+            p.muted { "Une ligne par financeur et dispositif ; les lignes laissées vides sont ignorées." }
+            @for row in 0..plan_rows {
+                @let line_field = format!("ligne_{row}");
+                @let amount_field = format!("montant_{row}");
+                div.plan-row {
+                    div.field {
+                        label for=(line_field) { "Ligne " (row + 1) " : financeur et dispositif" }
+                        (errors.under(&line_field))
+                        select id=(line_field) name=(line_field) {
+                            option value="" { "— aucune —" }
+                            @for (value, label) in &lines {
+                                @if posted.get(&line_field) == value {
+                                    option value=(value) selected { (label) }
                                 } @else {
-                                    input type="checkbox" id=(box_id) name="quartier" value=(quartier.id);
+                                    option value=(value) { (label) }
                                 }
-                                label for=(box_id) { (quartier.name) " (" (quartier.code.as_deref().unwrap_or("quartier d'intérêt communautaire")) ")" }
-                                " "
-                                label for=(share_name) { "part en %" }
-                                " "
-                                input.share type="text" inputmode="decimal" id=(share_name) name=(share_name) value=(posted.get(&share_name)) size="5";
                             }
+                        }
+                    }
+                    div.field {
+                        label for=(amount_field) { "Ligne " (row + 1) " : montant demandé (en euros)" }
+                        (errors.under(&amount_field))
+                        input type="text" inputmode="decimal" id=(amount_field) name=(amount_field) value=(posted.get(&amount_field));
+                    }
+                }
+            }
+        }
+        fieldset id="quartiers" {
+            legend { "Quartiers concernés" }
+            (errors.under("quartiers"))
+            p.muted { "Cochez les quartiers ; les parts (en %) sont facultatives : toutes renseignées et faisant 100, ou aucune (la répartition suit alors la population)." }
+            @if let Some(referential) = referential {
+                ul.choices {
+                    @for quartier in referential.quartiers() {
+                        @let box_id = format!("quartier-{}", quartier.id);
+                        @let share_name = format!("part_{}", quartier.id);
+                        li {
+                            @if chosen_quartiers.contains(&quartier.id.as_str()) {
+                                input type="checkbox" id=(box_id) name="quartier" value=(quartier.id) checked;
+                            } @else {
+                                input type="checkbox" id=(box_id) name="quartier" value=(quartier.id);
+                            }
+                            label for=(box_id) { (quartier.name) " (" (quartier.code.as_deref().unwrap_or("quartier d'intérêt communautaire")) ")" }
+                            " "
+                            label for=(share_name) { "part en %" }
+                            " "
+                            input.share type="text" inputmode="decimal" id=(share_name) name=(share_name) value=(posted.get(&share_name)) size="5";
                         }
                     }
                 }
             }
-            fieldset id="objectifs" {
-                legend { "Objectifs du contrat servis par l'action" }
-                (errors.under("objectifs"))
-                @if let Some(referential) = referential {
-                    ul.choices {
-                        @for path in referential.objectifs() {
-                            @let number = path.objectif.number.to_string();
-                            @let box_id = format!("objectif-{number}");
-                            li {
-                                @if chosen_objectifs.contains(&number.as_str()) {
-                                    input type="checkbox" id=(box_id) name="objectif" value=(number) checked;
-                                } @else {
-                                    input type="checkbox" id=(box_id) name="objectif" value=(number);
-                                }
-                                label for=(box_id) { (number) ". " (path.objectif.title) }
+        }
+        fieldset id="objectifs" {
+            legend { "Objectifs du contrat servis par l'action" }
+            (errors.under("objectifs"))
+            @if let Some(referential) = referential {
+                ul.choices {
+                    @for path in referential.objectifs() {
+                        @let number = path.objectif.number.to_string();
+                        @let box_id = format!("objectif-{number}");
+                        li {
+                            @if chosen_objectifs.contains(&number.as_str()) {
+                                input type="checkbox" id=(box_id) name="objectif" value=(number) checked;
+                            } @else {
+                                input type="checkbox" id=(box_id) name="objectif" value=(number);
                             }
+                            label for=(box_id) { (number) ". " (path.objectif.title) }
                         }
                     }
                 }
             }
-            button type="submit" { "Déposer le dossier" }
         }
     }
 }
@@ -394,7 +396,8 @@ fn read_porteur(
 /// The co-financing plan's rows that are filled in.
 fn read_plan(posted: &Posted, errors: &mut FieldErrors) -> Vec<FundingRequest> {
     let mut requests = Vec::new();
-    for row in 0..PLAN_ROWS {
+    // An amendment draws more rows than a filing when the dossier asks more financeurs.
+    for row in 0..REQUESTS_PER_DOSSIER_MAX {
         let line_field = format!("ligne_{row}");
         let amount_field = format!("montant_{row}");
         let (line, amount) = (posted.get(&line_field), posted.get(&amount_field));
@@ -431,32 +434,20 @@ fn read_plan(posted: &Posted, errors: &mut FieldErrors) -> Vec<FundingRequest> {
     requests
 }
 
-/// Reads the whole form into its commands; the errors name their fields.
-fn read(
-    posted: &Posted,
-    projections: &Projections,
-) -> Result<(Option<PorteurCommand>, DossierCommand), FieldErrors> {
-    let mut errors = FieldErrors::default();
-    if posted
-        .0
-        .iter()
-        .any(|(_, v)| v.chars().count() > FIELD_CHARS_MAX)
-    {
-        errors.push("intitule", "Un champ est trop long.");
-        return Err(errors);
-    }
-    let porteur = read_porteur(posted, projections, &mut errors);
-    let exercice = posted
-        .get("exercice")
-        .parse::<i32>()
-        .ok()
-        .filter(|y| (2000..=2100).contains(y));
-    if exercice.is_none() {
-        errors.push(
-            "exercice",
-            "Indiquez l'année de l'exercice, par exemple 2025.",
-        );
-    }
+/// What a filing and an amendment share, as read from the form.
+pub(crate) struct Content {
+    pub(crate) title: String,
+    pub(crate) description: String,
+    pub(crate) total_budget: Amount,
+    pub(crate) requests: Vec<FundingRequest>,
+    pub(crate) quartiers: Vec<QuartierShare>,
+    pub(crate) objectifs: Vec<ObjectifWeight>,
+}
+
+/// Reads the title, description, budget, plan, quartiers and objectifs; the errors name their
+/// fields. `None` when one is wrong.
+pub(crate) fn read_content(posted: &Posted, errors: &mut FieldErrors) -> Option<Content> {
+    let before = errors.0.len();
     let title = posted.get("intitule");
     if title.is_empty() {
         errors.push("intitule", "Indiquez l'intitulé de l'action.");
@@ -464,7 +455,7 @@ fn read(
     let budget = parse_amount_fr(posted.get("budget"))
         .map_err(|message| errors.push("budget", message))
         .ok();
-    let requests = read_plan(posted, &mut errors);
+    let requests = read_plan(posted, errors);
     let mut quartiers = Vec::new();
     for quartier in posted.all("quartier") {
         let share_text = posted.get(&format!("part_{quartier}"));
@@ -500,9 +491,50 @@ fn read(
     if objectifs.is_empty() {
         errors.push("objectifs", "Cochez au moins un objectif du contrat.");
     }
+    let total_budget = budget?;
+    if errors.0.len() > before {
+        return None;
+    }
+    Some(Content {
+        title: title.to_string(),
+        description: posted.get("description").to_string(),
+        total_budget,
+        requests,
+        quartiers,
+        objectifs,
+    })
+}
+
+/// Reads the whole form into its commands; the errors name their fields.
+fn read(
+    posted: &Posted,
+    projections: &Projections,
+) -> Result<(Option<PorteurCommand>, DossierCommand), FieldErrors> {
+    let mut errors = FieldErrors::default();
+    if posted
+        .0
+        .iter()
+        .any(|(_, v)| v.chars().count() > FIELD_CHARS_MAX)
+    {
+        errors.push("intitule", "Un champ est trop long.");
+        return Err(errors);
+    }
+    let porteur = read_porteur(posted, projections, &mut errors);
+    let exercice = posted
+        .get("exercice")
+        .parse::<i32>()
+        .ok()
+        .filter(|y| (2000..=2100).contains(y));
+    if exercice.is_none() {
+        errors.push(
+            "exercice",
+            "Indiquez l'année de l'exercice, par exemple 2025.",
+        );
+    }
+    let content = read_content(posted, &mut errors);
     let dossier_id = posted.get("dossier_id").parse::<DossierId>().ok();
-    match (porteur, exercice, budget, dossier_id) {
-        (Some((porteur_id, register)), Some(exercice), Some(total_budget), Some(dossier_id))
+    match (porteur, exercice, content, dossier_id) {
+        (Some((porteur_id, register)), Some(exercice), Some(content), Some(dossier_id))
             if errors.is_empty() =>
         {
             Ok((
@@ -511,12 +543,12 @@ fn read(
                     dossier_id,
                     porteur_id,
                     exercice,
-                    title: title.to_string(),
-                    description: posted.get("description").to_string(),
-                    total_budget,
-                    quartiers,
-                    objectifs,
-                    requests,
+                    title: content.title,
+                    description: content.description,
+                    total_budget: content.total_budget,
+                    quartiers: content.quartiers,
+                    objectifs: content.objectifs,
+                    requests: content.requests,
                 },
             ))
         }

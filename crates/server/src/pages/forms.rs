@@ -2,6 +2,7 @@
 //! fields and summed up at the top (the DSFR pattern), who will be recorded as acting, the
 //! form's own command id (a double submit records once), and the domain's refusals in French.
 
+use chrono::NaiveDate;
 use engagements_app::auth::{rule_of, Role, Scope};
 use engagements_app::{CommandError, MetaDefaults};
 use engagements_domain::{Amount, Source};
@@ -68,6 +69,73 @@ impl FieldErrors {
                 }
             }
         }
+    }
+}
+
+/// A posted form, as name–value pairs in order (check boxes repeat their name).
+#[derive(Debug, Clone, Default)]
+pub struct Posted(pub Vec<(String, String)>);
+
+impl Posted {
+    /// The first value of field `name`, trimmed ("" when absent).
+    pub fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.trim())
+            .unwrap_or_default()
+    }
+
+    /// Every value of field `name` (check boxes).
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.trim())
+            .collect()
+    }
+
+    /// Whether field `name` was posted at all.
+    pub fn has(&self, name: &str) -> bool {
+        self.0.iter().any(|(n, _)| n == name)
+    }
+
+    /// Sets field `name` (replacing its first value), for a form drawn with values.
+    pub fn set(&mut self, name: &str, value: impl Into<String>) {
+        let value = value.into();
+        match self.0.iter_mut().find(|(n, _)| n == name) {
+            Some(pair) => pair.1 = value,
+            None => self.0.push((name.to_string(), value)),
+        }
+    }
+}
+
+/// Reads a date as a person types it: `15/04/2025` (or `15/04/25`, `15-04-2025`, `15.04.2025`),
+/// or `2025-04-15` as a browser's date field sends it. Years outside 1990-2100 are typos.
+pub fn parse_date_fr(text: &str) -> Result<NaiveDate, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err("Indiquez une date, par exemple 15/04/2025.".to_string());
+    }
+    let parsed = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .or_else(|| {
+            let parts: Vec<&str> = text.split(['/', '-', '.']).map(str::trim).collect();
+            let [day, month, year] = parts.as_slice() else {
+                return None;
+            };
+            let mut year: i32 = year.parse().ok()?;
+            if year < 100 {
+                year += 2000;
+            }
+            NaiveDate::from_ymd_opt(year, month.parse().ok()?, day.parse().ok()?)
+        });
+    match parsed {
+        Some(date) if (1990..=2100).contains(&chrono::Datelike::year(&date)) => Ok(date),
+        Some(_) => Err("Cette date est hors de la période du registre (1990 à 2100).".to_string()),
+        None => Err(format!(
+            "« {text} » n'est pas une date : écrivez jour/mois/année, par exemple 15/04/2025."
+        )),
     }
 }
 
@@ -288,6 +356,31 @@ mod tests {
         assert_eq!(cents("12\u{202f}345,50 €"), 1_234_550);
         assert_eq!(cents(" 7 000 "), 700_000);
         assert_eq!(cents("0,5"), 50);
+    }
+
+    #[test]
+    fn dates_are_read_as_people_type_them() {
+        let day = NaiveDate::from_ymd_opt(2025, 4, 15).unwrap();
+        for text in [
+            "15/04/2025",
+            " 15/4/2025 ",
+            "15-04-2025",
+            "15.04.25",
+            "2025-04-15",
+        ] {
+            assert_eq!(parse_date_fr(text), Ok(day), "{text}");
+        }
+        for bad in [
+            "",
+            "31/02/2025",
+            "15/04",
+            "demain",
+            "15/04/1850",
+            "2025/04/15/1",
+        ] {
+            let message = parse_date_fr(bad).unwrap_err();
+            assert!(!message.is_empty() && !message.contains("date:"), "{bad}");
+        }
     }
 
     #[test]

@@ -2,17 +2,22 @@
 //! marked otherwise, and nothing here marks a value otherwise). No script: the pages work
 //! projected on a wall, printed, or in a text browser.
 
+pub mod amend;
 pub mod audit;
 pub mod avis;
+pub mod comite;
+pub mod comite_session;
 pub mod dashboard;
 pub mod dossier_list;
 pub mod dossiers;
 pub mod entities;
+pub mod entry;
 pub mod filing;
 pub mod forms;
 pub mod index;
 pub mod login;
 pub mod moment;
+pub mod suivi;
 pub mod tfpb;
 pub mod views;
 
@@ -46,6 +51,12 @@ fn pages_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(dossier_list::list))
         .routes(routes!(dossiers::dossier))
         .routes(routes!(avis::give))
+        .routes(routes!(suivi::record))
+        .routes(routes!(amend::form, amend::amend))
+        .routes(routes!(comite::list))
+        .routes(routes!(comite::form, comite::prepare))
+        .routes(routes!(comite_session::session))
+        .routes(routes!(comite_session::decide))
         .routes(routes!(filing::form, filing::file))
         .routes(routes!(views::view))
         .routes(routes!(audit::audit))
@@ -239,6 +250,7 @@ const MENU: &[(&str, &str, MayOpen)] = &[
     ("Quartiers", "/quartiers", |_| true),
     ("Objectifs", "/objectifs", |_| true),
     ("Porteurs", "/vues/porteurs", |_| true),
+    ("Comité", "/comite", comite::may_open),
     ("TFPB", "/tfpb", |role| role != Role::Lecteur),
     ("Audit", "/audit", |role| role.can_audit()),
 ];
@@ -263,7 +275,9 @@ pub fn layout(title: &str, caller: Option<&Caller>, content: Markup) -> Html<Str
     let current = MENU
         .iter()
         .filter(|(label, _, _)| {
-            title.starts_with(label) || title.starts_with(&label[..label.len() - 1])
+            // The label without its last letter also marks it ("Dossier" for "Dossiers").
+            let stem = label.char_indices().last().map_or("", |(i, _)| &label[..i]);
+            title.starts_with(label) || title.starts_with(stem)
         })
         .map(|(label, _, _)| *label)
         .max_by_key(|label| label.len());
