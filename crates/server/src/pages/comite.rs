@@ -480,13 +480,10 @@ pub async fn prepare(
 }
 
 /// The dossier and its line named by an agenda line, if the dossier is filed.
-pub(crate) fn agenda_dossier<'a>(
-    projections: &'a Projections,
+pub(crate) fn agenda_dossier(
+    projections: &Projections,
     dossier_id: DossierId,
-) -> Option<(
-    &'a DossierFiling,
-    &'a engagements_domain::dossier::DossierState,
-)> {
+) -> Option<(&DossierFiling, &engagements_domain::dossier::DossierState)> {
     let dossier = projections.subsidy.dossier(&dossier_id)?;
     Some((dossier.filed.as_ref()?, dossier))
 }

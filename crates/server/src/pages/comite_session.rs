@@ -562,14 +562,16 @@ async fn refusal(
 
 /// The session's procès-verbal: its decisions per financeur with their totals, and the envelopes
 /// as they stood just after the session (`then`).
+/// An agenda line of the procès-verbal, its decision and the amount granted.
+type DecidedLine<'a> = (&'a AgendaLine, Option<Outcome>, Amount);
+
 fn proces_verbal(
     caller: &Caller,
     projections: &Projections,
     then: &Projections,
     session: &SessionRow,
 ) -> Html<String> {
-    let mut by_financeur: BTreeMap<String, Vec<(&AgendaLine, Option<Outcome>, Amount)>> =
-        BTreeMap::new();
+    let mut by_financeur: BTreeMap<String, Vec<DecidedLine<'_>>> = BTreeMap::new();
     for line in &session.agenda {
         let decision = session.decision(line);
         by_financeur
