@@ -24,6 +24,7 @@ macro_rules! schema {
 /// The JSON Schemas of event payloads, as checked in under `schemas/events/` (a test keeps this
 /// list equal to that directory).
 pub const EVENT_SCHEMAS: &[(&str, &str)] = &[
+    schema!("comite"),
     schema!("commitment"),
     schema!("contract"),
     schema!("contribution"),
