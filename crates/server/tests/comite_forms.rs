@@ -271,7 +271,7 @@ async fn a_session_is_prepared_then_its_decisions_recorded_all_or_nothing() {
         assert_eq!(grant["metadata"]["act"]["kind"], "comite");
         assert_eq!(grant["metadata"]["act"]["reference"], "CF-2025-01");
         assert_eq!(grant["metadata"]["effective_date"], "2025-04-15");
-        assert_eq!(grant["metadata"]["actor"]["person"], "Équipe CABBALR");
+        assert_eq!(grant["actor_name"], "Équipe CABBALR");
 
         // The procès-verbal: decisions per financeur, totals, the envelopes after the session.
         let pv = h.page("admin", &location).await;

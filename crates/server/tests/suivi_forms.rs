@@ -300,7 +300,7 @@ async fn every_form_records_once_in_the_callers_name() {
         assert_eq!(payment["payload"]["mandate_reference"], "M-2025-0042");
         assert_eq!(payment["metadata"]["act"]["kind"], "mandat");
         assert_eq!(payment["metadata"]["effective_date"], "2025-04-25");
-        assert_eq!(payment["metadata"]["actor"]["person"], "Équipe CABBALR");
+        assert_eq!(payment["actor_name"], "Équipe CABBALR");
         let crf = history
             .iter()
             .find(|e| e["event_type"] == "CrfReceived")
@@ -663,7 +663,7 @@ async fn a_dossier_is_amended_with_the_filing_forms_errors() {
     assert_eq!(amended["payload"]["title"], "Action e2 élargie (fictive)");
     assert_eq!(amended["payload"]["requests"][0]["amount"], "4500.00");
     assert_eq!(amended["payload"]["reason"], "Relecture");
-    assert_eq!(amended["metadata"]["actor"]["person"], "Agent DDETS");
+    assert_eq!(amended["actor_name"], "Agent DDETS");
 
     // Roles that may not: no link, 403 on the page and on a post; no CSRF token: 403.
     for role in ["lecteur", "auditeur", "bailleur"] {
