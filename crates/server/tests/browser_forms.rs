@@ -6,10 +6,9 @@
 //! `UPDATE_SCREENSHOTS=1`). Without chromedriver the test is skipped with a message, except under
 //! `CI=true`, where it fails.
 
+mod support;
+
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use engagements_app::referential::LoadedContract;
@@ -17,62 +16,12 @@ use engagements_app::{CommandLine, Ledger, MetaDefaults};
 use engagements_domain::{Actor, Source};
 use engagements_server::{router, AppState, ServerConfig};
 use engagements_store::testing;
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::Locator;
 use serde_json::json;
+use support::browser;
 
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-const CHROMIUM: &str = "/usr/bin/chromium";
 const PORTEUR: &str = "0190f2a0-0000-7000-8000-0000000000b2";
 const DOSSIER: &str = "0190f2a0-0000-7000-8000-0000000000d2";
-/// Longest wait for chromedriver to listen.
-const DRIVER_START_MAX: Duration = Duration::from_secs(20);
-
-fn screenshots_dir() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    if std::env::var("UPDATE_SCREENSHOTS").is_ok_and(|v| v == "1") {
-        root.join("docs/screenshots")
-    } else {
-        root.join("target/screenshots")
-    }
-}
-
-/// Ends chromedriver however the test ends.
-struct Driver(Child);
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn start_driver() -> (Driver, u16) {
-    let port = free_port();
-    let child = Command::new(CHROMEDRIVER)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start chromedriver");
-    let driver = Driver(child);
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < DRIVER_START_MAX,
-            "chromedriver does not listen"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    (driver, port)
-}
 
 /// A server with the contract, a porteur and a dossier asking the State and the CABBALR; the
 /// State's instructeur's token.
@@ -123,66 +72,17 @@ async fn server() -> (SocketAddr, Ledger, String) {
     (address, ledger, token)
 }
 
-async fn screenshot(client: &Client, name: &str) {
-    let png = client.screenshot().await.unwrap();
-    std::fs::write(screenshots_dir().join(name), png).unwrap();
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_types_an_avis_with_an_error_then_corrects_it() {
-    if !Path::new(CHROMEDRIVER).exists() || !Path::new(CHROMIUM).exists() {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("{CHROMEDRIVER} and {CHROMIUM} are required in CI: .ci/install installs them");
-        }
-        eprintln!("skipping the browser test: apt-get install chromium chromium-driver");
+    if !browser::available() {
         return;
     }
-    std::fs::create_dir_all(screenshots_dir()).unwrap();
     let (address, ledger, token) = server().await;
-    let (_driver, port) = start_driver().await;
-    let mut capabilities = serde_json::Map::new();
-    capabilities.insert(
-        "goog:chromeOptions".to_string(),
-        json!({
-            "binary": CHROMIUM,
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--window-size=1200,1400", "--no-first-run", "--disable-background-networking"]
-        }),
-    );
-    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(capabilities)
-        .connect(&format!("http://127.0.0.1:{port}"))
-        .await
-        .expect("a WebDriver session");
+    let driver = browser::start_driver().await;
+    let client = browser::open(&driver, 1200, 1400).await;
     let base = format!("http://{address}");
-
     // Signs in as a person does: the token typed into the login form.
-    client.goto(&format!("{base}/connexion")).await.unwrap();
-    client
-        .find(Locator::Css("input[name=jeton]"))
-        .await
-        .unwrap()
-        .send_keys(&token)
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("main form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    // Signed in: the pages now carry the sign-out button.
-    if client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("form.inline[action='/deconnexion']"))
-        .await
-        .is_err()
-    {
-        let url = client.current_url().await.unwrap();
-        panic!("not signed in: {url} {}", client.source().await.unwrap());
-    }
+    browser::sign_in(&client, &base, &token).await;
 
     client
         .goto(&format!("{base}/dossiers/{DOSSIER}"))
@@ -198,7 +98,7 @@ async fn a_person_types_an_avis_with_an_error_then_corrects_it() {
         .find(Locator::Css("h2"))
         .await
         .unwrap();
-    screenshot(&client, "formulaire-avis-vide.png").await;
+    browser::screenshot(&client, "formulaire-avis-vide.png").await;
 
     // A wrong amount: the error under the field, the values kept, nothing recorded.
     let before = ledger.store().head().await.unwrap().map(|h| h.position);
@@ -251,7 +151,7 @@ async fn a_person_types_an_avis_with_an_error_then_corrects_it() {
         ledger.store().head().await.unwrap().map(|h| h.position),
         before
     );
-    screenshot(&client, "formulaire-avis-erreur.png").await;
+    browser::screenshot(&client, "formulaire-avis-erreur.png").await;
 
     // Corrected and sent again: recorded, shown on the page.
     let amount = client.find(Locator::Id("montant")).await.unwrap();
@@ -277,7 +177,7 @@ async fn a_person_types_an_avis_with_an_error_then_corrects_it() {
     assert!(source.contains("Avis du service instructeur"), "{source}");
     assert!(source.contains("12\u{202f}345,50 €"));
     assert!(source.contains("par Agent DDETS (fictif) (etat)"));
-    screenshot(&client, "formulaire-avis-enregistre.png").await;
+    browser::screenshot(&client, "formulaire-avis-enregistre.png").await;
     client.close().await.unwrap();
 
     let events = ledger
