@@ -12,6 +12,7 @@ pub mod dossier;
 pub mod envelope;
 pub mod event;
 pub mod ids;
+pub mod json_schema;
 pub mod metadata;
 pub mod money;
 pub mod porteur;

@@ -21,7 +21,8 @@ use engagements_domain::referential::{ContractCommand, ContractEvent};
 use engagements_domain::tfpb::{
     TfpbConventionCommand, TfpbConventionEvent, TfpbProgrammeCommand, TfpbProgrammeEvent,
 };
-use engagements_domain::{Amount, DomainEvent};
+use engagements_domain::json_schema::{close, SchemaKind};
+use engagements_domain::{Amount, DomainEvent, Metadata};
 use schemars::JsonSchema;
 use serde_json::{json, Value};
 
@@ -34,6 +35,7 @@ fn schemas_dir() -> PathBuf {
 /// The schema of one family's commands, as `engagements apply` reads them (without `meta`).
 fn command_schema<C: JsonSchema>(family: &str) -> (String, Value) {
     let mut schema = serde_json::to_value(schemars::schema_for!(C)).expect("a schema is JSON");
+    close(&mut schema, SchemaKind::Command);
     let object = schema.as_object_mut().expect("a schema is an object");
     object.insert(
         "$id".into(),
@@ -51,6 +53,7 @@ fn command_schema<C: JsonSchema>(family: &str) -> (String, Value) {
 fn event_schema<E: DomainEvent + JsonSchema>() -> (String, Value) {
     let stream = E::STREAM_TYPE;
     let mut schema = serde_json::to_value(schemars::schema_for!(E)).expect("a schema is JSON");
+    close(&mut schema, SchemaKind::Event);
     let object = schema.as_object_mut().expect("a schema is an object");
     object.insert(
         "$id".into(),
@@ -68,8 +71,88 @@ fn event_schema<E: DomainEvent + JsonSchema>() -> (String, Value) {
     (format!("events/{stream}.schema.json"), schema)
 }
 
+/// The stream types of the ledger, each with the schema of its payloads.
+const STREAM_TYPES: &[&str] = &[
+    PorteurEvent::STREAM_TYPE,
+    DossierEvent::STREAM_TYPE,
+    EnvelopeEvent::STREAM_TYPE,
+    CpoEvent::STREAM_TYPE,
+    ContractEvent::STREAM_TYPE,
+    CommitmentEvent::STREAM_TYPE,
+    ContributionEvent::STREAM_TYPE,
+    IndicatorEvent::STREAM_TYPE,
+    TfpbConventionEvent::STREAM_TYPE,
+    TfpbProgrammeEvent::STREAM_TYPE,
+    PublicationEvent::STREAM_TYPE,
+    ComiteEvent::STREAM_TYPE,
+];
+
+/// The body of a relay message, as `engagements_relay::message::message_body` writes it: one
+/// event of the log with its metadata and chain hashes.
+#[allow(dead_code)] // only its schema is used
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct RelayMessage {
+    /// Position in the log, from 1.
+    position: i64,
+    event_id: uuid::Uuid,
+    stream_type: String,
+    stream_id: String,
+    /// Version of the event within its stream, from 1.
+    version: i64,
+    /// The payload's `type`, e.g. `SubsidyGranted`.
+    event_type: String,
+    /// Version of the payload's shape (see `x-schema-version` of the event schemas).
+    schema_version: i32,
+    /// When the event was recorded (RFC 3339).
+    recorded_at: chrono::DateTime<chrono::Utc>,
+    /// The event's payload, exactly as stored and hashed.
+    payload: serde_json::Map<String, Value>,
+    metadata: Metadata,
+    /// Hash of the previous event (64 zeros before the first).
+    prev_hash: String,
+    /// SHA-256 (hex) of this event, chained to `prev_hash`.
+    hash: String,
+}
+
+/// The schema of a relay message's body; its payload is checked against its stream's schema.
+fn relay_message_schema() -> (String, Value) {
+    let mut schema =
+        serde_json::to_value(schemars::schema_for!(RelayMessage)).expect("a schema is JSON");
+    close(&mut schema, SchemaKind::Event);
+    let properties = &mut schema["properties"];
+    properties["position"]["minimum"] = json!(1);
+    properties["version"]["minimum"] = json!(1);
+    properties["stream_type"]["enum"] = json!(STREAM_TYPES);
+    properties["prev_hash"]["pattern"] = json!("^[0-9a-f]{64}$");
+    properties["hash"]["pattern"] = json!("^[0-9a-f]{64}$");
+    let by_stream: Vec<Value> = STREAM_TYPES
+        .iter()
+        .map(|stream| {
+            json!({
+                "if": {"properties": {"stream_type": {"const": stream}}},
+                "then": {"properties": {"payload": {
+                    "$ref": format!("{BASE_ID}/events/{stream}.schema.json")
+                }}}
+            })
+        })
+        .collect();
+    let object = schema.as_object_mut().expect("a schema is an object");
+    object.insert("allOf".into(), json!(by_stream));
+    object.insert(
+        "$id".into(),
+        json!(format!("{BASE_ID}/relay/message.schema.json")),
+    );
+    object.insert(
+        "title".into(),
+        json!("Body of a message published by the relay: one event of the log"),
+    );
+    ("relay/message.schema.json".into(), schema)
+}
+
 fn all_schemas() -> Vec<(String, Value)> {
     vec![
+        relay_message_schema(),
         command_schema::<PorteurCommand>("porteur"),
         command_schema::<DossierCommand>("dossier"),
         command_schema::<EnvelopeCommand>("envelope"),
@@ -121,7 +204,7 @@ fn checked_in_schemas_match_the_rust_types() {
         }
     }
     // A schema left behind by a removed family is stale too.
-    for sub in ["commands", "events"] {
+    for sub in ["commands", "events", "relay"] {
         for entry in std::fs::read_dir(dir.join(sub)).unwrap() {
             let name = entry.unwrap().file_name().to_string_lossy().into_owned();
             let relative = format!("{sub}/{name}");
@@ -235,4 +318,74 @@ fn event_schemas_name_their_version_and_accept_the_payloads_the_ledger_writes() 
             "unknown event types are refused"
         );
     }
+}
+
+#[test]
+fn closed_schemas_refuse_what_the_ledger_refuses() {
+    let porteur = validator("commands/porteur.schema.json");
+    let good = json!({"command":"register_porteur",
+        "porteur_id":"0190f2a0-0000-7000-8000-000000000001",
+        "name":"Association fictive","kind":"association",
+        "siret":"732 829 320 00074","rna":"W623000123"});
+    assert!(porteur.is_valid(&good), "{:?}", errors(&porteur, &good));
+    serde_json::from_value::<PorteurCommand>(good.clone()).unwrap();
+    for (field, bad) in [
+        ("siret", json!("123")),
+        ("rna", json!("X12")),
+        ("porteur_id", json!("not-a-uuid")),
+    ] {
+        let mut wrong = good.clone();
+        wrong[field] = bad.clone();
+        assert!(!porteur.is_valid(&wrong), "{field} = {bad} is refused");
+        assert!(serde_json::from_value::<PorteurCommand>(wrong).is_err());
+    }
+
+    let envelope = validator("commands/envelope.schema.json");
+    let (_, schema) = command_schema::<EnvelopeCommand>("envelope");
+    let years: Vec<&Value> = schema["oneOf"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|variant| variant["properties"].get("exercice"))
+        .collect();
+    assert!(!years.is_empty());
+    for year in years {
+        assert_eq!(year["minimum"], json!(2000), "{year}");
+    }
+    let open = json!({"command":"open_envelope","financeur":"etat","dispositif":"bop147-aap",
+        "exercice":2025,"amount":"100000"});
+    assert!(envelope.is_valid(&open), "{:?}", errors(&envelope, &open));
+    let mut old = open;
+    old["exercice"] = json!(1800);
+    assert!(!envelope.is_valid(&old), "exercice 1800 is refused");
+}
+
+#[test]
+fn event_schemas_are_closed_per_type_with_string_amounts() {
+    let dossier = validator("events/dossier.schema.json");
+    let granted = json!({"type":"SubsidyGranted",
+        "dossier_id":"0190f2a0-0000-7000-8000-000000000002",
+        "financeur":"etat","dispositif":"bop147-aap","amount":"12000.00",
+        "comite":"CF-2025-01","decided_on":"2025-03-12"});
+    assert!(dossier.is_valid(&granted), "{:?}", errors(&dossier, &granted));
+    serde_json::from_value::<DossierEvent>(granted.clone()).unwrap();
+
+    let mut relabelled = granted.clone();
+    relabelled["type"] = json!("SubsidyRefused");
+    assert!(
+        !dossier.is_valid(&relabelled),
+        "a grant's payload relabelled as a refusal is refused"
+    );
+    let mut number = granted.clone();
+    number["amount"] = json!(12000);
+    assert!(
+        !dossier.is_valid(&number),
+        "events carry amounts as strings"
+    );
+    let mut extra = granted.clone();
+    extra["note"] = json!("added later");
+    assert!(!dossier.is_valid(&extra), "no property the ledger does not write");
+    let mut bad_date = granted;
+    bad_date["decided_on"] = json!("12/03/2025");
+    assert!(!dossier.is_valid(&bad_date));
 }

@@ -13,7 +13,7 @@
 //!
 //! The message format is documented in `docs/exports.md` (section « Flux RabbitMQ »).
 
-mod message;
+pub mod message;
 
 use std::time::Duration;
 
