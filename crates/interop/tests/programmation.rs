@@ -111,12 +111,13 @@ fn workbook(csv_text: &str) -> Vec<u8> {
 #[tokio::test]
 async fn a_sheet_with_errors_reports_each_with_line_and_column_and_records_nothing() {
     let bad = "\
-dossier;porteur;siret;action;exercice;quartiers;objectifs;budget;financeur;dispositif;asked;proposed;granted;comite;decided_on
-D1;Asso A (fictive);99900001000011;Action (fictive);2025;QN06204;3;1000;etat;bop147-aap;500;;;;
-D2;Asso B (fictive);;Action (fictive);2025;QN99999;99;1000;nulle-part;bop147-aap;500;;;;
-D3;Asso C (fictive);;Action (fictive);2025;QN06204;3;12.345;etat;bop147-aap;abc;;;;
-D4;Asso D (fictive);;Action (fictive);2025;QN06204;3;1000;etat;bop147-aap;500;;800;CF-1;2025-03-01
-D5;Asso E (fictive);;Action (fictive);1925;QN06204;3;1000;etat;inconnu;500;;;;
+dossier;porteur;siret;action;exercice;quartiers;objectifs;budget;financeur;dispositif;asked;proposed;granted;comite;decided_on;porteur_kind
+D1;Asso A (fictive);99900001000011;Action (fictive);2025;QN06204;3;1000;etat;bop147-aap;500;;;;;
+D2;Asso B (fictive);;Action (fictive);2025;QN99999;99;1000;nulle-part;bop147-aap;500;;;;;
+D3;Asso C (fictive);;Action (fictive);2025;QN06204;3;12.345;etat;bop147-aap;abc;;;;;
+D4;Asso D (fictive);;Action (fictive);2025;QN06204;3;1000;etat;bop147-aap;500;;800;CF-1;2025-03-01;
+D5;Asso E (fictive);;Action (fictive);1925;QN06204;3;1000;etat;inconnu;500;;;;;
+D6;Asso F (fictive);;Action (fictive);2025;QN06204;3;1000;etat;bop147-aap;500;;;;;fondation
 ";
     for db in testing::all().await {
         let ledger = ledger(&db).await;
@@ -142,6 +143,7 @@ D5;Asso E (fictive);;Action (fictive);1925;QN06204;3;1000;etat;inconnu;500;;;;
             (5, Some("granted")),
             (6, Some("exercice")),
             (6, Some("dispositif")),
+            (7, Some("porteur_kind")),
         ] {
             assert!(
                 found.contains(&expected),
@@ -157,6 +159,10 @@ D5;Asso E (fictive);;Action (fictive);1925;QN06204;3;1000;etat;inconnu;500;;;;
             "{text}"
         );
         assert!(text.contains("checksum"), "{text}");
+        assert!(
+            text.contains("type de porteur inconnu « fondation »"),
+            "{text}"
+        );
         assert_eq!(head(&ledger).await, before, "nothing recorded");
         ledger.store().shutdown().await;
     }

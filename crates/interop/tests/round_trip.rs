@@ -84,7 +84,7 @@ fn varied_programmation(projections: &Projections) -> String {
         .take(8)
         .collect();
     let mut text = String::from(
-        "dossier;porteur;siret;rna;action;description;exercice;quartiers;objectifs;budget;financeur;dispositif;asked;proposed;opinion;granted;decision;comite;decided_on;code_dossier;ej\n",
+        "dossier;porteur;siret;rna;porteur_kind;action;description;exercice;quartiers;objectifs;budget;financeur;dispositif;asked;proposed;opinion;granted;decision;comite;decided_on;code_dossier;ej\n",
     );
     for i in 0..30u64 {
         let porteur = i % 11;
@@ -93,6 +93,9 @@ fn varied_programmation(projections: &Projections) -> String {
             1 => (String::new(), format!("W6230{porteur:05}")),
             _ => (String::new(), String::new()),
         };
+        // Every kind, written as people do; left empty for some, inferred then.
+        let kind = ["association", "Commune", "CCAS", "bailleur social", "Autre", ""]
+            [(porteur % 6) as usize];
         let quartiers = match i % 4 {
             0 => qpv[(i % 8) as usize].clone(),
             1 => format!("{}:60|{}:40", qpv[0], qpv[(1 + i % 7) as usize]),
@@ -158,7 +161,7 @@ fn varied_programmation(projections: &Projections) -> String {
                 String::new()
             };
             text.push_str(&format!(
-                "PROG-2025-{i:03};Association n°{porteur} (fictive);{siret};{rna};Action n°{i} (fictive);Description n°{i};2025;{quartiers};{objectifs};{budget},00;{financeur};{dispositif};{asked},00;{proposed};{opinion};{granted};{decision};{comite};{decided_on};{code};{ej}\n",
+                "PROG-2025-{i:03};Association n°{porteur} (fictive);{siret};{rna};{kind};Action n°{i} (fictive);Description n°{i};2025;{quartiers};{objectifs};{budget},00;{financeur};{dispositif};{asked},00;{proposed};{opinion};{granted};{decision};{comite};{decided_on};{code};{ej}\n",
                 budget = 60_000 + 100 * i,
             ));
         }
@@ -239,6 +242,24 @@ async fn the_exported_programmation_imports_back_to_every_report() {
 
         let expected = reports(&source.projections().await.unwrap());
         let found = reports(&target.projections().await.unwrap());
+        let kinds = |projections: &Projections| {
+            let mut porteurs: Vec<String> = projections
+                .porteurs
+                .by_id
+                .values()
+                .map(|p| format!("{};{:?};{:?};{:?}", p.name, p.kind, p.siret, p.rna))
+                .collect();
+            porteurs.sort();
+            porteurs
+        };
+        let porteurs = kinds(&source.projections().await.unwrap());
+        assert_eq!(porteurs.len(), 11);
+        assert!(porteurs.iter().any(|p| p.contains(";Ccas;")), "{porteurs:?}");
+        assert_eq!(
+            kinds(&target.projections().await.unwrap()),
+            porteurs,
+            "porteurs keep their kind, SIRET and RNA"
+        );
         assert!(expected.iter().all(|(_, rows)| !rows.is_empty()));
         for ((name, want), (_, got)) in expected.iter().zip(&found) {
             assert_eq!(got, want, "report {name} differs after the round trip");

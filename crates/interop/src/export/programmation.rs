@@ -20,15 +20,17 @@ use engagements_app::{CommandError, Ledger};
 use engagements_domain::dossier::{
     DossierEvent, DossierState, ExternalIdKind, LineStatus, Opinion,
 };
+use engagements_domain::porteur::PorteurKind;
 use engagements_domain::{Amount, DossierId};
 use engagements_projections::Projections;
 
 /// The columns written, in the order of the import's documentation.
-pub const PROGRAMMATION_COLUMNS: [&str; 21] = [
+pub const PROGRAMMATION_COLUMNS: [&str; 22] = [
     "dossier",
     "porteur",
     "siret",
     "rna",
+    "porteur_kind",
     "action",
     "description",
     "exercice",
@@ -231,6 +233,10 @@ fn rows(
                 porteur.map(|p| p.name.clone()).unwrap_or_default(),
                 porteur.and_then(|p| p.siret.clone()).unwrap_or_default(),
                 porteur.and_then(|p| p.rna.clone()).unwrap_or_default(),
+                porteur
+                    .map(|p| porteur_kind_text(p.kind))
+                    .unwrap_or_default()
+                    .to_string(),
                 filed.title.clone(),
                 filed.description.clone(),
                 filed.exercice.to_string(),
@@ -262,6 +268,17 @@ fn rows(
 /// `8000,00`: the decimal comma French spreadsheets read as a number.
 fn amount_text(amount: Amount) -> String {
     amount.to_string().replace('.', ",")
+}
+
+/// A porteur's kind as a French sheet writes it (the import reads it back).
+fn porteur_kind_text(kind: PorteurKind) -> &'static str {
+    match kind {
+        PorteurKind::Association => "association",
+        PorteurKind::Commune => "commune",
+        PorteurKind::Ccas => "CCAS",
+        PorteurKind::Bailleur => "bailleur",
+        PorteurKind::Other => "autre",
+    }
 }
 
 fn opinion_text(opinion: Opinion) -> &'static str {

@@ -42,7 +42,7 @@ pub static TABLE: HeaderTable = HeaderTable {
     others_refused: true,
 };
 
-static COLUMNS: [Column; 21] = [
+static COLUMNS: [Column; 22] = [
     column(
         "dossier",
         &[
@@ -72,6 +72,17 @@ static COLUMNS: [Column; 21] = [
         false,
     ),
     column("rna", &["N° RNA", "Numéro RNA", "RNA du porteur"], false),
+    column(
+        "porteur_kind",
+        &[
+            "Type de porteur",
+            "Nature du porteur",
+            "Statut juridique",
+            "Catégorie de porteur",
+            "Type de structure",
+        ],
+        false,
+    ),
     column(
         "action",
         &[
@@ -201,9 +212,10 @@ pub const REQUIRED_COLUMNS: [&str; 10] = [
     "asked",
 ];
 /// Columns a file may add.
-pub const OPTIONAL_COLUMNS: [&str; 11] = [
+pub const OPTIONAL_COLUMNS: [&str; 12] = [
     "siret",
     "rna",
+    "porteur_kind",
     "description",
     "proposed",
     "opinion",
@@ -347,6 +359,8 @@ struct CheckedRow {
     porteur: String,
     siret: Option<Siret>,
     rna: Option<Rna>,
+    /// As the sheet says; when it says nothing, an RNA makes an association.
+    porteur_kind: Option<PorteurKind>,
     action: String,
     description: String,
     exercice: i32,
@@ -402,6 +416,18 @@ fn plan(
         return Err(ProgrammationImportError::Rows(sheet.name_columns(problems)));
     }
     Ok(planned)
+}
+
+/// A porteur's kind as a sheet writes it, in French or as the ledger names it.
+fn read_porteur_kind(text: &str) -> Option<PorteurKind> {
+    match title_key(text).as_str() {
+        "association" | "asso" | "association loi 1901" => Some(PorteurKind::Association),
+        "commune" | "mairie" | "ville" | "collectivite" => Some(PorteurKind::Commune),
+        "ccas" | "cias" | "centre communal d action sociale" => Some(PorteurKind::Ccas),
+        "bailleur" | "bailleur social" => Some(PorteurKind::Bailleur),
+        "autre" | "other" => Some(PorteurKind::Other),
+        _ => None,
+    }
 }
 
 /// The kinds of decision a sheet writes.
@@ -526,6 +552,20 @@ fn check_row(
         "" => None,
         s => Rna::try_from(s.to_string())
             .map_err(|e| bad("rna", e.to_string()))
+            .ok(),
+    };
+    let porteur_kind = match row.get("porteur_kind") {
+        "" => None,
+        s => read_porteur_kind(s)
+            .ok_or_else(|| {
+                bad(
+                    "porteur_kind",
+                    format!(
+                        "type de porteur inconnu « {s} » : écrire association, commune, CCAS, \
+                         bailleur ou autre"
+                    ),
+                )
+            })
             .ok(),
     };
     let exercice = match row.get("exercice").parse::<i32>() {
@@ -701,6 +741,7 @@ fn check_row(
         porteur,
         siret,
         rna,
+        porteur_kind,
         action,
         description: row.get("description").to_string(),
         exercice,
@@ -751,6 +792,7 @@ fn check_dossiers(rows: &[CheckedRow], problems: &mut Vec<RowProblem>) {
             ("porteur", head.porteur != row.porteur),
             ("siret", head.siret != row.siret),
             ("rna", head.rna != row.rna),
+            ("porteur_kind", head.porteur_kind != row.porteur_kind),
             ("action", head.action != row.action),
             ("exercice", head.exercice != row.exercice),
             ("quartiers", head.quartiers != row.quartiers),
@@ -1100,11 +1142,11 @@ fn into_commands(
                     command: LedgerCommand::Porteur(PorteurCommand::Register {
                         porteur_id: id,
                         name: row.porteur.clone(),
-                        kind: if row.rna.is_some() {
+                        kind: row.porteur_kind.unwrap_or(if row.rna.is_some() {
                             PorteurKind::Association
                         } else {
                             PorteurKind::Other
-                        },
+                        }),
                         siret: row.siret.clone(),
                         rna: row.rna.clone(),
                     }),
