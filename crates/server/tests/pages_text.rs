@@ -63,12 +63,33 @@ async fn every_page_reads_in_french_for_every_role() {
             all.extend(problems(&format!("{path} ({role}, {status})"), &html));
         }
     }
+    // A comité session on the dossier awaiting its avis: its page has the decisions' form.
+    let comite_session = uuid::Uuid::now_v7();
+    let prepare = serde_json::json!({
+        "command": "prepare_comite_session", "session_id": comite_session, "reference": "CF-2026-01",
+        "held_on": "2026-04-15", "exercice": 2026,
+        "agenda": [{"dossier_id": open_dossier, "financeur": "etat", "dispositif": "bop147-aap",
+                    "proposed_amount": "9000"}]
+    });
+    let line = engagements_app::CommandLine::parse(&prepare.to_string()).unwrap();
+    ledger
+        .execute(line.command, &line.meta, &support::demo::defaults())
+        .await
+        .unwrap();
     // The pages with forms, as a browser with a web session sees them (a token in a header gets
     // no form: it has no CSRF token).
     let form_pages = [
         format!("/dossiers/{open_dossier}"),
         "/dossiers/nouveau".to_string(),
         "/dossiers".to_string(),
+    ];
+    // Pages whose forms the comité's own tests follow role by role; read here as text.
+    let comite_pages = [
+        "/comite".to_string(),
+        "/comite/nouvelle".to_string(),
+        format!("/comite/{comite_session}"),
+        format!("/dossiers/{open_dossier}/modifier"),
+        format!("/dossiers/{dossier}"),
     ];
     for (role, token) in &tokens {
         let store = ledger.store();
@@ -104,6 +125,34 @@ async fn every_page_reads_in_french_for_every_role() {
                 matches!(*role, "admin" | "instructeur"),
                 "{path} as {role}: « {form} »"
             );
+            all.extend(problems(
+                &format!("{path} ({role}, session, {status})"),
+                &html,
+            ));
+        }
+        for path in &comite_pages {
+            let request = Request::builder()
+                .uri(path.as_str())
+                .header(
+                    header::COOKIE,
+                    format!("engagements_session={}", session.id),
+                )
+                .body(Body::empty())
+                .unwrap();
+            let response = app.clone().oneshot(request).await.unwrap();
+            let status = response.status();
+            let bytes = response.into_body().collect().await.unwrap().to_bytes();
+            let html = String::from_utf8_lossy(&bytes);
+            assert!(
+                html.contains("<html lang=\"fr\""),
+                "{path} as {role}: {status}"
+            );
+            if *role == "admin" && path.ends_with(&comite_session.to_string()) {
+                assert!(
+                    html.contains("Enregistrer toutes les décisions de la séance"),
+                    "the secretariat sees the session's form"
+                );
+            }
             all.extend(problems(
                 &format!("{path} ({role}, session, {status})"),
                 &html,

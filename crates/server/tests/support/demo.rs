@@ -20,14 +20,19 @@ pub struct Demo {
     pub tokens: Vec<(&'static str, String)>,
 }
 
-pub async fn demo() -> Demo {
-    let db = testing::sqlite();
-    let ledger = Ledger::open(&db.url).await.unwrap();
-    let defaults = MetaDefaults {
+/// Who records the demo, and its "today".
+pub fn defaults() -> MetaDefaults {
+    MetaDefaults {
         actor: Actor::new("Équipe démo (fictive)", "cabbalr"),
         source: Source::Demo,
         today: NaiveDate::from_ymd_opt(2026, 9, 1).unwrap(),
-    };
+    }
+}
+
+pub async fn demo() -> Demo {
+    let db = testing::sqlite();
+    let ledger = Ledger::open(&db.url).await.unwrap();
+    let defaults = defaults();
     demo::run(&ledger, &DemoConfig::default(), &defaults, |_, _| {})
         .await
         .unwrap();
