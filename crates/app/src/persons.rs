@@ -34,6 +34,20 @@ impl Names {
         Ok(Names(store.persons_by_id(&ids).await?))
     }
 
+    /// The names of `persons` (pseudonymous ids; names recorded before ids existed are left
+    /// out: they read as they are).
+    pub async fn of_persons<'a>(
+        store: &Store,
+        persons: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Names, StoreError> {
+        let ids: Vec<String> = persons
+            .into_iter()
+            .filter(|person| is_person_id(person))
+            .map(str::to_string)
+            .collect();
+        Ok(Names(store.persons_by_id(&ids).await?))
+    }
+
     /// How `person` (an id, or a name recorded before ids existed) reads.
     pub fn display(&self, person: &str) -> String {
         if !is_person_id(person) {

@@ -299,6 +299,13 @@ async fn a_session_is_prepared_then_its_decisions_recorded_all_or_nothing() {
             pv.text
         );
         assert!(pv.text.contains("Reste après la séance"));
+        assert!(
+            pv.text
+                .contains("décisions enregistrées par Équipe CABBALR"),
+            "the PV names who recorded the decisions, not a pseudonymous id: {}",
+            pv.text
+        );
+        assert!(!pv.text.contains("person-"), "{}", pv.text);
         let state_envelope = format!(
             "<td class=\"num\">{0}</td><td class=\"num\">{0}</td><td class=\"num\">{0}</td><td class=\"num\">{1}</td></tr>",
             eur("30 000,00"),

@@ -11,12 +11,13 @@ use std::collections::BTreeMap;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use engagements_app::persons::Names;
 use engagements_app::{CommandError, CommandMeta};
 use engagements_domain::comite::{AgendaLine, ComiteCommand, ComiteSessionId};
 use engagements_domain::dossier::{Decision, DossierCommand, LineStatus};
 use engagements_domain::envelope::EnvelopeKey;
 use engagements_domain::{ActKind, ActRef, Amount, LedgerCommand};
-use engagements_projections::comite::{Outcome, SessionRow};
+use engagements_projections::comite::SessionRow;
 use engagements_projections::Projections;
 use maud::{html, Markup};
 use uuid::Uuid;
@@ -24,6 +25,7 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::pages::comite::{agenda_dossier, opinion_fr, requested_of, require_open};
+use crate::pages::comite_pv::proces_verbal;
 use crate::pages::dossiers::{dispositif_short, organisation_name, porteur_name};
 use crate::pages::forms::{
     acting_as, command_id_input, forbidden_form, page_defaults, parse_amount_fr, posted_command_id,
@@ -79,11 +81,19 @@ async fn session_page(
 ) -> Result<Html<String>, PageError> {
     let projections = state.ledger.projections().await?;
     let session = session_of(&projections, id)?;
+    // Events name people by pseudonymous ids; their names are joined here, for display only.
+    let names = Names::of_persons(
+        state.ledger.store(),
+        std::iter::once(session.prepared.person.as_str())
+            .chain(session.held.as_ref().map(|h| h.person.as_str())),
+    )
+    .await
+    .map_err(ApiError::internal)?;
     if let Some(held) = &session.held {
         // The envelopes as they stood just after the session.
         let then = state.ledger.projections_at(held.position).await?;
         let session = session.clone();
-        return Ok(proces_verbal(caller, &projections, &then, &session));
+        return Ok(proces_verbal(caller, &projections, &then, &session, &names));
     }
     let title = format!("Comité — séance {}", session.reference);
     Ok(layout(
@@ -93,7 +103,7 @@ async fn session_page(
             p.breadcrumb { a href="/comite" { "Comité des financeurs" } " › séance " (session.reference) }
             h1 { "Séance " (session.reference) " du comité des financeurs" }
             p { "Séance du " strong { (session.held_on.format("%d/%m/%Y")) } " — exercice " (session.exercice)
-                " — " (session.agenda.len()) " ligne(s) à l'ordre du jour, préparé par " (session.prepared.person)
+                " — " (session.agenda.len()) " ligne(s) à l'ordre du jour, préparé par " (names.display(&session.prepared.person))
                 " (" (organisation_name(&projections, &session.prepared.organisation)) ")." }
             (decisions_form(caller, &projections, session, draft))
         },
@@ -558,126 +568,4 @@ async fn refusal(
         None => errors.push("command_id", text),
     }
     Some(errors)
-}
-
-/// The session's procès-verbal: its decisions per financeur with their totals, and the envelopes
-/// as they stood just after the session (`then`).
-/// An agenda line of the procès-verbal, its decision and the amount granted.
-type DecidedLine<'a> = (&'a AgendaLine, Option<Outcome>, Amount);
-
-fn proces_verbal(
-    caller: &Caller,
-    projections: &Projections,
-    then: &Projections,
-    session: &SessionRow,
-) -> Html<String> {
-    let mut by_financeur: BTreeMap<String, Vec<DecidedLine<'_>>> = BTreeMap::new();
-    for line in &session.agenda {
-        let decision = session.decision(line);
-        by_financeur
-            .entry(organisation_name(projections, &line.financeur))
-            .or_default()
-            .push((
-                line,
-                decision.map(|d| d.outcome),
-                decision.map(|d| d.amount).unwrap_or(Amount::ZERO),
-            ));
-    }
-    let count = |outcome: Outcome| {
-        session
-            .decisions
-            .iter()
-            .filter(|d| d.outcome == outcome)
-            .count()
-    };
-    let mut envelopes: BTreeMap<EnvelopeKey, Amount> = BTreeMap::new();
-    for decision in &session.decisions {
-        let key = EnvelopeKey::new(&decision.financeur, &decision.dispositif, session.exercice);
-        let sum = envelopes.entry(key).or_default();
-        *sum = sum.checked_add(decision.amount).unwrap_or(*sum);
-    }
-    let held = session.held.as_ref();
-    let title = format!("Comité — procès-verbal {}", session.reference);
-    layout(
-        &title,
-        Some(caller),
-        html! {
-            article.pv {
-                p.breadcrumb { a href="/comite" { "Comité des financeurs" } " › séance " (session.reference) }
-                h1 { "Procès-verbal du comité des financeurs" }
-                p.pv-head { "Séance du " strong { (session.held_on.format("%d/%m/%Y")) } " — référence " strong { (session.reference) }
-                    " — exercice " (session.exercice) " — contrat de ville " (projections.referential.contract().map(|c| c.name.clone()).unwrap_or_default()) }
-                p { (session.agenda.len()) " ligne(s) examinée(s) : " (count(Outcome::Granted)) " accordée(s), " (count(Outcome::Refused)) " refusée(s), "
-                    (count(Outcome::Adjourned)) " ajournée(s) ; total accordé " strong { (format_eur(session.granted_total())) } "." }
-                h2 { "Décisions par financeur" }
-                @for (financeur, lines) in &by_financeur {
-                    div.scroll { table.report {
-                        caption { (financeur) }
-                        thead { tr { th scope="col" { "Dossier" } th scope="col" { "Porteur" } th scope="col" { "Dispositif" } th scope="col" { "Sollicité" } th scope="col" { "Proposé" } th scope="col" { "Décision" } th scope="col" { "Accordé" } } }
-                        tbody {
-                            @for (line, outcome, amount) in lines {
-                                @let dossier = agenda_dossier(projections, line.dossier_id);
-                                tr {
-                                    td { @if let Some((filing, _)) = dossier { a href=(format!("/dossiers/{}", filing.dossier_id)) { (filing.title) } } }
-                                    td { @if let Some((filing, _)) = dossier { (porteur_name(projections, filing)) } }
-                                    td { (dispositif_short(projections, &line.dispositif)) }
-                                    td.num { (format_eur(requested_of(projections, line))) }
-                                    td.num { (format_eur(line.proposed_amount)) }
-                                    td { (outcome.map(outcome_fr).unwrap_or("sans objet")) }
-                                    td.num { (format_eur(*amount)) }
-                                }
-                            }
-                        }
-                        tfoot { tr {
-                            th scope="row" colspan="3" { "Total " (financeur) }
-                            td.num { (format_eur(lines.iter().map(|(l, _, _)| requested_of(projections, l)).sum())) }
-                            td.num { (format_eur(lines.iter().map(|(l, _, _)| l.proposed_amount).sum())) }
-                            td {}
-                            td.num { (format_eur(lines.iter().map(|(_, _, a)| *a).sum())) }
-                        } }
-                    } }
-                }
-                h2 { "Enveloppes après la séance" }
-                div.scroll { table.report {
-                    caption { "Enveloppes telles qu'elles étaient juste après l'enregistrement des décisions" }
-                    thead { tr { th scope="col" { "Financeur" } th scope="col" { "Dispositif" } th scope="col" { "Enveloppe" } th scope="col" { "Accordé lors de la séance" } th scope="col" { "Total engagé après la séance" } th scope="col" { "Reste après la séance" } } }
-                    tbody {
-                        @for (key, granted) in &envelopes {
-                            @let envelope = then.subsidy.envelopes.get(key);
-                            tr {
-                                td { (organisation_name(projections, &key.financeur)) }
-                                td { (dispositif_short(projections, &key.dispositif)) }
-                                td.num { (envelope.map(|e| format_eur(e.ceiling())).unwrap_or_default()) }
-                                td.num { (format_eur(*granted)) }
-                                td.num { (envelope.map(|e| format_eur(e.committed)).unwrap_or_default()) }
-                                td.num { (envelope.map(|e| format_eur(e.ceiling().saturating_sub(e.committed))).unwrap_or_default()) }
-                            }
-                        }
-                    }
-                    tfoot { tr {
-                        th scope="row" colspan="3" { "Total" }
-                        td.num { (format_eur(envelopes.values().copied().sum())) }
-                        td {} td {}
-                    } }
-                } }
-                @if let Some(held) = held {
-                    p.muted { "Ordre du jour préparé par " (session.prepared.person) " (" (organisation_name(projections, &session.prepared.organisation)) ") ; décisions enregistrées par "
-                        (held.person) " (" (organisation_name(projections, &held.organisation)) "), événement n° " (held.position) " du registre." }
-                }
-                div.signatures {
-                    p { "Pour l'État," br; "le représentant du Préfet" }
-                    p { "Pour la Communauté d'Agglomération," br; "le Président ou son représentant" }
-                }
-                p.no-print.muted { "Cette page s'imprime comme procès-verbal (format A4) : menu Fichier › Imprimer, ou Ctrl+P." }
-            }
-        },
-    )
-}
-
-fn outcome_fr(outcome: Outcome) -> &'static str {
-    match outcome {
-        Outcome::Granted => "accordé",
-        Outcome::Refused => "refusé",
-        Outcome::Adjourned => "ajourné",
-    }
 }

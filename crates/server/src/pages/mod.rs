@@ -6,6 +6,7 @@ pub mod amend;
 pub mod audit;
 pub mod avis;
 pub mod comite;
+pub mod comite_pv;
 pub mod comite_session;
 pub mod dashboard;
 pub mod dossier_list;
