@@ -9,6 +9,7 @@ pub mod charts;
 pub mod error;
 pub mod fallback;
 pub mod metrics;
+pub mod multipart;
 pub mod pages;
 pub mod sessions;
 pub mod state;

@@ -185,11 +185,24 @@ pub struct TfpbImportReport {
     pub programmes: BTreeSet<TfpbProgrammeKey>,
 }
 
-/// One command to record, with the file line it comes from.
-struct Planned {
-    line: usize,
-    command: TfpbProgrammeCommand,
-    effective_date: Option<NaiveDate>,
+/// One command a file means, with the file line it comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedCommand {
+    /// Physical line of the file (in a workbook, the row number).
+    pub line: usize,
+    pub command: TfpbProgrammeCommand,
+    /// The day the fact happened, when the file gives it (a spending's date).
+    pub effective_date: Option<NaiveDate>,
+}
+
+/// What a clean file means, read and checked against the ledger but not recorded: the commands
+/// in the order they would be recorded, and what they add up to. Shown as a preview, then
+/// recorded by [`record_tfpb_plan`].
+#[derive(Debug, Clone)]
+pub struct TfpbPlan {
+    pub bailleur: String,
+    pub commands: Vec<PlannedCommand>,
+    pub report: TfpbImportReport,
 }
 
 /// Checks a CSV text against the ledger and imports it for `bailleur`, all or nothing.
@@ -217,16 +230,48 @@ pub async fn import_tfpb_sheet(
     principal: &Principal,
     defaults: &MetaDefaults,
 ) -> Result<TfpbImportReport, TfpbImportError> {
-    // Planned and authorised under the read guard, dropped before recording (executing needs
-    // the read model).
-    let (planned, report, commands) = {
+    let plan = {
         let projections = ledger
             .projections()
             .await
             .map_err(|error| TfpbImportError::Refused { line: 0, error })?;
-        let (planned, report) = plan_file(sheet, bailleur, &projections)?;
-        let mut commands = Vec::with_capacity(planned.len());
-        for item in &planned {
+        plan_tfpb_sheet(sheet, bailleur, &projections)?
+    };
+    record_tfpb_plan(ledger, plan, principal, defaults).await
+}
+
+/// Reads and checks a sheet for `bailleur` against the ledger as `projections` show it, and
+/// returns the commands it means without recording anything (every problem of the file, with
+/// its line and column, otherwise).
+pub fn plan_tfpb_sheet(
+    sheet: &Sheet,
+    bailleur: &str,
+    projections: &Projections,
+) -> Result<TfpbPlan, TfpbImportError> {
+    let (commands, report) = plan_file(sheet, bailleur, projections)?;
+    Ok(TfpbPlan {
+        bailleur: bailleur.to_string(),
+        commands,
+        report,
+    })
+}
+
+/// Records a plan (see [`plan_tfpb_sheet`]) all or nothing, as `principal`: a bailleur may record
+/// only its own. A refusal names the file line of the command refused.
+pub async fn record_tfpb_plan(
+    ledger: &Ledger,
+    plan: TfpbPlan,
+    principal: &Principal,
+    defaults: &MetaDefaults,
+) -> Result<TfpbImportReport, TfpbImportError> {
+    // Authorised under the read guard, dropped before recording (executing needs the read model).
+    let commands = {
+        let projections = ledger
+            .projections()
+            .await
+            .map_err(|error| TfpbImportError::Refused { line: 0, error })?;
+        let mut commands = Vec::with_capacity(plan.commands.len());
+        for item in &plan.commands {
             let command = LedgerCommand::TfpbProgramme(item.command.clone());
             // Checked here too, so that a refusal names the file line before anything is planned.
             authorize(principal, &command, &projections).map_err(|error| {
@@ -242,7 +287,7 @@ pub async fn import_tfpb_sheet(
             };
             commands.push((command, meta));
         }
-        (planned, report, commands)
+        commands
     };
     let defaults = MetaDefaults {
         source: Source::Import,
@@ -252,10 +297,10 @@ pub async fn import_tfpb_sheet(
         .execute_atomic_as(principal, commands, &defaults)
         .await
         .map_err(|(index, error)| TfpbImportError::Refused {
-            line: planned.get(index).map(|p| p.line).unwrap_or(0),
+            line: plan.commands.get(index).map(|p| p.line).unwrap_or(0),
             error,
         })?;
-    Ok(report)
+    Ok(plan.report)
 }
 
 /// Checks the sheet; returns the commands it means, or every problem found.
@@ -263,7 +308,7 @@ fn plan_file(
     sheet: &Sheet,
     bailleur: &str,
     projections: &Projections,
-) -> Result<(Vec<Planned>, TfpbImportReport), TfpbImportError> {
+) -> Result<(Vec<PlannedCommand>, TfpbImportReport), TfpbImportError> {
     let sheet = sheet.keyed(&TABLE);
     let mut problems = sheet.problems.clone();
     check_bailleur(bailleur, projections, &mut problems);
@@ -599,7 +644,7 @@ impl<'p> Checker<'p> {
         self,
         rows: Vec<GoodRow>,
         row_count: usize,
-    ) -> (Vec<Planned>, TfpbImportReport) {
+    ) -> (Vec<PlannedCommand>, TfpbImportReport) {
         let mut planned = Vec::new();
         let mut report = TfpbImportReport {
             rows: row_count,
@@ -616,7 +661,7 @@ impl<'p> Checker<'p> {
                 continue;
             }
             report.abatements += 1;
-            planned.push(Planned {
+            planned.push(PlannedCommand {
                 line,
                 command: TfpbProgrammeCommand::DeclareAbatement {
                     programme: key.clone(),
@@ -630,7 +675,7 @@ impl<'p> Checker<'p> {
             report.programmes.insert(row.key.clone());
             report.actions += 1;
             let action_id = row.action.action_id;
-            planned.push(Planned {
+            planned.push(PlannedCommand {
                 line: row.line,
                 command: TfpbProgrammeCommand::PlanAction {
                     programme: row.key.clone(),
@@ -640,7 +685,7 @@ impl<'p> Checker<'p> {
             });
             if !row.realised.is_zero() {
                 report.spendings += 1;
-                planned.push(Planned {
+                planned.push(PlannedCommand {
                     line: row.line,
                     command: TfpbProgrammeCommand::ReportSpending {
                         programme: row.key,

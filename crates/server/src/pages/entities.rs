@@ -127,6 +127,8 @@ struct EntityPage {
     others: Vec<(String, String)>,
     /// The last event folded into the page.
     position: i64,
+    /// What the page adds before the other pages (a signataire's commitments).
+    extra: Markup,
 }
 
 async fn render(
@@ -168,6 +170,7 @@ async fn render(
         (page.breakdown)
         h2 { "Tableau" }
         (table_html(&page.table, &csv))
+        (page.extra)
         h2 { "Autres pages : " (page.kind) }
         ul.others { @for (href, label) in &page.others { li { a href=(href) { (label) } } } }
     };
@@ -251,6 +254,7 @@ pub async fn signataire(
             &charts::objectif_lines(&projections.referential, &by_objectif),
         ),
         others,
+        extra: crate::pages::engagement::list_of(&projections, &financeur),
     };
     render(&caller, &params, page).await
 }
@@ -342,6 +346,7 @@ pub async fn quartier(
             &charts::objectif_lines(&projections.referential, &by_objectif),
         ),
         others,
+        extra: html! {},
     };
     render(&caller, &params, page).await
 }
@@ -421,6 +426,7 @@ pub async fn objectif(
             &charts::financeur_lines(&projections.referential, &by_financeur),
         ),
         others,
+        extra: html! {},
     };
     render(&caller, &params, page).await
 }

@@ -11,6 +11,7 @@ pub mod comite_session;
 pub mod dashboard;
 pub mod dossier_list;
 pub mod dossiers;
+pub mod engagement;
 pub mod entities;
 pub mod entry;
 pub mod filing;
@@ -20,6 +21,7 @@ pub mod login;
 pub mod moment;
 pub mod suivi;
 pub mod tfpb;
+pub mod tfpb_saisie;
 pub mod views;
 
 use axum::http::{header, StatusCode};
@@ -62,6 +64,12 @@ fn pages_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(views::view))
         .routes(routes!(audit::audit))
         .routes(routes!(tfpb::tfpb))
+        .routes(routes!(tfpb_saisie::saisie))
+        .routes(routes!(tfpb_saisie::record))
+        .routes(routes!(tfpb_saisie::depot::upload))
+        .routes(routes!(tfpb_saisie::depot::confirm))
+        .routes(routes!(engagement::engagement))
+        .routes(routes!(engagement::report))
         .routes(routes!(entities::signataire))
         .routes(routes!(entities::quartier))
         .routes(routes!(entities::objectif))

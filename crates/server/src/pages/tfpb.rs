@@ -153,6 +153,9 @@ pub async fn tfpb(
         html! {
             h1 { "Abattement TFPB — " (who) }
             p.muted { "Abattement de taxe foncière sur les propriétés bâties des bailleurs sociaux en QPV et actions qu'il finance (contrat, l. 1050-1090). Les montants d'une action partagée entre bailleurs sont attribués au prorata de leurs parts." }
+            @if crate::pages::tfpb_saisie::may_enter(caller.0.role) {
+                p { a.button href=(format!("{}{}", crate::pages::tfpb_saisie::PATH, if restricted { String::new() } else { filter.bailleur.as_deref().map(|b| format!("?bailleur={}", encode(b))).unwrap_or_default() })) { "Saisir le TFPB : abattement, actions, dépenses, bilan, ou dépôt de votre fichier" } }
+            }
             (as_of_banner(&params, projections.position))
             (date_selector("/tfpb", &params, selector))
             div.kpis {
