@@ -302,6 +302,136 @@ def check_against_seed(doc: dict, seed: list[str], report: Report) -> None:
                 report.fail(where, f"staff_count {count} not found in the cited lines")
 
 
+# ---------------------------------------------------------------------------------------------
+# Checks of each record against the words of the source.
+
+SCOPE_WORDS = {
+    "national": r"\bnational|\bnationaux|\bministere|\bpays\b|caisse des depots",
+    "region": r"\bregion|hauts-de-france|hauts de france",
+    "departement": r"\bdepartement|pas-de-calais|pas de calais",
+    "cabbalr": r"cabbalr|agglomeration|bethune|bruay|artois|lys romane|contrat local de sante du territoire"
+               r"|\bdans (?:les|son|nos) quartiers\b",
+}
+# Longest run of consecutive 3-word sequences of a record's text that its cited lines may lack
+# (pieces joined across layout breaks, footnote marks); an invented clause makes a longer one.
+TEXT_GAP_MAX = 4
+
+
+def plain(text: str) -> str:
+    """Folded words only, single-spaced, with a space at both ends."""
+    text = fold(text).replace("^{er}", "er").replace("^{e}", "e").replace("œ", "oe")
+    return " " + " ".join(re.findall(r"[a-z0-9]+", text)) + " "
+
+
+def longest_gap(text: str, source: str) -> int:
+    words = plain(text).split()
+    run = worst = 0
+    for i in range(max(1, len(words) - 2)):
+        if " " + " ".join(words[i:i + 3]) + " " in source:
+            run = 0
+        else:
+            run += 1
+            worst = max(worst, run)
+    return worst
+
+
+def figure_in(value: str, quote: str) -> bool:
+    """Whether a decimal figure (`16.4`, `15000000`) is written in the quote (`16,4`, `15 M€`)."""
+    number = Decimal(value)
+    if number in amounts_in(quote):
+        return True
+    digits = re.sub(r"(?<=\d)[\s\u00a0\u202f](?=\d{3}\b)", "", quote)
+    written = {Decimal(n.replace(",", ".")) for n in re.findall(r"\d+(?:,\d+)?", digits)}
+    return number in written or (number == 1 and re.search(r"\b(un|une)\b", fold(quote)) is not None) \
+        or (number == 2 and "binome" in fold(quote))
+
+
+def check_records_against_seed(doc: dict, seed: list[str], report: Report) -> None:
+    partners = {p["id"]: p for p in doc["partners"]}
+    for record in doc["commitments"]:
+        where = f"commitment {record['id']}"
+        source = plain(cited_text(seed, record["source_lines"]))
+        gap = longest_gap(record["text"], source)
+        if gap > TEXT_GAP_MAX:
+            report.fail(where, f"its text is not the source's: {gap} consecutive word runs are on none of "
+                        f"its cited lines {record['source_lines']}")
+        # Words of the partner's section that state the record's territory or years when its
+        # own lines do not (a heading, the section's opening).
+        support = source
+        section = partners.get(record["signatory"], {}).get("section_lines", [0, 0])
+        for evidence in record.get("context", []):
+            for rng in evidence["source_lines"]:
+                if not within(rng, section):
+                    report.fail(where, f"context {rng} outside {record['signatory']}'s section")
+            if plain(evidence["quote"]) not in plain(cited_text(seed, evidence["source_lines"])):
+                report.fail(where, f"context « {evidence['quote']} » is not on lines {evidence['source_lines']}")
+            else:
+                support += plain(evidence["quote"])
+        for year in (record["period"]["start_year"], record["period"]["end_year"]):
+            if year is not None and f" {year} " not in support:
+                report.fail(where, f"period year {year} is written on none of its cited lines")
+        scope = record["scope"]
+        if scope in ("commune", "quartier"):
+            for place in (record["scope_ref"] or "").split(";"):
+                if place.strip() and plain(place) not in source and plain(place) not in support:
+                    report.fail(where, f"scope {scope} « {place.strip()} » is named on none of its cited lines")
+        elif not re.search(SCOPE_WORDS[scope], support):
+            report.fail(where, f"scope {scope} is supported neither by its cited lines nor by its context")
+        for target in record.get("targets", []):
+            text = cited_text(seed, target["source_lines"])
+            if plain(target["quote"]) not in plain(text):
+                report.fail(where, f"target « {target['label']} »: quote not on lines {target['source_lines']}")
+                continue
+            # A figure is read from the target's quote, or from a baseline the record states (« at
+            # least their share »: the share is the baseline's).
+            quotes = [target["quote"]] + [b["quote"] for b in record.get("baselines", [])]
+            for key in ("value", "min", "max"):
+                if target.get(key) is not None and not any(figure_in(target[key], q) for q in quotes):
+                    report.fail(where, f"target « {target['label']} »: {key} {target[key]} is not in its quote")
+        for baseline in record.get("baselines", []):
+            text = cited_text(seed, baseline["source_lines"])
+            if plain(baseline["quote"]) not in plain(text):
+                report.fail(where, f"baseline « {baseline['label']} »: quote not on lines {baseline['source_lines']}")
+            elif not figure_in(baseline["value"], baseline["quote"]):
+                report.fail(where, f"baseline « {baseline['label']} »: value {baseline['value']} is not in its quote")
+        for link in record.get("objectif_links", []):
+            if link["objectif"] not in record["objectifs"]:
+                report.fail(where, f"objectif link {link['objectif']} is not among its objectifs")
+            if plain(link["actor"]) not in plain(cited_text(seed, link["source_lines"])):
+                report.fail(where, f"objectif {link['objectif']}: actor « {link['actor']} » is not on lines "
+                            f"{link['source_lines']}")
+            if not within(link["source_lines"][0], (1664, 3732)):
+                report.fail(where, f"objectif {link['objectif']}: its actor line is not in Annex 2")
+        for carrier in record.get("carriers", []):
+            if carrier["signatory"] not in partners:
+                report.fail(where, f"carrier {carrier['signatory']} is not a partner")
+        if record.get("carriers") and record["signatory"] not in [c["signatory"] for c in record["carriers"]]:
+            report.fail(where, "the pledging signatory is not among its carriers")
+
+
+def check_accounting(doc: dict, seed: list[str], report: Report) -> None:
+    """Every non-blank line of Annex 3 is cited by a partner or a commitment, or declared in
+    `not_commitments` (context, headings, figures of another territory…) — never both: a record
+    deleted leaves lines nobody accounts for."""
+    cited: set[int] = set()
+    for item in doc["partners"] + doc["commitments"]:
+        for a, b in item["source_lines"]:
+            cited.update(range(a, b + 1))
+    declared: set[int] = set()
+    for entry in doc.get("not_commitments", []):
+        for a, b in entry["source_lines"]:
+            for n in range(a, b + 1):
+                if n in cited:
+                    report.fail(f"not_commitments {[a, b]}", f"line {n} is cited by a record")
+                declared.add(n)
+    missing = [n for n in range(ANNEX3_LINES[0], ANNEX3_LINES[1] + 1)
+               if seed[n - 1].strip() and n not in cited and n not in declared]
+    for n in missing[:20]:
+        report.fail(f"l.{n}", f"cited by no record and not declared in not_commitments: « {seed[n - 1].strip()[:70]} »")
+    if len(missing) > 20:
+        report.fail("annex 3", f"{len(missing) - 20} more lines accounted for by nothing")
+
+
 def coverage(doc: dict, seed: list[str]) -> tuple[int, int]:
     """How many non-blank Annex 3 lines are cited (informational, never a failure)."""
     cited: set[int] = set()
@@ -336,6 +466,9 @@ def main(argv: list[str]) -> int:
         if seed_path and seed_path.is_file():
             seed = load_seed(seed_path)
             check_against_seed(doc, seed, report)
+            if len(seed) == SOURCE_LINE_COUNT:
+                check_records_against_seed(doc, seed, report)
+                check_accounting(doc, seed, report)
             if len(seed) == SOURCE_LINE_COUNT:
                 cited, total = coverage(doc, seed)
                 print(f"coverage: {cited}/{total} non-blank Annex 3 lines cited")

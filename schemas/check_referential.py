@@ -279,6 +279,196 @@ def check_refs(d, where, exp):
         eq("EPCI inhabitants", c.get("epci", {}).get("population"), exp["epci_population"])
         eq("EPCI communes", c.get("epci", {}).get("communes_count"), exp["epci_communes"])
 
+# ---------------------------------------------------------------------------------------------
+# Checks against the text of the seed: every fact below is looked up on the lines it cites.
+
+import re as _re
+import unicodedata as _ud
+
+MONTHS = ["janvier", "fevrier", "mars", "avril", "mai", "juin", "juillet", "aout", "septembre",
+          "octobre", "novembre", "decembre"]
+
+
+def words(text):
+    """Lower-case words without accents, markup or punctuation, joined by single spaces."""
+    text = (text or "").replace("’", "'").replace("\u00a0", " ").replace("œ", "oe").replace("Œ", "OE")
+    text = _ud.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not _ud.combining(ch)).lower()
+    return " " + " ".join(_re.findall(r"[a-z0-9]+", text)) + " "
+
+
+def cited(seed, ranges):
+    return [seed[n - 1] for a, b in ranges for n in range(a, b + 1) if 1 <= n <= len(seed)]
+
+
+def on_lines(seed, ranges, text):
+    """Whether `text` (as words) is written on one of the cited lines, or across them."""
+    needle = words(text)
+    lines = cited(seed, ranges)
+    return any(needle in words(line) for line in lines) or needle in words(" ".join(lines))
+
+
+def check_seed_text(d, where, seed):
+    c, q, cm, o, s, dp, tf = (d.get(k) or {} for k in FILES)
+    # Quartiers: the name, and the population as the table writes it, on the same cited line.
+    for x in q.get("quartiers", []):
+        qid, lines = x.get("id"), x.get("source_lines", [])
+        if not on_lines(seed, lines, x.get("name", "")):
+            fail(f"{where}: quartier {qid}: name {x.get('name')!r} is written on none of its cited lines")
+        code = x.get("code")
+        key = words(code[:2] + " " + code[2:]) if code else words(x.get("name", ""))
+        rows = [line for line in cited(seed, lines) if key in words(line) and "habitants" in line]
+        if not rows:
+            fail(f"{where}: quartier {qid}: no cited line of the table (code or name with « habitants »)")
+            continue
+        if not any(words(f"{x.get('population')} habitants") in words(r) for r in rows):
+            fail(f"{where}: quartier {qid}: population {x.get('population')} differs from the table "
+                 f"({rows[0].strip()!r})")
+        change = x.get("population_change_since_2014")
+        if change and not any(change.replace(" ", "") in r.replace(" ", "") for r in rows):
+            fail(f"{where}: quartier {qid}: change {change!r} not on its table row")
+    tot = q.get("totals", {})
+    for key in ("qpv_population", "qic_population", "total_population"):
+        if tot.get(key) is not None and not any(
+                words(f"{tot[key]} habitants") in words(line) for line in cited(seed, tot.get("source_lines", []))):
+            fail(f"{where}: totals.{key} {tot[key]} is not written on the totals' cited lines")
+    # Communes, organisations, representatives: names on their cited lines (or a variant's).
+    for label, items in (("commune", cm.get("communes", [])), ("organisation", o.get("organisations", [])),
+                         ("representative", o.get("representatives", []))):
+        for x in items:
+            names = [x.get("name", "")] + [v.get("text", "") for v in x.get("name_variants", [])]
+            if not on_lines(seed, x.get("source_lines", []), x.get("name", "")) and not (
+                    label == "commune" and any(on_lines(seed, x.get("source_lines", []), n) for n in names[1:])):
+                fail(f"{where}: {label} {x.get('id')}: name {x.get('name')!r} is written on none of its cited lines")
+    # Strategy: titles on their cited lines; each objectif under the ambition the text puts it in.
+    for label, items in (("enjeu", s.get("enjeux", [])), ("ambition", s.get("ambitions", [])),
+                         ("enjeu transversal", s.get("enjeux_transversaux", []))):
+        for x in items:
+            if not title_on_lines(seed, x.get("source_lines", []), x.get("title", "")):
+                fail(f"{where}: {label} {x.get('id')}: title {x.get('title')!r} is written whole on none of its cited lines")
+    summary = ambitions_of_objectifs(seed)
+    for ob in s.get("objectifs", []):
+        if not title_on_lines(seed, ob.get("source_lines", []), ob.get("title", "")):
+            fail(f"{where}: objectif {ob.get('id')}: title {ob.get('title')!r} is written whole on none of its cited lines")
+        want = summary.get(ob.get("number"))
+        if want is not None and ob.get("ambition") != f"A{want}":
+            fail(f"{where}: objectif {ob.get('number')} is under {ob.get('ambition')}, "
+                 f"the strategy's summary puts it under A{want}")
+        sheet = words(" ".join(cited(seed, ob.get("source_lines", []))))
+        for field in ("pistes_intercommunales", "pistes_communales", "actors"):
+            for item in ob.get(field, []):
+                if words(item).strip() and not written_in(item, sheet):
+                    fail(f"{where}: objectif {ob.get('number')}: {field[:-1]} {item!r} is not written on its sheet")
+        for item in sheet_items(seed, ob):
+            if not any(words(item) in words(p) or words(p) in words(item)
+                       for p in ob.get("pistes_intercommunales", []) + ob.get("pistes_communales", [])
+                       + ob.get("actors", []) + [dd.get("text", "") for dd in ob.get("dispositifs", [])]
+                       + [ob.get("note") or ""]):
+                fail(f"{where}: objectif {ob.get('number')}: the sheet's item {item.strip()!r} is missing from the data")
+    for t in s.get("enjeux_transversaux", []):
+        for field in ("orientations",):
+            for item in t.get(field, []):
+                if not on_lines(seed, item.get("source_lines", []), item.get("text", "")):
+                    fail(f"{where}: {t.get('id')}: orientation {item.get('text')!r} is not on its line")
+        for k in t.get("constats", []):
+            if not on_lines(seed, k.get("source_lines", []), k.get("quote", "")):
+                fail(f"{where}: {t.get('id')}: constat quote {k.get('quote')!r} is not on its line")
+            elif number_words(k.get("value")) not in words(_re.sub(r"(?<=\d)[ \u202f\u00a0](?=\d{3})", "", k.get("quote"))):
+                fail(f"{where}: {t.get('id')}: constat {k.get('label')!r}: value {k.get('value')} is not in its quote")
+    # Contract: approval date, period, governance bodies.
+    if c:
+        ap = c.get("approval", {})
+        if ap.get("date") and not any(date_written(ap["date"], line) for line in cited(seed, ap.get("source_lines", []))):
+            fail(f"{where}: approval date {ap['date']} is written on none of the approval's cited lines")
+        if ap.get("executory_date") and not any(date_written(ap["executory_date"], line)
+                                                for line in cited(seed, ap.get("source_lines", []))):
+            fail(f"{where}: executory date {ap['executory_date']} is written on none of the approval's cited lines")
+        pe = c.get("period", {})
+        if not any(words(f"{pe.get('start_year')} {pe.get('end_year')}") in words(line)
+                   for line in cited(seed, pe.get("source_lines", []))):
+            fail(f"{where}: period {pe.get('start_year')}-{pe.get('end_year')} is written on none of its cited lines")
+        for b in c.get("governance_bodies", []):
+            if not on_lines(seed, b.get("source_lines", []), b.get("quote", "")):
+                fail(f"{where}: governance body {b.get('id')}: its quote is not on its cited lines")
+            if b.get("kind") != "referents" and words(b.get("name", "")) not in words(
+                    " ".join(cited(seed, b.get("source_lines", [])))):
+                fail(f"{where}: governance body {b.get('id')}: name {b.get('name')!r} is not on its cited lines")
+
+
+LABEL_WORDS = {"ambition", "enjeu", "objectif", "n", "quartier", "et"}
+
+
+def title_on_lines(seed, ranges, title):
+    """Whether `title` is written whole on the cited lines: a segment of a line (between tabs,
+    « : », table bars or emphasis) equal to it, after a label such as « Ambition 3 » or
+    « Objectif #7 ». A title cut short or lengthened is not found."""
+    want = words(title).split()
+    if not want:
+        return False
+    texts = cited(seed, ranges)
+    for a, b in ranges:
+        texts.append(" ".join(seed[n - 1] for n in range(a, b + 1) if 1 <= n <= len(seed)))
+    for text in texts:
+        pattern = r"\t|\||\*\*|<[^>]*>|\.{3}|…" if ":" in title else r"\t|\||\s:\s|:\s|\*\*|<[^>]*>|\.{3}|…"
+        for segment in _re.split(pattern, text):
+            got = words(segment).split()
+            if len(got) < len(want) or got[len(got) - len(want):] != want:
+                continue
+            if all(w in LABEL_WORDS or w.isdigit() for w in got[:len(got) - len(want)]):
+                return True
+    return False
+
+
+def written_in(item, sheet):
+    """Whether an item is written in the sheet: verbatim, or joined from two pieces the layout
+    split (at most 2 of its 3-word runs missing, items of 5 runs or more)."""
+    if words(item) in sheet:
+        return True
+    w = words(item).split()
+    runs = [" " + " ".join(w[i:i + 3]) + " " for i in range(len(w) - 2)]
+    if len(runs) >= 5:
+        return sum(1 for r in runs if r not in sheet) <= 2
+    # A short item broken over two lines of the layout: two pieces, each written.
+    return any(" " + " ".join(w[:k]) + " " in sheet and " " + " ".join(w[k:]) + " " in sheet
+               for k in range(3, len(w)))
+
+
+def number_words(value):
+    """`17.35` -> ` 17 35 `, as the French text writes `17,35`."""
+    return words(str(value).replace(".", " "))
+
+
+def date_written(iso, line):
+    """Whether the date is written on the line, in any of the forms the text uses."""
+    y, m, dd = (int(p) for p in iso.split("-"))
+    w = words(line)
+    forms = [f"{dd} {MONTHS[m - 1]} {y}", f"{dd:02d} {MONTHS[m - 1]} {y}", f"{dd:02d} {m:02d} {y}",
+             f"{dd} {m:02d} {y}", f"{dd} {MONTHS[m - 1][:3]} {y}", f"{dd:02d} {MONTHS[m - 1][:3]} {y}"]
+    return any(words(f) in w for f in forms)
+
+
+def ambitions_of_objectifs(seed):
+    """Objectif number -> ambition number, as the strategy's summary (l.576-760) orders them."""
+    out, ambition = {}, None
+    for line in seed[575:760]:
+        for m in _re.finditer(r"Ambition\s+(\d+)|Objectif\s*#\s*(\d+)", line):
+            if m.group(1):
+                ambition = int(m.group(1))
+            elif ambition is not None:
+                out.setdefault(int(m.group(2)), ambition)
+    return out
+
+
+def sheet_items(seed, ob):
+    """The « - » list items of an objectif's Annex 2 sheet (its cited lines after the summary)."""
+    for a, b in ob.get("source_lines", []):
+        if a < 1700:
+            continue
+        for n in range(a, b + 1):
+            line = seed[n - 1]
+            if line.startswith("- ") and len(words(line).split()) >= 2:
+                yield line[2:]
+
 
 def main():
     dirs = sorted(p for p in CONTRACTS.iterdir() if p.is_dir()) if CONTRACTS.is_dir() else []
@@ -308,6 +498,8 @@ def main():
         check_schemas(data, where)
         check_lines(data, where, seed, nlines)
         check_refs(data, where, EXPECTED.get(cdir.name))
+        if seed is not None:
+            check_seed_text(data, where, seed)
     if errors:
         print(f"FAILED: {len(errors)} problem(s)")
         for e in errors:

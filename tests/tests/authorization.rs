@@ -270,6 +270,11 @@ fn samples(publish_contract: Value) -> Vec<Sample> {
             FINANCEUR,
         ),
         sample(
+            json!({"command":"record_governance_meeting","body":"copil-intercommunal","date":"2026-03-12",
+            "act_reference":"Relevé de décisions du COPIL (fictif)","decisions":["Bilan 2025 présenté (fictif)"]}),
+            FINANCEUR,
+        ),
+        sample(
             json!({"command":"sign_tfpb_convention","convention_id":CONVENTION_NEW,"bailleur":"pas-de-calais-habitat",
             "quartiers":["QN06204"],"signatories":["etat","cabbalr","commune-bruay-la-buissiere"],
             "reference":"CONV-TFPB-F2","signed_on":"2025-01-10","year_first":2025,"year_last":2030}),

@@ -11,8 +11,8 @@ use std::path::Path;
 use chrono::NaiveDate;
 use engagements_domain::commitment::contribution::ContributionCommand;
 use engagements_domain::commitment::{
-    AmountPeriod, CommitmentCommand, CommitmentId, CommitmentKind, CommitmentTerms, LineRange,
-    Scope, YearPeriod,
+    AmountPeriod, Baseline, Carrier, CommitmentCommand, CommitmentId, CommitmentKind,
+    CommitmentTerms, Flag, LineRange, ObjectifLink, Scope, Target, YearPeriod,
 };
 use engagements_domain::{ActKind, ActRef, Actor, Amount, LedgerCommand};
 use serde::Deserialize;
@@ -83,6 +83,27 @@ pub struct SeedReport {
 pub struct AnnexFile {
     pub partners: Vec<AnnexPartner>,
     pub commitments: Vec<AnnexRecord>,
+    /// The annex's lines no record cites, with why (checked by `schemas/check_commitments.py`;
+    /// nothing is recorded from them).
+    #[serde(default)]
+    pub not_commitments: Vec<UncitedLines>,
+}
+
+/// Lines of the annex that hold no commitment, and why.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UncitedLines {
+    pub source_lines: Vec<LineRange>,
+    pub reason: String,
+}
+
+/// Words of a partner's section that state a record's territory or years when its own lines do
+/// not (checked against the source by `schemas/check_commitments.py`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Context {
+    pub quote: String,
+    pub source_lines: Vec<LineRange>,
 }
 
 /// A partner's section of the annex.
@@ -120,6 +141,20 @@ pub struct AnnexRecord {
     pub objectifs: Vec<u16>,
     pub quartiers: Vec<String>,
     pub source_lines: Vec<LineRange>,
+    #[serde(default)]
+    pub context: Vec<Context>,
+    /// Several signatories carrying it, each with its part when given (optional: files written
+    /// before carriers existed still load).
+    #[serde(default)]
+    pub carriers: Vec<Carrier>,
+    #[serde(default)]
+    pub targets: Vec<Target>,
+    #[serde(default)]
+    pub baselines: Vec<Baseline>,
+    #[serde(default)]
+    pub flags: Vec<Flag>,
+    #[serde(default)]
+    pub objectif_links: Vec<ObjectifLink>,
 }
 
 impl AnnexFile {
@@ -190,6 +225,11 @@ impl AnnexRecord {
             objectifs: self.objectifs.clone(),
             quartiers: self.quartiers.clone(),
             source_lines: self.source_lines.clone(),
+            carriers: self.carriers.clone(),
+            targets: self.targets.clone(),
+            baselines: self.baselines.clone(),
+            flags: self.flags.clone(),
+            objectif_links: self.objectif_links.clone(),
         };
         terms.checked().map_err(|e| self.bad(e))
     }

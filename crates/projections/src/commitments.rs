@@ -75,10 +75,11 @@ impl CommitmentRow {
 
     /// Whether its promise still counts in totals: active or fulfilled, not lapsed or withdrawn.
     pub fn counts_in_totals(&self) -> bool {
+        // A record flagged as outside the territory stays listed but leaves the totals.
         matches!(
             self.status,
             CommitmentStatus::Active | CommitmentStatus::Fulfilled
-        )
+        ) && !self.terms.is_outside_territory()
     }
 
     /// The quartiers a quantified, local commitment names (its scope quartier or its list).
@@ -344,14 +345,16 @@ impl CommitmentsView {
             && !self.commitments.values().any(|c| c.signatory == signatory)
     }
 
-    /// Commitments of one signatory and/or linked to one objectif, in id order.
+    /// Commitments of one signatory (as pledging signatory or as one of several carriers)
+    /// and/or linked to one objectif, in id order.
     pub fn select<'a>(
         &'a self,
         signatory: Option<&'a str>,
         objectif: Option<u16>,
     ) -> impl Iterator<Item = &'a CommitmentRow> + 'a {
         self.commitments.values().filter(move |c| {
-            signatory.is_none_or(|s| c.signatory == s)
+            // A commitment carried by several signatories is each carrier's.
+            signatory.is_none_or(|s| c.signatory == s || c.terms.is_carried_by(s))
                 && objectif.is_none_or(|o| c.terms.objectifs.contains(&o))
         })
     }

@@ -20,6 +20,18 @@ pub struct Amendment {
     pub event: ContractEvent,
 }
 
+/// A meeting of a governance body, as recorded.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GovernanceMeeting {
+    pub position: i64,
+    pub body: String,
+    pub body_name: String,
+    pub date: NaiveDate,
+    pub act_reference: String,
+    pub decisions: Vec<String>,
+    pub attendees: Option<Vec<String>>,
+}
+
 /// The referential: as published, as amended (current), and the avenants in between.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct ReferentialView {
@@ -32,6 +44,9 @@ pub struct ReferentialView {
     pub published_on: Option<NaiveDate>,
     pub published_at_position: Option<i64>,
     pub amendments: Vec<Amendment>,
+    /// Meetings of the governance bodies, in log order.
+    #[serde(default)]
+    pub meetings: Vec<GovernanceMeeting>,
 }
 
 impl ReferentialView {
@@ -52,6 +67,28 @@ impl ReferentialView {
             self.published_on = Some(recorded.metadata.effective_date);
             self.published_at_position = Some(recorded.position);
             self.amendments.clear();
+        }
+        if let ContractEvent::ReferentialSupplemented { content_hash, .. } = event {
+            self.content_hash = Some(content_hash.clone());
+        }
+        if let ContractEvent::GovernanceMeetingRecorded {
+            body,
+            body_name,
+            date,
+            act_reference,
+            decisions,
+            attendees,
+        } = event
+        {
+            self.meetings.push(GovernanceMeeting {
+                position: recorded.position,
+                body: body.clone(),
+                body_name: body_name.clone(),
+                date: *date,
+                act_reference: act_reference.clone(),
+                decisions: decisions.clone(),
+                attendees: attendees.clone(),
+            });
         }
         event.apply_to(&mut self.current);
         match event.avenant() {
@@ -162,6 +199,34 @@ impl ReferentialView {
         self.current.iter().flat_map(|r| r.tfpb_axes())
     }
 
+    /// The governance meetings recorded, in order.
+    pub fn meetings_table(&self) -> Table {
+        let mut table = Table::new(
+            "governance_meetings",
+            &[
+                "position",
+                "date",
+                "body",
+                "body_name",
+                "act_reference",
+                "decisions",
+                "attendees",
+            ],
+        );
+        for m in &self.meetings {
+            table.push(vec![
+                m.position.into(),
+                m.date.into(),
+                m.body.clone().into(),
+                m.body_name.clone().into(),
+                m.act_reference.clone().into(),
+                m.decisions.join(" ; ").into(),
+                m.attendees.as_ref().map(|a| a.join(", ")).into(),
+            ]);
+        }
+        table
+    }
+
     /// The avenants recorded, in order.
     pub fn amendments_table(&self) -> Table {
         let mut table = Table::new(
@@ -212,6 +277,95 @@ pub mod tables {
         joined(&ranges)
     }
 
+    /// The enjeux transversaux: one row per orientation and per constat (baseline figure).
+    pub fn transversaux(r: &Referential) -> Table {
+        let mut table = Table::new(
+            "enjeux_transversaux",
+            &[
+                "enjeu",
+                "title",
+                "item",
+                "theme",
+                "text",
+                "value",
+                "unit",
+                "reference_value",
+                "reference_scope",
+                "year",
+                "source_lines",
+            ],
+        );
+        for t in r.enjeux_transversaux() {
+            for o in &t.orientations {
+                table.push(vec![
+                    t.id.clone().into(),
+                    t.title.clone().into(),
+                    "orientation".into(),
+                    o.theme.clone().into(),
+                    o.text.clone().into(),
+                    Cell::Empty,
+                    Cell::Empty,
+                    Cell::Empty,
+                    Cell::Empty,
+                    Cell::Empty,
+                    lines(&o.source_lines),
+                ]);
+            }
+            for c in &t.constats {
+                table.push(vec![
+                    t.id.clone().into(),
+                    t.title.clone().into(),
+                    "constat".into(),
+                    Cell::Empty,
+                    c.label.clone().into(),
+                    c.value.to_string().into(),
+                    c.unit.clone().into(),
+                    c.reference_value.map(|v| v.to_string()).into(),
+                    c.reference_scope.clone().into(),
+                    c.year.map(i64::from).into(),
+                    lines(&c.source_lines),
+                ]);
+            }
+        }
+        table
+    }
+
+    /// The governance bodies the contract sets up.
+    pub fn governance(r: &Referential) -> Table {
+        let mut table = Table::new(
+            "governance_bodies",
+            &[
+                "id",
+                "name",
+                "level",
+                "role",
+                "chaired_by",
+                "composition",
+                "meets",
+                "min_meetings_per_year",
+                "source_lines",
+            ],
+        );
+        for b in r.governance_bodies() {
+            let level = serde_json::to_value(b.level)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            table.push(vec![
+                b.id.clone().into(),
+                b.name.clone().into(),
+                level.into(),
+                b.role.clone().into(),
+                b.chaired_by.clone().into(),
+                b.composition.clone().into(),
+                b.meets.clone().into(),
+                b.min_meetings_per_year.map(i64::from).into(),
+                lines(&b.source_lines),
+            ]);
+        }
+        table
+    }
+
     /// The contract and the counts of each part.
     pub fn summary(r: &Referential, content_hash: Option<&str>) -> Table {
         let mut table = Table::new("referential", &["key", "value"]);
@@ -247,6 +401,15 @@ pub mod tables {
             (
                 "enjeux_transversaux",
                 (r.strategy.enjeux_transversaux.len() as i64).into(),
+            ),
+            (
+                "orientations_transversales",
+                (r.enjeux_transversaux().map(|t| t.orientations.len()).sum::<usize>() as i64)
+                    .into(),
+            ),
+            (
+                "governance_bodies",
+                (r.governance_bodies().count() as i64).into(),
             ),
             (
                 "groupes_appui_thematiques",

@@ -599,6 +599,38 @@ impl Memory {
                 eur(amt),
                 amount(p, "committed_after").map(eur).unwrap_or_default()
             ),
+            "GovernanceMeetingRecorded" => {
+                let list = |field: &str| {
+                    p.get(field)
+                        .and_then(Value::as_array)
+                        .map(|items| {
+                            items
+                                .iter()
+                                .filter_map(Value::as_str)
+                                .collect::<Vec<_>>()
+                                .join(" ; ")
+                        })
+                        .unwrap_or_default()
+                };
+                let attendees = match list("attendees") {
+                    a if a.is_empty() => String::new(),
+                    a => format!(" ; participants : {a}"),
+                };
+                format!(
+                    "réunion de l'instance « {} » le {} ; acte : {} ; décisions : {}{attendees}",
+                    text(p, "body_name"),
+                    date(p, "date"),
+                    text(p, "act_reference"),
+                    list("decisions")
+                )
+            }
+            "ReferentialSupplemented" => format!(
+                "référentiel complété : {} instances de gouvernance, orientations et constats des enjeux transversaux",
+                p.get("governance_bodies")
+                    .and_then(Value::as_array)
+                    .map(Vec::len)
+                    .unwrap_or(0)
+            ),
             "SigningKeyRecorded" => format!(
                 "clé de signature {} enregistrée",
                 p.get("public_key").and_then(Value::as_str).unwrap_or("")

@@ -134,6 +134,9 @@ pub const RULES: &[Rule] = &[
     rule("add_commune", Never, Never),
     rule("add_signatory", Never, Never),
     rule("rename_objectif", Never, Never),
+    // Meetings of the contract's governance bodies: recorded by the contract's team, which
+    // keeps their minutes.
+    rule("record_governance_meeting", Never, Never),
     // Droit-commun commitments: each signatory its own.
     rule("pledge_commitment", OwnSignatory, OwnSignatory),
     rule("revise_commitment", OwnSignatory, OwnSignatory),

@@ -97,6 +97,9 @@ fn check_references(ctx: &Context<'_, '_>, terms: &CommitmentTerms) -> Result<()
     for quartier in &terms.quartiers {
         require_quartier(ctx, quartier)?;
     }
+    for carrier in &terms.carriers {
+        super::refs::require_organisation(ctx, &carrier.signatory)?;
+    }
     if terms.scope == Scope::Quartier {
         if let Some(scope_ref) = &terms.scope_ref {
             require_quartier(ctx, scope_ref)?;

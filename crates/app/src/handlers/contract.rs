@@ -37,7 +37,8 @@ pub(crate) async fn plan(
 /// The references an avenant makes must exist (the aggregate checks the rest).
 fn check_references(ctx: &Context<'_, '_>, command: &ContractCommand) -> Result<(), CommandError> {
     match command {
-        ContractCommand::Publish { .. } => {}
+        // The aggregate checks the body against the referential's governance bodies.
+        ContractCommand::Publish { .. } | ContractCommand::RecordGovernanceMeeting { .. } => {}
         ContractCommand::AddQuartier { quartier, .. } => {
             for commune in &quartier.communes {
                 refs::require_commune(ctx, commune)?;

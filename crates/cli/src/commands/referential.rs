@@ -22,6 +22,12 @@ pub enum Section {
     Objectifs,
     Dispositifs,
     TfpbAxes,
+    /// The enjeux transversaux's orientations and constats (baseline figures).
+    Transversaux,
+    /// The governance bodies (comités, référents, séminaire, délégués du Préfet).
+    Governance,
+    /// The governance meetings recorded.
+    Meetings,
     /// The avenants recorded since publication.
     Avenants,
 }
@@ -65,6 +71,9 @@ pub async fn run(db: &str, args: ReferentialArgs) -> anyhow::Result<ExitCode> {
         Section::Objectifs => tables::objectifs(referential),
         Section::Dispositifs => tables::dispositifs(referential),
         Section::TfpbAxes => tables::tfpb_axes(referential),
+        Section::Transversaux => tables::transversaux(referential),
+        Section::Governance => tables::governance(referential),
+        Section::Meetings => view.meetings_table(),
         Section::Avenants => view.amendments_table(),
     };
     print_table(&table, args.format)?;

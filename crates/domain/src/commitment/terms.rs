@@ -71,6 +71,18 @@ pub enum TermsError {
     ProgrammeMissing,
     #[error("staff count {0} is above the limit of {STAFF_COUNT_MAX}")]
     StaffCountTooLarge(u32),
+    #[error("target « {0} » needs either a value or a range (min and/or max), not both and not neither")]
+    TargetShape(String),
+    #[error("target « {label} »: its range {min}-{max} is reversed")]
+    ReversedRange {
+        label: String,
+        min: rust_decimal::Decimal,
+        max: rust_decimal::Decimal,
+    },
+    #[error("objectif link {0} is not among the commitment's objectifs")]
+    LinkWithoutObjectif(u16),
+    #[error("{field} needs source lines")]
+    SourceMissing { field: &'static str },
 }
 
 macro_rules! slug_id {
@@ -396,6 +408,117 @@ pub struct CommitmentTerms {
     /// Where the commitment is written in the contract document.
     #[serde(default)]
     pub source_lines: Vec<LineRange>,
+    /// The signatories that carry it together, when the text gives it to several (« l'État et
+    /// le Département… »), each with its part when the text states it. The pledging signatory
+    /// is one of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub carriers: Vec<Carrier>,
+    /// The figures it commits to (a value or a range, with its unit, period and baseline), so
+    /// that progress can be compared with them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<Target>,
+    /// Figures the text gives as the starting point of the commitment.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub baselines: Vec<Baseline>,
+    /// Caveats on the record: outside the territory, owner ambiguous in the text…
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<Flag>,
+    /// Why each objectif of `objectifs` is linked: the objectif's actor list that names the
+    /// signatory, with its source lines.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub objectif_links: Vec<ObjectifLink>,
+}
+
+/// One of several signatories carrying a commitment, with its part when the text states it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Carrier {
+    /// Organisation id.
+    pub signatory: String,
+    /// Its part, as the text writes it (none when the text does not split it).
+    #[serde(default)]
+    pub part: Option<String>,
+    /// Its part in euros, when the text gives one.
+    #[serde(default)]
+    pub part_eur: Option<Amount>,
+}
+
+/// A figure a commitment aims at: one value, or a range (either end may be open).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    /// What is counted (« places d'hébergement », « taux d'emploi »…).
+    pub label: String,
+    #[serde(default)]
+    pub value: Option<rust_decimal::Decimal>,
+    #[serde(default)]
+    pub min: Option<rust_decimal::Decimal>,
+    #[serde(default)]
+    pub max: Option<rust_decimal::Decimal>,
+    /// `%`, `places`, `€`, `points`, `ménages`…
+    pub unit: String,
+    /// The period the figure is for, as written (« par an », « 2024-2030 »), when stated.
+    #[serde(default)]
+    pub period: Option<String>,
+    /// What the figure is measured against, when the text says.
+    #[serde(default)]
+    pub baseline: Option<String>,
+    /// The words of the text the figure is read from, verbatim.
+    pub quote: String,
+    pub source_lines: Vec<LineRange>,
+}
+
+/// A figure stated as the starting point of a commitment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Baseline {
+    pub label: String,
+    pub value: rust_decimal::Decimal,
+    pub unit: String,
+    #[serde(default)]
+    pub year: Option<i32>,
+    pub quote: String,
+    pub source_lines: Vec<LineRange>,
+}
+
+/// What a caveat on a commitment says.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum FlagKind {
+    /// The measure concerns a place outside the contract's territory.
+    OutsideTerritory,
+    /// The text does not say clearly whose commitment it is.
+    AmbiguousOwner,
+}
+
+impl FlagKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlagKind::OutsideTerritory => "outside_territory",
+            FlagKind::AmbiguousOwner => "ambiguous_owner",
+        }
+    }
+}
+
+/// A caveat kept on a record rather than silently keeping or dropping it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Flag {
+    pub kind: FlagKind,
+    pub reason: String,
+    pub source_lines: Vec<LineRange>,
+}
+
+/// Why a commitment is linked to an objectif: the objectif's actor list names its signatory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectifLink {
+    pub objectif: u16,
+    /// The actor as the objectif's sheet writes it.
+    pub actor: String,
+    pub source_lines: Vec<LineRange>,
 }
 
 impl CommitmentTerms {
@@ -414,12 +537,109 @@ impl CommitmentTerms {
         check_scope(self.scope, self.scope_ref.as_deref())?;
         check_links(&self)?;
         check_sources(&self.source_lines)?;
+        self.check_extras()?;
         Ok(self)
+    }
+
+    /// Carriers, targets, baselines, flags and objectif links.
+    fn check_extras(&self) -> Result<(), TermsError> {
+        let carriers: Vec<&str> = self.carriers.iter().map(|c| c.signatory.as_str()).collect();
+        check_list("carriers", &carriers)?;
+        for carrier in &self.carriers {
+            required_text(&carrier.signatory, "carriers", SLUG_MAX_CHARS)?;
+            if let Some(part) = &carrier.part {
+                required_text(part, "carriers.part", LABEL_MAX_CHARS)?;
+            }
+        }
+        let labels: Vec<&str> = self.targets.iter().map(|t| t.label.as_str()).collect();
+        check_list("targets", &labels)?;
+        for target in &self.targets {
+            required_text(&target.label, "targets.label", LABEL_MAX_CHARS)?;
+            required_text(&target.unit, "targets.unit", LABEL_MAX_CHARS)?;
+            required_text(&target.quote, "targets.quote", TEXT_MAX_CHARS)?;
+            let ranged = target.min.is_some() || target.max.is_some();
+            if target.value.is_some() == ranged {
+                return Err(TermsError::TargetShape(target.label.clone()));
+            }
+            if let (Some(min), Some(max)) = (target.min, target.max) {
+                if min > max {
+                    return Err(TermsError::ReversedRange {
+                        label: target.label.clone(),
+                        min,
+                        max,
+                    });
+                }
+            }
+            if target.source_lines.is_empty() {
+                return Err(TermsError::SourceMissing { field: "targets" });
+            }
+            target.source_lines.iter().try_for_each(|r| r.check())?;
+        }
+        for baseline in &self.baselines {
+            required_text(&baseline.label, "baselines.label", LABEL_MAX_CHARS)?;
+            required_text(&baseline.unit, "baselines.unit", LABEL_MAX_CHARS)?;
+            required_text(&baseline.quote, "baselines.quote", TEXT_MAX_CHARS)?;
+            if baseline.source_lines.is_empty() {
+                return Err(TermsError::SourceMissing { field: "baselines" });
+            }
+            baseline.source_lines.iter().try_for_each(|r| r.check())?;
+        }
+        for flag in &self.flags {
+            required_text(&flag.reason, "flags.reason", COMMENT_MAX_CHARS)?;
+            flag.source_lines.iter().try_for_each(|r| r.check())?;
+        }
+        for link in &self.objectif_links {
+            if !self.objectifs.contains(&link.objectif) {
+                return Err(TermsError::LinkWithoutObjectif(link.objectif));
+            }
+            required_text(&link.actor, "objectif_links.actor", LABEL_MAX_CHARS)?;
+            if link.source_lines.is_empty() {
+                return Err(TermsError::SourceMissing {
+                    field: "objectif_links",
+                });
+            }
+            link.source_lines.iter().try_for_each(|r| r.check())?;
+        }
+        for list in [
+            self.carriers.len(),
+            self.targets.len(),
+            self.baselines.len(),
+            self.flags.len(),
+            self.objectif_links.len(),
+        ] {
+            if list > LINKS_MAX {
+                return Err(TermsError::TooMany {
+                    field: "targets, baselines, flags or links",
+                    count: list,
+                    max: LINKS_MAX,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the commitment is about the contract's own territory: a local scope, and not
+    /// flagged as concerning a place outside it.
+    pub fn is_local(&self) -> bool {
+        self.scope.is_local() && !self.is_outside_territory()
+    }
+
+    /// Whether the record is flagged as concerning a place outside the contract's territory.
+    pub fn is_outside_territory(&self) -> bool {
+        self.flags
+            .iter()
+            .any(|f| f.kind == FlagKind::OutsideTerritory)
+    }
+
+    /// Whether `organisation` carries this commitment with others (not as its pledging
+    /// signatory).
+    pub fn is_carried_by(&self, organisation: &str) -> bool {
+        self.carriers.iter().any(|c| c.signatory == organisation)
     }
 
     /// Whether the commitment states a figure for the contract's own territory.
     pub fn is_quantified_and_local(&self) -> bool {
-        self.kind.is_quantified() && self.scope.is_local()
+        self.kind.is_quantified() && self.is_local()
     }
 }
 

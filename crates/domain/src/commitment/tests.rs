@@ -29,6 +29,11 @@ fn terms(kind: CommitmentKind, scope: Scope, scope_ref: Option<&str>) -> Commitm
         objectifs: vec![14],
         quartiers: vec![],
         source_lines: vec![LineRange(3756, 3756)],
+        carriers: vec![],
+        targets: vec![],
+        baselines: vec![],
+        flags: vec![],
+        objectif_links: vec![],
     }
 }
 

@@ -143,6 +143,13 @@ impl Referential {
         problems.unique_ids("objectif number", numbers.iter().map(String::as_str));
         problems.unique_ids("dispositif", self.dispositifs().map(|d| d.id.as_str()));
         problems.unique_ids("TFPB axis", self.tfpb_axes().map(|a| a.id.as_str()));
+        problems.unique_ids(
+            "governance body",
+            self.governance_bodies().map(|b| b.id.as_str()),
+        );
+        for body in self.governance_bodies() {
+            problems.title("governance body", &body.id, &body.name);
+        }
         problems.title("contract", &self.contract.id, &self.contract.name);
     }
 

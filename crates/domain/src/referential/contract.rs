@@ -5,6 +5,9 @@
 //! change is an avenant: a fact of its own, with the act it rests on; its business date is the
 //! event's effective date, so views can show the referential as it stood on any date.
 
+use std::collections::BTreeSet;
+
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use super::document::*;
@@ -57,7 +60,28 @@ pub enum ContractCommand {
         #[serde(default)]
         representative: Option<Representative>,
     },
+    /// A meeting of one of the contract's governance bodies (comité de pilotage, comité
+    /// technique, séminaire des élus…), with the act that reports it and what it decided.
+    #[serde(rename = "record_governance_meeting")]
+    RecordGovernanceMeeting {
+        /// A governance body id of the referential (`copil-intercommunal`).
+        body: String,
+        date: NaiveDate,
+        /// The minutes or record of decisions (« Relevé de décisions du COPIL du … »).
+        act_reference: String,
+        /// What it decided or reviewed, one item per entry.
+        decisions: Vec<String>,
+        #[serde(default)]
+        attendees: Option<Vec<String>>,
+    },
 }
+
+/// Most decisions (or attendees) one meeting record holds.
+pub const MEETING_ITEMS_MAX: usize = 200;
+/// Longest decision text.
+pub const DECISION_MAX_CHARS: usize = 2_000;
+/// Longest act reference or attendee name.
+pub const MEETING_LABEL_MAX_CHARS: usize = 400;
 
 /// Facts about a contract's referential.
 // Events are decoded one at a time and folded at once: boxing variants would only add noise.
@@ -113,6 +137,26 @@ pub enum ContractEvent {
         organisation: Organisation,
         representative: Option<Representative>,
     },
+    /// Parts of the same contract's data encoded after its first publication (the enjeux
+    /// transversaux's orientations and constats, the governance bodies), published without
+    /// changing anything already published.
+    ReferentialSupplemented {
+        content_hash: String,
+        files: Vec<FileDigest>,
+        governance_bodies: Vec<GovernanceBody>,
+        enjeux_transversaux: Vec<EnjeuTransversal>,
+    },
+    /// A governance body met.
+    GovernanceMeetingRecorded {
+        body: String,
+        /// The body's name when the meeting was recorded.
+        body_name: String,
+        date: NaiveDate,
+        act_reference: String,
+        decisions: Vec<String>,
+        #[serde(default)]
+        attendees: Option<Vec<String>>,
+    },
 }
 
 impl DomainEvent for ContractEvent {
@@ -129,7 +173,9 @@ impl DomainEvent for ContractEvent {
         CommuneAdded,
         QuartierPopulationChanged,
         ObjectifRenamed,
-        SignatoryAdded
+        SignatoryAdded,
+        ReferentialSupplemented,
+        GovernanceMeetingRecorded
     });
 }
 
@@ -196,6 +242,21 @@ impl ContractEvent {
             ContractEvent::SignatoryAdded { organisation, .. } => {
                 format!("signatory '{}' added", organisation.id)
             }
+            ContractEvent::ReferentialSupplemented {
+                governance_bodies,
+                enjeux_transversaux,
+                ..
+            } => format!(
+                "referential supplemented: {} governance bodies, {} orientations of the enjeux transversaux",
+                governance_bodies.len(),
+                enjeux_transversaux
+                    .iter()
+                    .map(|t| t.orientations.len())
+                    .sum::<usize>()
+            ),
+            ContractEvent::GovernanceMeetingRecorded {
+                body_name, date, ..
+            } => format!("{body_name} met on {date}"),
         }
     }
 
@@ -210,7 +271,25 @@ impl ContractEvent {
             return;
         };
         match self {
-            ContractEvent::ContractPublished { .. } => {}
+            ContractEvent::ContractPublished { .. } | ContractEvent::GovernanceMeetingRecorded { .. } => {}
+            ContractEvent::ReferentialSupplemented {
+                governance_bodies,
+                enjeux_transversaux,
+                ..
+            } => {
+                r.contract.governance_bodies = governance_bodies.clone();
+                for supplement in enjeux_transversaux {
+                    if let Some(t) = r
+                        .strategy
+                        .enjeux_transversaux
+                        .iter_mut()
+                        .find(|t| t.id == supplement.id)
+                    {
+                        t.orientations = supplement.orientations.clone();
+                        t.constats = supplement.constats.clone();
+                    }
+                }
+            }
             ContractEvent::QuartiersPublished { quartiers } => r.quartiers = quartiers.clone(),
             ContractEvent::CommunesPublished { communes } => r.communes = communes.clone(),
             ContractEvent::OrganisationsPublished { organisations } => {
@@ -309,6 +388,16 @@ pub enum ContractError {
     SameTitle(u32),
     #[error("the population of quartier '{0}' is already {1}")]
     SamePopulation(String, u32),
+    #[error("instance de gouvernance inconnue « {body} » : les instances du contrat sont {known}")]
+    UnknownGovernanceBody { body: String, known: String },
+    #[error("la réunion de « {body} » du {date} (acte « {act_reference} ») est déjà enregistrée")]
+    MeetingAlreadyRecorded {
+        body: String,
+        date: String,
+        act_reference: String,
+    },
+    #[error("{0}")]
+    BadMeeting(String),
     #[error(transparent)]
     Inconsistent(#[from] super::check::ReferentialError),
 }
@@ -318,6 +407,8 @@ pub enum ContractError {
 pub struct ContractState {
     pub referential: Option<Referential>,
     pub content_hash: Option<String>,
+    /// Governance meetings recorded: (body, date, act reference).
+    pub meetings: BTreeSet<(String, NaiveDate, String)>,
 }
 
 /// The contract aggregate.
@@ -340,13 +431,34 @@ impl esrs::Aggregate for Contract {
                 content_hash,
                 files,
             } => publish(state, *referential, content_hash, files),
+            ContractCommand::RecordGovernanceMeeting {
+                body,
+                date,
+                act_reference,
+                decisions,
+                attendees,
+            } => record_meeting(state, body, date, act_reference, decisions, attendees),
             amendment => amend(state, amendment),
         }
     }
 
     fn apply_event(mut state: ContractState, event: ContractEvent) -> ContractState {
-        if let ContractEvent::ContractPublished { content_hash, .. } = &event {
-            state.content_hash = Some(content_hash.clone());
+        match &event {
+            ContractEvent::ContractPublished { content_hash, .. }
+            | ContractEvent::ReferentialSupplemented { content_hash, .. } => {
+                state.content_hash = Some(content_hash.clone());
+            }
+            ContractEvent::GovernanceMeetingRecorded {
+                body,
+                date,
+                act_reference,
+                ..
+            } => {
+                state
+                    .meetings
+                    .insert((body.clone(), *date, act_reference.clone()));
+            }
+            _ => {}
         }
         event.apply_to(&mut state.referential);
         state
@@ -361,6 +473,23 @@ fn publish(
 ) -> Result<Vec<ContractEvent>, ContractError> {
     if let Some(published) = &state.content_hash {
         let contract = referential.contract.id.clone();
+        if let Some(current) = &state.referential {
+            // The same data with the parts encoded since (orientations, constats, governance
+            // bodies): published as a supplement; anything else is an avenant's business.
+            if *published != content_hash
+                && !current.has_supplements()
+                && referential.has_supplements()
+                && current.without_supplements() == referential.without_supplements()
+            {
+                referential.check()?;
+                return Ok(vec![ContractEvent::ReferentialSupplemented {
+                    content_hash,
+                    files,
+                    governance_bodies: referential.contract.governance_bodies.clone(),
+                    enjeux_transversaux: referential.strategy.enjeux_transversaux.clone(),
+                }]);
+            }
+        }
         return Err(if *published == content_hash {
             ContractError::AlreadyPublished(contract)
         } else {
@@ -397,6 +526,115 @@ fn publish(
         events.push(ContractEvent::TfpbAxesPublished { tfpb });
     }
     Ok(events)
+}
+
+/// Decides a governance meeting: the body must be one of the referential's, the record complete.
+fn record_meeting(
+    state: &ContractState,
+    body: String,
+    date: NaiveDate,
+    act_reference: String,
+    decisions: Vec<String>,
+    attendees: Option<Vec<String>>,
+) -> Result<Vec<ContractEvent>, ContractError> {
+    let current = state
+        .referential
+        .as_ref()
+        .ok_or(ContractError::NotPublished)?;
+    let body = body.trim().to_string();
+    let Some(found) = current.governance_body(&body) else {
+        let known: Vec<String> = current
+            .governance_bodies()
+            .map(|b| format!("{} ({})", b.id, b.name))
+            .collect();
+        return Err(ContractError::UnknownGovernanceBody {
+            body,
+            known: if known.is_empty() {
+                "aucune : le référentiel publié n'en décrit pas (relancer `engagements init` pour le compléter)".to_string()
+            } else {
+                known.join(", ")
+            },
+        });
+    };
+    let bad = |message: String| Err(ContractError::BadMeeting(message));
+    let period = &current.contract.period;
+    if !period.contains(date.year()) {
+        return bad(format!(
+            "la date de la réunion ({}) est hors de la période du contrat ({}-{})",
+            date.format("%d/%m/%Y"),
+            period.start_year,
+            period.end_year
+        ));
+    }
+    let act_reference = act_reference.trim().to_string();
+    if act_reference.is_empty() {
+        return bad("la référence de l'acte (compte rendu, relevé de décisions) est vide".to_string());
+    }
+    if act_reference.chars().count() > MEETING_LABEL_MAX_CHARS {
+        return bad(format!(
+            "la référence de l'acte dépasse {MEETING_LABEL_MAX_CHARS} caractères"
+        ));
+    }
+    let decisions: Vec<String> = decisions.iter().map(|d| d.trim().to_string()).collect();
+    if decisions.is_empty() {
+        return bad("aucune décision : indiquer au moins ce que l'instance a décidé ou examiné".to_string());
+    }
+    if decisions.len() > MEETING_ITEMS_MAX {
+        return bad(format!(
+            "{} décisions, au plus {MEETING_ITEMS_MAX}",
+            decisions.len()
+        ));
+    }
+    for (index, decision) in decisions.iter().enumerate() {
+        if decision.is_empty() {
+            return bad(format!("la décision n°{} est vide", index + 1));
+        }
+        if decision.chars().count() > DECISION_MAX_CHARS {
+            return bad(format!(
+                "la décision n°{} dépasse {DECISION_MAX_CHARS} caractères",
+                index + 1
+            ));
+        }
+    }
+    let attendees = match attendees {
+        None => None,
+        Some(list) => {
+            let list: Vec<String> = list.iter().map(|a| a.trim().to_string()).collect();
+            if list.len() > MEETING_ITEMS_MAX {
+                return bad(format!(
+                    "{} participants, au plus {MEETING_ITEMS_MAX}",
+                    list.len()
+                ));
+            }
+            if let Some(index) = list.iter().position(|a| {
+                a.is_empty() || a.chars().count() > MEETING_LABEL_MAX_CHARS
+            }) {
+                return bad(format!(
+                    "le participant n°{} est vide ou dépasse {MEETING_LABEL_MAX_CHARS} caractères",
+                    index + 1
+                ));
+            }
+            Some(list)
+        }
+    };
+    if state
+        .meetings
+        .contains(&(found.id.clone(), date, act_reference.clone()))
+    {
+        return Err(ContractError::MeetingAlreadyRecorded {
+            body: found.name.clone(),
+            date: date.format("%d/%m/%Y").to_string(),
+            act_reference,
+        });
+    }
+    Ok(vec![ContractEvent::GovernanceMeetingRecorded {
+        body: found.id.clone(),
+        body_name: found.name.clone(),
+        date,
+        act_reference,
+        decisions,
+        attendees,
+    }])
 }
 
 /// Decides an avenant: specific checks first (clear errors), then the amended referential must
@@ -440,6 +678,9 @@ fn amendment_event(
         ContractCommand::Publish { referential, .. } => {
             Err(ContractError::AlreadyPublished(referential.contract.id))
         }
+        ContractCommand::RecordGovernanceMeeting { .. } => Err(ContractError::BadMeeting(
+            "a governance meeting is not an avenant".to_string(),
+        )),
         ContractCommand::AddQuartier { avenant, quartier } => {
             if current.quartier(&quartier.id).is_some() {
                 return Err(exists("quartier", &quartier.id));

@@ -181,6 +181,37 @@ impl Referential {
             .find(|t| t.id == id)
     }
 
+    /// A governance body by id (`copil-intercommunal`).
+    pub fn governance_body(&self, id: &str) -> Option<&GovernanceBody> {
+        self.contract.governance_bodies.iter().find(|b| b.id == id)
+    }
+
+    pub fn governance_bodies(&self) -> impl Iterator<Item = &GovernanceBody> {
+        self.contract.governance_bodies.iter()
+    }
+
+    pub fn enjeux_transversaux(&self) -> impl Iterator<Item = &EnjeuTransversal> {
+        self.strategy.enjeux_transversaux.iter()
+    }
+
+    /// The referential without the parts encoded after the first publications (orientations and
+    /// constats of the enjeux transversaux, governance bodies): what a ledger published before
+    /// them holds. Used to tell a supplement (same data, more of it) from other data.
+    pub fn without_supplements(&self) -> Referential {
+        let mut base = self.clone();
+        base.contract.governance_bodies.clear();
+        for t in base.strategy.enjeux_transversaux.iter_mut() {
+            t.orientations.clear();
+            t.constats.clear();
+        }
+        base
+    }
+
+    /// Whether this referential has any of the supplementary parts.
+    pub fn has_supplements(&self) -> bool {
+        *self != self.without_supplements()
+    }
+
     pub fn groupe_appui(&self, id: &str) -> Option<&GroupeAppui> {
         self.strategy
             .groupes_appui_thematiques

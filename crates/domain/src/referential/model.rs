@@ -5,6 +5,7 @@
 //! ledger rests on can be checked against the signed text.
 
 use chrono::NaiveDate;
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 /// Inclusive, 1-based line ranges `[from, to]` of the source document where a fact is stated.
@@ -32,6 +33,61 @@ pub struct ContractInfo {
     pub approval: Approval,
     pub legal_basis: Vec<LegalBasis>,
     pub evaluation: Vec<Evaluation>,
+    /// The bodies that pilot and animate the contract; governance meetings name one of them.
+    /// Absent from referentials published before they were encoded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub governance_bodies: Vec<GovernanceBody>,
+    pub source_lines: SourceLines,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// What a governance body is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GovernanceBodyKind {
+    /// A comité (de pilotage, technique, des financeurs).
+    Comite,
+    /// A network of référents.
+    Referents,
+    /// The élus' seminar.
+    Seminaire,
+    /// The délégués du Préfet.
+    Delegues,
+}
+
+/// At which level a governance body works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GovernanceLevel {
+    Intercommunal,
+    Communal,
+    Quartier,
+}
+
+/// A body of the contract's governance (contract l.891-990 for the CABBALR).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GovernanceBody {
+    /// Stable id, e.g. `copil-intercommunal`.
+    pub id: String,
+    pub name: String,
+    pub kind: GovernanceBodyKind,
+    pub level: GovernanceLevel,
+    /// Its role, as the text states it (abridged).
+    pub role: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chaired_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub composition: Option<String>,
+    /// How often it meets, as written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meets: Option<String>,
+    /// The fewest meetings a year the text asks for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_meetings_per_year: Option<u32>,
+    /// Words of the source that establish the body, verbatim.
+    pub quote: String,
     pub source_lines: SourceLines,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -328,9 +384,49 @@ pub struct Objectif {
 pub struct EnjeuTransversal {
     pub id: String,
     pub title: String,
+    /// The orientations the contract lists for it, verbatim (absent from referentials published
+    /// before they were encoded).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub orientations: Vec<Orientation>,
+    /// Its « principaux constats »: the baseline figures the contract states.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub constats: Vec<Constat>,
     pub source_lines: SourceLines,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+/// One orientation of an enjeu transversal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Orientation {
+    pub text: String,
+    /// The sub-theme when the enjeu has several lists (égalité F-H, discriminations).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub theme: Option<String>,
+    pub source_lines: SourceLines,
+}
+
+/// A baseline figure the contract states (« principaux constats »), with the words it is read
+/// from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Constat {
+    pub label: String,
+    /// The figure for the quartiers (or the territory the label names).
+    pub value: Decimal,
+    pub unit: String,
+    /// The figure it is compared with, when the text gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_value: Option<Decimal>,
+    /// What the reference figure covers (« agglomération », « hommes »…).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_scope: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub year: Option<i32>,
+    /// The source's words, verbatim.
+    pub quote: String,
+    pub source_lines: SourceLines,
 }
 
 /// A Groupe d'Appui Thématique (GAT).

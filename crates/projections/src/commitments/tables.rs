@@ -2,7 +2,7 @@
 //! documented in docs/commitments.md).
 
 use engagements_domain::commitment::terms::lines_label;
-use engagements_domain::commitment::{CommitmentKind, CommitmentTerms};
+use engagements_domain::commitment::{CommitmentKind, CommitmentTerms, FlagKind};
 use engagements_domain::Amount;
 
 use super::{CommitmentRow, CommitmentsView, PendingContributionRow};
@@ -34,6 +34,10 @@ pub const COMMITMENT_COLUMNS: &[&str] = &[
     "latest_unit",
     "latest_comment",
     "source_lines",
+    "carriers",
+    "targets",
+    "baselines",
+    "flags",
 ];
 
 impl CommitmentsView {
@@ -258,7 +262,7 @@ fn commitment_cells(row: &CommitmentRow) -> Vec<Cell> {
         terms.title.as_str().into(),
         terms.scope.as_str().into(),
         terms.scope_ref.clone().into(),
-        yes_no(terms.scope.is_local()),
+        yes_no(terms.is_local()),
         terms.period.label().into(),
         amount,
         period,
@@ -275,7 +279,102 @@ fn commitment_cells(row: &CommitmentRow) -> Vec<Cell> {
         latest.and_then(|p| p.unit.clone()).into(),
         latest.and_then(|p| p.comment.clone()).into(),
         lines_label(&terms.source_lines).into(),
+        carriers_text(terms).into(),
+        targets_text(terms).into(),
+        baselines_text(terms).into(),
+        flags_text(terms).into(),
     ]
+}
+
+/// `etat (…) ; departement (…)`, empty when one signatory carries it alone.
+fn carriers_text(terms: &CommitmentTerms) -> Option<String> {
+    if terms.carriers.is_empty() {
+        return None;
+    }
+    Some(
+        terms
+            .carriers
+            .iter()
+            .map(|c| match (&c.part, c.part_eur) {
+                (Some(part), _) => format!("{} ({part})", c.signatory),
+                (None, Some(eur)) => format!("{} ({})", c.signatory, crate::labels::eur(eur)),
+                (None, None) => format!("{} (part non précisée)", c.signatory),
+            })
+            .collect::<Vec<_>>()
+            .join(" ; "),
+    )
+}
+
+fn figure(value: rust_decimal::Decimal) -> String {
+    value.normalize().to_string()
+}
+
+/// `places d'hébergement : 3786 places (par an) ; …`.
+pub fn targets_text(terms: &CommitmentTerms) -> Option<String> {
+    if terms.targets.is_empty() {
+        return None;
+    }
+    Some(
+        terms
+            .targets
+            .iter()
+            .map(|t| {
+                let amount = match (t.value, t.min, t.max) {
+                    (Some(v), _, _) => figure(v),
+                    (None, Some(min), Some(max)) => format!("{} à {}", figure(min), figure(max)),
+                    (None, Some(min), None) => format!("au moins {}", figure(min)),
+                    (None, None, Some(max)) => format!("au plus {}", figure(max)),
+                    (None, None, None) => String::new(),
+                };
+                let mut text = format!("{} : {amount} {}", t.label, t.unit);
+                if let Some(period) = &t.period {
+                    text.push_str(&format!(" ({period})"));
+                }
+                if let Some(baseline) = &t.baseline {
+                    text.push_str(&format!(" ; base : {baseline}"));
+                }
+                text
+            })
+            .collect::<Vec<_>>()
+            .join(" | "),
+    )
+}
+
+fn baselines_text(terms: &CommitmentTerms) -> Option<String> {
+    if terms.baselines.is_empty() {
+        return None;
+    }
+    Some(
+        terms
+            .baselines
+            .iter()
+            .map(|b| match b.year {
+                Some(year) => format!("{} : {} {} ({year})", b.label, figure(b.value), b.unit),
+                None => format!("{} : {} {}", b.label, figure(b.value), b.unit),
+            })
+            .collect::<Vec<_>>()
+            .join(" | "),
+    )
+}
+
+fn flags_text(terms: &CommitmentTerms) -> Option<String> {
+    if terms.flags.is_empty() {
+        return None;
+    }
+    Some(
+        terms
+            .flags
+            .iter()
+            .map(|f| {
+                let kind = match f.kind {
+                    FlagKind::OutsideTerritory => "hors du territoire",
+                    FlagKind::AmbiguousOwner => "porteur ambigu",
+                };
+                format!("{kind} : {} ({})", f.reason, lines_label(&f.source_lines))
+            })
+            .collect::<Vec<_>>()
+            .join(" | "),
+    )
 }
 
 fn pending_cells(pending: &PendingContributionRow) -> Vec<Cell> {

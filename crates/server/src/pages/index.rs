@@ -145,6 +145,81 @@ pub async fn objectifs(
                     }
                 }
             }
+            @if referential.current().is_some_and(|r| r.enjeux_transversaux().next().is_some()) {
+                section #enjeux-transversaux {
+                    h2 { "Enjeux transversaux" }
+                    p { "Chaque objectif se lit au regard de ces enjeux, qui s'appliquent à toutes les actions du contrat : leurs orientations et les constats chiffrés de départ, tels que le contrat les écrit (lignes du texte signé)." }
+                    @for t in referential.current().into_iter().flat_map(|r| r.enjeux_transversaux()) {
+                        h3 { (t.id) " — " (t.title) }
+                        @if !t.orientations.is_empty() {
+                            h4 { "Orientations" }
+                            ul {
+                                @for o in &t.orientations {
+                                    li {
+                                        @if let Some(theme) = &o.theme { (theme) " : " }
+                                        (o.text) " " span.source { "(" (source_label(&o.source_lines)) ")" }
+                                    }
+                                }
+                            }
+                        }
+                        @if !t.constats.is_empty() {
+                            h4 { "Principaux constats" }
+                            table.report {
+                                thead { tr { th scope="col" { "Constat" } th scope="col" { "Valeur" } th scope="col" { "Comparaison" } th scope="col" { "Année" } th scope="col" { "Source" } } }
+                                tbody {
+                                    @for c in &t.constats {
+                                        tr {
+                                            td { (c.label) }
+                                            td.num { (decimal_fr(c.value)) " " (c.unit) }
+                                            td { @if let Some(v) = c.reference_value { (decimal_fr(v)) " " (c.unit) @if let Some(scope) = &c.reference_scope { " (" (scope) ")" } } @else { "—" } }
+                                            td { @if let Some(y) = c.year { (y) } @else { "—" } }
+                                            td { (source_label(&c.source_lines)) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
         },
     ))
+}
+
+/// `l.780` or `l.780-788; l.806`.
+fn source_label(ranges: &[[u32; 2]]) -> String {
+    ranges
+        .iter()
+        .map(|[from, to]| {
+            if from == to {
+                format!("l.{from}")
+            } else {
+                format!("l.{from}-{to}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ; ")
+}
+
+/// A figure the French way: `17,35`, `1 257`.
+fn decimal_fr(value: rust_decimal::Decimal) -> String {
+    let text = value.normalize().to_string();
+    let (int, frac) = match text.split_once('.') {
+        Some((i, f)) => (i.to_string(), Some(f.to_string())),
+        None => (text, None),
+    };
+    let negative = int.starts_with('-');
+    let digits: Vec<char> = int.trim_start_matches('-').chars().collect();
+    let mut grouped = String::new();
+    for (i, c) in digits.iter().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push('\u{202f}');
+        }
+        grouped.push(*c);
+    }
+    let sign = if negative { "-" } else { "" };
+    match frac {
+        Some(f) => format!("{sign}{grouped},{f}"),
+        None => format!("{sign}{grouped}"),
+    }
 }

@@ -518,6 +518,7 @@ fn contract() -> ContractInfo {
             note: None,
         },
         legal_basis: vec![],
+        governance_bodies: vec![],
         evaluation: vec![],
         source_lines: vec![],
         note: None,
