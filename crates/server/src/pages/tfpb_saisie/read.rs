@@ -215,8 +215,7 @@ fn read_action(r: &mut Reader<'_>, ctx: &Ctx<'_>, posted: &Posted) -> Option<Tfp
             let own_id = posted.get("action_id").parse::<TfpbActionId>().ok();
             let taken = ctx.projections.tfpb.programme(&key).is_some_and(|p| {
                 p.live_actions().any(|a| {
-                    label_key(&a.spec.label) == label_key(label)
-                        && Some(a.spec.action_id) != own_id
+                    label_key(&a.spec.label) == label_key(label) && Some(a.spec.action_id) != own_id
                 })
             });
             if taken {
