@@ -311,7 +311,7 @@ async fn a_bailleur_enters_its_tfpb_and_uploads_its_file() {
         .find(Locator::Css("#fichier-fichier"))
         .await
         .unwrap()
-        .send_keys(FILE)
+        .send_keys(std::fs::canonicalize(FILE).unwrap().to_str().unwrap())
         .await
         .unwrap();
     click(client, "#fichier button[type=submit]").await;
