@@ -126,6 +126,10 @@ pub struct PageParams {
     /// Page of the dossiers list, from 1.
     #[serde(default, deserialize_with = "empty_as_none")]
     pub page: Option<String>,
+    /// What a form of the page just recorded (the TFPB entry, a commitment's progress): the page
+    /// says it is done.
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub enregistre: Option<String>,
 }
 
 #[cfg(test)]
@@ -147,6 +151,7 @@ impl PageParams {
             objectif: v(),
             statut: v(),
             tri: v(),
+            enregistre: v(),
             page: v(),
         }
     }

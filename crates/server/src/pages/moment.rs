@@ -30,6 +30,7 @@ pub const PAGE_PARAMS: &[&str] = &[
     "statut",
     "tri",
     "page",
+    "enregistre",
 ];
 
 /// The parameters that make the moment shown, carried from page to page.

@@ -211,9 +211,12 @@ fn read_action(r: &mut Reader<'_>, ctx: &Ctx<'_>, posted: &Posted) -> Option<Tfp
             );
         } else if let (Some(q), Some(y)) = (&quartier, year) {
             let key = TfpbProgrammeKey::new(ctx.bailleur, q.clone(), y);
+            // The same form sent again names its own action: the ledger records it once.
+            let own_id = posted.get("action_id").parse::<TfpbActionId>().ok();
             let taken = ctx.projections.tfpb.programme(&key).is_some_and(|p| {
-                p.live_actions()
-                    .any(|a| label_key(&a.spec.label) == label_key(label))
+                p.live_actions().any(|a| {
+                    label_key(&a.spec.label) == label_key(label) && Some(a.spec.action_id) != own_id
+                })
             });
             if taken {
                 r.error(
