@@ -54,9 +54,8 @@ async fn head(ledger: &Ledger) -> i64 {
         .unwrap_or(0)
 }
 
-/// The seed's « - » items introduced by « orientations suivantes » in the « 3 enjeux
-/// transversaux » part (l.766-866), plus the participation list that has no such sentence: read
-/// from the text, not from the data.
+/// The « - » items of the seed's « 3 enjeux transversaux » part (l.766-866): the orientations,
+/// read from the text, not from the data.
 fn orientations_in_seed(seed: &[String]) -> Vec<(usize, String)> {
     let start = seed
         .iter()
@@ -66,22 +65,15 @@ fn orientations_in_seed(seed: &[String]) -> Vec<(usize, String)> {
         .iter()
         .position(|l| l.trim() == "Pilotage et mise en oeuvre de la stratégie")
         .expect("the governance heading");
-    let mut items = Vec::new();
-    let mut in_list = false;
-    for (index, line) in seed.iter().enumerate().take(end).skip(start) {
-        if line.contains("orientations suivantes") || line.contains("initiatives citoyennes") {
-            in_list = true;
-            continue;
-        }
-        if let Some(item) = line.strip_prefix("- ") {
-            if in_list {
-                items.push((index + 1, item.trim().to_string()));
-            }
-        } else if !line.trim().is_empty() && !items.is_empty() {
-            in_list = line.contains("orientations suivantes");
-        }
-    }
-    items
+    seed.iter()
+        .enumerate()
+        .take(end)
+        .skip(start)
+        .filter_map(|(index, line)| {
+            line.strip_prefix("- ")
+                .map(|item| (index + 1, item.trim().to_string()))
+        })
+        .collect()
 }
 
 #[test]
@@ -281,8 +273,11 @@ async fn a_ledger_published_before_the_governance_parts_is_completed_by_init() {
         files: vec![],
     };
     older.publish(&ledger, &defaults()).await.unwrap();
-    let before = ledger.projections().await.unwrap();
-    assert_eq!(before.referential.current().unwrap().governance_bodies().count(), 0);
+    let before = {
+        let projections = ledger.projections().await.unwrap();
+        projections.referential.current().unwrap().clone()
+    };
+    assert_eq!(before.governance_bodies().count(), 0);
     let error = apply_line(
         &ledger,
         r#"{"command":"record_governance_meeting","body":"copil-intercommunal","date":"2026-03-12","act_reference":"Relevé (fictif)","decisions":["Bilan"]}"#,
@@ -296,8 +291,13 @@ async fn a_ledger_published_before_the_governance_parts_is_completed_by_init() {
 
     let receipt = current.publish(&ledger, &defaults()).await.unwrap();
     assert_eq!(receipt.events.len(), 1, "one supplement event");
-    let after = ledger.projections().await.unwrap();
-    let r = after.referential.current().unwrap();
+    let (r, hash) = {
+        let after = ledger.projections().await.unwrap();
+        (
+            after.referential.current().unwrap().clone(),
+            after.referential.content_hash.clone(),
+        )
+    };
     assert_eq!(r.governance_bodies().count(), 8);
     assert_eq!(
         r.enjeux_transversaux()
@@ -305,9 +305,9 @@ async fn a_ledger_published_before_the_governance_parts_is_completed_by_init() {
             .sum::<usize>(),
         26
     );
-    assert_eq!(after.referential.content_hash.as_deref(), Some(current.content_hash.as_str()));
+    assert_eq!(hash.as_deref(), Some(current.content_hash.as_str()));
     // Nothing else changed.
-    assert_eq!(r.without_supplements(), *before.referential.current().unwrap());
+    assert_eq!(r.without_supplements(), before);
     // Running init again records nothing.
     let again = current.publish(&ledger, &defaults()).await.unwrap();
     assert!(again.duplicate);
