@@ -101,11 +101,19 @@ fn the_26_transversal_orientations_and_their_constats_are_the_seeds() {
     };
     let in_seed = orientations_in_seed(&seed);
     assert_eq!(in_seed.len(), 26, "{in_seed:#?}");
-    assert_eq!(data, in_seed, "the orientations are the seed's, line by line");
+    assert_eq!(
+        data, in_seed,
+        "the orientations are the seed's, line by line"
+    );
     for t in r.enjeux_transversaux() {
         for c in &t.constats {
             let line = &seed[c.source_lines[0][0] as usize - 1];
-            assert!(line.contains(&c.quote), "{}: « {} » not on its line", t.id, c.quote);
+            assert!(
+                line.contains(&c.quote),
+                "{}: « {} » not on its line",
+                t.id,
+                c.quote
+            );
             let written = c.value.normalize().to_string().replace('.', ",");
             let compact = c.quote.replace(' ', "");
             assert!(
@@ -208,7 +216,11 @@ async fn a_governance_meeting_is_a_fact_and_an_unknown_body_is_refused_in_french
                 "{error}"
             );
         }
-        assert_eq!(head(&ledger).await, before, "refused commands record nothing");
+        assert_eq!(
+            head(&ledger).await,
+            before,
+            "refused commands record nothing"
+        );
 
         let line = r#"{"command":"record_governance_meeting","body":"copil-intercommunal","date":"2026-03-12","act_reference":"Relevé de décisions du COPIL du 12 mars 2026 (fictif)","decisions":["Bilan 2025 du contrat présenté et validé","Programmation 2026 : priorité à l'emploi des jeunes"],"attendees":["Préfecture (fictif)","CABBALR (fictif)"],"meta":{"effective_date":"2026-03-12"}}"#;
         let receipt = apply_line(&ledger, line).await.unwrap();
@@ -236,13 +248,9 @@ async fn a_governance_meeting_is_a_fact_and_an_unknown_body_is_refused_in_french
         // Figures are unchanged: a meeting changes no referential entry.
         assert_eq!(projections.referential.quartiers().count(), 25);
 
-        let trail = history(
-            ledger.store(),
-            "contract-cabbalr-2024-2030",
-            &AsOf::now(),
-        )
-        .await
-        .unwrap();
+        let trail = history(ledger.store(), "contract-cabbalr-2024-2030", &AsOf::now())
+            .await
+            .unwrap();
         let entry = trail
             .entries
             .iter()
