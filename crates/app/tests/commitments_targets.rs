@@ -226,7 +226,7 @@ async fn the_seed_links_objectifs_and_carriers_in_the_views() {
     // Maubeuge: listed, not local.
     let ars = view.commitments_table(Some("ars"), None);
     let local = ars.columns.iter().position(|c| c == "local").unwrap();
-    let flags = ars.columns.iter().position(|c| c == "flags").unwrap();
+    let flags = ars.columns.iter().position(|c| c == "caveats").unwrap();
     let maubeuge = ars
         .rows
         .iter()

@@ -28,6 +28,7 @@ const COLUMNS: &[(&str, &str)] = &[
     ("bilan", "Bilan"),
     ("carriers", "Porteurs de l'engagement partagé"),
     ("carry_over_eur", "Report des années précédentes (€)"),
+    ("caveats", "Réserves"),
     ("cer_signed_on", "Contrat d'engagement républicain signé le"),
     ("commitment_id", "Engagement"),
     ("commitments", "Engagements"),
