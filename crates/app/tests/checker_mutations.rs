@@ -118,39 +118,57 @@ const COM: &str = "check_commitments.py";
 
 #[test]
 fn two_populations_swapped() {
-    expect_caught("quartiers.json", REF, "population 1300 differs from the table", |d| {
-        let q = &mut d["quartiers"];
-        let a = by_id(q, "QN06204")["population"].clone();
-        let b = by_id(q, "QN06206")["population"].clone();
-        by_id(q, "QN06204")["population"] = b;
-        by_id(q, "QN06206")["population"] = a;
-    });
+    expect_caught(
+        "quartiers.json",
+        REF,
+        "population 1300 differs from the table",
+        |d| {
+            let q = &mut d["quartiers"];
+            let a = by_id(q, "QN06204")["population"].clone();
+            let b = by_id(q, "QN06206")["population"].clone();
+            by_id(q, "QN06204")["population"] = b;
+            by_id(q, "QN06206")["population"] = a;
+        },
+    );
 }
 
 #[test]
 fn populations_moved_by_100() {
     // Totals still add up: only the text can tell.
-    expect_caught("quartiers.json", REF, "quartier QN06207: population 2100", |d| {
-        let q = &mut d["quartiers"];
-        let up = by_id(q, "QN06207")["population"].as_u64().unwrap() + 100;
-        by_id(q, "QN06207")["population"] = up.into();
-        let down = by_id(q, "QN06208")["population"].as_u64().unwrap() - 100;
-        by_id(q, "QN06208")["population"] = down.into();
-    });
+    expect_caught(
+        "quartiers.json",
+        REF,
+        "quartier QN06207: population 2100",
+        |d| {
+            let q = &mut d["quartiers"];
+            let up = by_id(q, "QN06207")["population"].as_u64().unwrap() + 100;
+            by_id(q, "QN06207")["population"] = up.into();
+            let down = by_id(q, "QN06208")["population"].as_u64().unwrap() - 100;
+            by_id(q, "QN06208")["population"] = down.into();
+        },
+    );
 }
 
 #[test]
 fn a_renamed_quartier() {
-    expect_caught("quartiers.json", REF, "quartier QN06209: name 'LES PRAIRIES'", |d| {
-        by_id(&mut d["quartiers"], "QN06209")["name"] = "LES PRAIRIES".into();
-    });
+    expect_caught(
+        "quartiers.json",
+        REF,
+        "quartier QN06209: name 'LES PRAIRIES'",
+        |d| {
+            by_id(&mut d["quartiers"], "QN06209")["name"] = "LES PRAIRIES".into();
+        },
+    );
 }
 
 #[test]
 fn an_ambition_title_changed() {
     expect_caught("strategy.json", REF, "ambition A5: title", |d| {
         let a5 = by_id(&mut d["ambitions"], "A5");
-        let title = a5["title"].as_str().unwrap().replace("autonomie", "insertion");
+        let title = a5["title"]
+            .as_str()
+            .unwrap()
+            .replace("autonomie", "insertion");
         a5["title"] = title.into();
     });
 }
@@ -196,17 +214,27 @@ fn an_objectif_moved_to_another_ambition() {
 
 #[test]
 fn an_organisation_renamed() {
-    expect_caught("organisations.json", REF, "organisation departement-pas-de-calais: name", |d| {
-        by_id(&mut d["organisations"], "departement-pas-de-calais")["name"] =
-            "Département du Nord".into();
-    });
+    expect_caught(
+        "organisations.json",
+        REF,
+        "organisation departement-pas-de-calais: name",
+        |d| {
+            by_id(&mut d["organisations"], "departement-pas-de-calais")["name"] =
+                "Département du Nord".into();
+        },
+    );
 }
 
 #[test]
 fn a_representative_renamed() {
-    expect_caught("organisations.json", REF, "representative olivier-gacquerre: name", |d| {
-        by_id(&mut d["representatives"], "olivier-gacquerre")["name"] = "Olivier DUPONT".into();
-    });
+    expect_caught(
+        "organisations.json",
+        REF,
+        "representative olivier-gacquerre: name",
+        |d| {
+            by_id(&mut d["representatives"], "olivier-gacquerre")["name"] = "Olivier DUPONT".into();
+        },
+    );
 }
 
 #[test]
@@ -233,14 +261,19 @@ fn an_orientation_invented() {
 
 #[test]
 fn invented_commitment_text() {
-    expect_caught("commitments.json", COM, "its text is not the source's", |d| {
-        let record = by_id(&mut d["commitments"], "etat-11");
-        let text = format!(
-            "{} L'État finance en outre 500 postes supplémentaires.",
-            record["text"].as_str().unwrap()
-        );
-        record["text"] = text.into();
-    });
+    expect_caught(
+        "commitments.json",
+        COM,
+        "its text is not the source's",
+        |d| {
+            let record = by_id(&mut d["commitments"], "etat-11");
+            let text = format!(
+                "{} L'État finance en outre 500 postes supplémentaires.",
+                record["text"].as_str().unwrap()
+            );
+            record["text"] = text.into();
+        },
+    );
 }
 
 #[test]
@@ -267,9 +300,14 @@ fn the_last_record_of_a_partner_deleted() {
 
 #[test]
 fn a_changed_scope() {
-    expect_caught("commitments.json", COM, "etat-05: scope cabbalr is supported neither", |d| {
-        by_id(&mut d["commitments"], "etat-05")["scope"] = "cabbalr".into();
-    });
+    expect_caught(
+        "commitments.json",
+        COM,
+        "etat-05: scope cabbalr is supported neither",
+        |d| {
+            by_id(&mut d["commitments"], "etat-05")["scope"] = "cabbalr".into();
+        },
+    );
 }
 
 #[test]
@@ -281,7 +319,12 @@ fn a_changed_period() {
 
 #[test]
 fn a_target_figure_changed() {
-    expect_caught("commitments.json", COM, "min 750 is not in its quote", |d| {
-        by_id(&mut d["commitments"], "etat-19")["targets"][0]["min"] = "750".into();
-    });
+    expect_caught(
+        "commitments.json",
+        COM,
+        "min 750 is not in its quote",
+        |d| {
+            by_id(&mut d["commitments"], "etat-19")["targets"][0]["min"] = "750".into();
+        },
+    );
 }

@@ -55,7 +55,8 @@ fn written(value: Decimal, quote: &str) -> bool {
     // Millions written « 15 M€ », « 2,5 M€ ».
     let millions = (value / Decimal::from(1_000_000)).normalize();
     compact.contains(&format!("{}M€", millions.to_string().replace('.', ",")))
-        || (value == Decimal::ONE && (quote.contains("un ") || quote.contains("une ") || quote.contains("d'un")))
+        || (value == Decimal::ONE
+            && (quote.contains("un ") || quote.contains("une ") || quote.contains("d'un")))
         || (value == Decimal::TWO && quote.contains("binôme"))
 }
 
@@ -85,8 +86,14 @@ fn carriers_flags_baselines_and_targets_are_the_texts() {
         .iter()
         .map(|b| (b.value.normalize().to_string(), b.year.unwrap_or(0)))
         .collect();
-    assert!(baselines.contains(&("16.4".to_string(), 2023)), "{baselines:?}");
-    assert!(baselines.contains(&("1339".to_string(), 2023)), "{baselines:?}");
+    assert!(
+        baselines.contains(&("16.4".to_string(), 2023)),
+        "{baselines:?}"
+    );
+    assert!(
+        baselines.contains(&("1339".to_string(), 2023)),
+        "{baselines:?}"
+    );
     assert_eq!(ft.targets[0].min, Some(Decimal::new(164, 1)));
 
     let targets: Vec<(String, &engagements_domain::commitment::Target)> = file
@@ -199,7 +206,10 @@ async fn the_seed_links_objectifs_and_carriers_in_the_views() {
         .iter()
         .position(|c| c == "commitment_id")
         .unwrap();
-    assert!(departement.rows.iter().any(|r| r[id].to_text() == "etat-05"));
+    assert!(departement
+        .rows
+        .iter()
+        .any(|r| r[id].to_text() == "etat-05"));
     let carriers = departement
         .columns
         .iter()
@@ -210,18 +220,32 @@ async fn the_seed_links_objectifs_and_carriers_in_the_views() {
         .iter()
         .find(|r| r[id].to_text() == "etat-05")
         .unwrap();
-    assert!(row[carriers].to_text().contains("departement-pas-de-calais"));
+    assert!(row[carriers]
+        .to_text()
+        .contains("departement-pas-de-calais"));
     // Maubeuge: listed, not local.
     let ars = view.commitments_table(Some("ars"), None);
     let local = ars.columns.iter().position(|c| c == "local").unwrap();
-    let flags = ars.columns.iter().position(|c| c == "flags").unwrap();
-    let maubeuge = ars.rows.iter().find(|r| r[id].to_text() == "ars-15").unwrap();
+    let flags = ars.columns.iter().position(|c| c == "caveats").unwrap();
+    let maubeuge = ars
+        .rows
+        .iter()
+        .find(|r| r[id].to_text() == "ars-15")
+        .unwrap();
     assert_eq!(maubeuge[local].to_text(), "no");
     assert!(maubeuge[flags].to_text().starts_with("hors du territoire"));
     let targets = view.commitments_table(Some("etat"), None);
     let t = targets.columns.iter().position(|c| c == "targets").unwrap();
-    let dalo = targets.rows.iter().find(|r| r[id].to_text() == "etat-19").unwrap();
-    assert!(dalo[t].to_text().contains("700 à 800"), "{}", dalo[t].to_text());
+    let dalo = targets
+        .rows
+        .iter()
+        .find(|r| r[id].to_text() == "etat-19")
+        .unwrap();
+    assert!(
+        dalo[t].to_text().contains("700 à 800"),
+        "{}",
+        dalo[t].to_text()
+    );
     drop(projections);
     ledger.store().shutdown().await;
 }

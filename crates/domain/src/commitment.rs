@@ -18,9 +18,9 @@ use crate::event::DomainEvent;
 use crate::money::Amount;
 use terms::{optional_label, optional_text, required_text, COMMENT_MAX_CHARS, STAFF_COUNT_MAX};
 pub use terms::{
-    AmountPeriod, Baseline, Carrier, CommitmentId, CommitmentKind, CommitmentTerms, Flag,
-    FlagKind, IndicatorId, LineRange, ObjectifLink, ReportError, ReportingPeriod, Scope, Target,
-    TermsError, YearPeriod,
+    AmountPeriod, Baseline, Carrier, CommitmentId, CommitmentKind, CommitmentTerms, Flag, FlagKind,
+    IndicatorId, LineRange, ObjectifLink, ReportError, ReportingPeriod, Scope, Target, TermsError,
+    YearPeriod,
 };
 
 /// Most revisions of one commitment (one a month for the six years is well below).

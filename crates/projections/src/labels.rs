@@ -28,6 +28,7 @@ const COLUMNS: &[(&str, &str)] = &[
     ("bilan", "Bilan"),
     ("carriers", "Porteurs de l'engagement partagé"),
     ("carry_over_eur", "Report des années précédentes (€)"),
+    ("caveats", "Réserves"),
     ("cer_signed_on", "Contrat d'engagement républicain signé le"),
     ("commitment_id", "Engagement"),
     ("commitments", "Engagements"),
@@ -437,8 +438,9 @@ pub fn is_coded(key: &str) -> bool {
 }
 
 /// Columns left out of the tables on pages: identifiers with no page of their own (the CSV keeps
-/// them, for reference).
-pub const HIDDEN_ON_PAGES: &[&str] = &["action_id", "porteur_id"];
+/// them, for reference). A commitment's carriers are organisation ids with their parts: the page
+/// lists the commitment under each carrier instead.
+pub const HIDDEN_ON_PAGES: &[&str] = &["action_id", "porteur_id", "carriers"];
 
 /// The header people read: the label, else the key itself (a test keeps this from happening).
 pub fn header(key: &str) -> &str {

@@ -404,7 +404,9 @@ pub mod tables {
             ),
             (
                 "orientations_transversales",
-                (r.enjeux_transversaux().map(|t| t.orientations.len()).sum::<usize>() as i64)
+                (r.enjeux_transversaux()
+                    .map(|t| t.orientations.len())
+                    .sum::<usize>() as i64)
                     .into(),
             ),
             (

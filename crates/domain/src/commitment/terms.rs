@@ -71,7 +71,9 @@ pub enum TermsError {
     ProgrammeMissing,
     #[error("staff count {0} is above the limit of {STAFF_COUNT_MAX}")]
     StaffCountTooLarge(u32),
-    #[error("target « {0} » needs either a value or a range (min and/or max), not both and not neither")]
+    #[error(
+        "target « {0} » needs either a value or a range (min and/or max), not both and not neither"
+    )]
     TargetShape(String),
     #[error("target « {label} »: its range {min}-{max} is reversed")]
     ReversedRange {
@@ -483,7 +485,17 @@ pub struct Baseline {
 
 /// What a caveat on a commitment says.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum FlagKind {

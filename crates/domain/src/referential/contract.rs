@@ -271,7 +271,8 @@ impl ContractEvent {
             return;
         };
         match self {
-            ContractEvent::ContractPublished { .. } | ContractEvent::GovernanceMeetingRecorded { .. } => {}
+            ContractEvent::ContractPublished { .. }
+            | ContractEvent::GovernanceMeetingRecorded { .. } => {}
             ContractEvent::ReferentialSupplemented {
                 governance_bodies,
                 enjeux_transversaux,
@@ -568,7 +569,9 @@ fn record_meeting(
     }
     let act_reference = act_reference.trim().to_string();
     if act_reference.is_empty() {
-        return bad("la référence de l'acte (compte rendu, relevé de décisions) est vide".to_string());
+        return bad(
+            "la référence de l'acte (compte rendu, relevé de décisions) est vide".to_string(),
+        );
     }
     if act_reference.chars().count() > MEETING_LABEL_MAX_CHARS {
         return bad(format!(
@@ -577,7 +580,9 @@ fn record_meeting(
     }
     let decisions: Vec<String> = decisions.iter().map(|d| d.trim().to_string()).collect();
     if decisions.is_empty() {
-        return bad("aucune décision : indiquer au moins ce que l'instance a décidé ou examiné".to_string());
+        return bad(
+            "aucune décision : indiquer au moins ce que l'instance a décidé ou examiné".to_string(),
+        );
     }
     if decisions.len() > MEETING_ITEMS_MAX {
         return bad(format!(
@@ -606,9 +611,10 @@ fn record_meeting(
                     list.len()
                 ));
             }
-            if let Some(index) = list.iter().position(|a| {
-                a.is_empty() || a.chars().count() > MEETING_LABEL_MAX_CHARS
-            }) {
+            if let Some(index) = list
+                .iter()
+                .position(|a| a.is_empty() || a.chars().count() > MEETING_LABEL_MAX_CHARS)
+            {
                 return bad(format!(
                     "le participant n°{} est vide ou dépasse {MEETING_LABEL_MAX_CHARS} caractères",
                     index + 1

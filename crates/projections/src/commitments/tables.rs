@@ -37,7 +37,7 @@ pub const COMMITMENT_COLUMNS: &[&str] = &[
     "carriers",
     "targets",
     "baselines",
-    "flags",
+    "caveats",
 ];
 
 impl CommitmentsView {
