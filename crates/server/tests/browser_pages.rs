@@ -56,6 +56,8 @@ async fn every_page_reads_in_french_in_a_browser_for_every_role() {
         "/objectifs",
         "/objectifs/1",
         "/tfpb",
+        "/evaluation",
+        "/evaluation?du=2025&au=2026&effective_on=2026-06-30",
         "/audit",
         "/quartiers/INCONNU",
         "/dossiers?annee=2025",
@@ -229,7 +231,7 @@ async fn the_pages_people_print_come_out_whole_on_a4() {
             .1
             .clone()
     };
-    let printed: [(&str, String, &str, &[&str], usize); 6] = [
+    let printed: [(&str, String, &str, &[&str], usize); 7] = [
         (
             "tableau-de-bord",
             "/tableau-de-bord?exercice=2025".into(),
@@ -264,6 +266,19 @@ async fn the_pages_people_print_come_out_whole_on_a4() {
             "bailleur",
             &["Total", "Abattement", "programmé"],
             8,
+        ),
+        // The evaluation report: every objectif, quartier and piste d'action (411) on A4.
+        (
+            "evaluation",
+            "/evaluation?du=2024&au=2026".into(),
+            "admin",
+            &[
+                "Évaluation du contrat de ville",
+                "Pistes d'action",
+                "Sans crédit",
+                "Total",
+            ],
+            40,
         ),
         // The auditor's print holds every finding of the demo (about 150), grouped by rule.
         (

@@ -12,6 +12,7 @@ pub mod dossier_list;
 pub mod dossiers;
 pub mod entities;
 pub mod entry;
+pub mod evaluation;
 pub mod filing;
 pub mod forms;
 pub mod index;
@@ -61,6 +62,7 @@ fn pages_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(views::view))
         .routes(routes!(audit::audit))
         .routes(routes!(tfpb::tfpb))
+        .routes(routes!(evaluation::evaluation))
         .routes(routes!(entities::signataire))
         .routes(routes!(entities::quartier))
         .routes(routes!(entities::objectif))
@@ -117,6 +119,15 @@ pub struct PageParams {
     /// Page of the dossiers list, from 1.
     #[serde(default, deserialize_with = "empty_as_none")]
     pub page: Option<String>,
+    /// First exercice of the evaluation report.
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub du: Option<String>,
+    /// Last exercice of the evaluation report.
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub au: Option<String>,
+    /// The part of the evaluation report downloaded as CSV (`objectifs`, `quartiers`, …).
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub partie: Option<String>,
 }
 
 #[cfg(test)]
@@ -139,6 +150,9 @@ impl PageParams {
             statut: v(),
             tri: v(),
             page: v(),
+            du: v(),
+            au: v(),
+            partie: v(),
         }
     }
 }
@@ -252,6 +266,7 @@ const MENU: &[(&str, &str, MayOpen)] = &[
     ("Porteurs", "/vues/porteurs", |_| true),
     ("Comité", "/comite", comite::may_open),
     ("TFPB", "/tfpb", |role| role != Role::Lecteur),
+    ("Évaluation", "/evaluation", comite::may_open),
     ("Audit", "/audit", |role| role.can_audit()),
 ];
 

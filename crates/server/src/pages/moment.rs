@@ -30,6 +30,9 @@ pub const PAGE_PARAMS: &[&str] = &[
     "statut",
     "tri",
     "page",
+    "du",
+    "au",
+    "partie",
 ];
 
 /// The parameters that make the moment shown, carried from page to page.
