@@ -462,12 +462,10 @@ fn read_decision_cells(
         return None;
     };
     match (kind, granted) {
-        (DecisionKind::Granted, Some(amount)) if !amount.is_zero() => {
-            Some(Decision::Granted {
-                amount,
-                majoration_reason: None,
-            })
-        }
+        (DecisionKind::Granted, Some(amount)) if !amount.is_zero() => Some(Decision::Granted {
+            amount,
+            majoration_reason: None,
+        }),
         (DecisionKind::Granted, _) => {
             bad("granted", "a grant gives the amount granted".into());
             None

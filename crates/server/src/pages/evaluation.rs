@@ -153,7 +153,7 @@ pub async fn evaluation(
             @if let Some(table) = part(&report, name) {
                 section.evaluation id=(name) {
                     h2 { (heading) }
-                    (table_html_with(table, &format!("/evaluation?format=csv&partie={name}&{query}"), *totals))
+                    (table_html_with(&crate::views::with_names(table.clone(), &projections), &format!("/evaluation?format=csv&partie={name}&{query}"), *totals))
                 }
             }
         }
