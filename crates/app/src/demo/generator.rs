@@ -474,7 +474,7 @@ impl<'a> Builder<'a> {
                 serial % intercommunal + 1
             ));
         }
-        if communal > 0 && serial % 2 == 0 {
+        if communal > 0 && serial.is_multiple_of(2) {
             pistes.push(format!("O{}-C{}", first.objectif, serial % communal + 1));
         }
         pistes
