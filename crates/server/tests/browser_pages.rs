@@ -231,7 +231,7 @@ async fn the_pages_people_print_come_out_whole_on_a4() {
             .1
             .clone()
     };
-    let printed: [(&str, String, &str, &[&str], usize); 7] = [
+    let printed: [(&str, String, &str, &[&str], usize); 6] = [
         (
             "tableau-de-bord",
             "/tableau-de-bord?exercice=2025".into(),
@@ -266,19 +266,6 @@ async fn the_pages_people_print_come_out_whole_on_a4() {
             "bailleur",
             &["Total", "Abattement", "programmé"],
             8,
-        ),
-        // The evaluation report: every objectif, quartier and piste d'action (411) on A4.
-        (
-            "evaluation",
-            "/evaluation?du=2024&au=2026".into(),
-            "admin",
-            &[
-                "Évaluation du contrat de ville",
-                "Pistes d'action",
-                "Sans crédit",
-                "Total",
-            ],
-            40,
         ),
         // The auditor's print holds every finding of the demo (about 150), grouped by rule.
         (
