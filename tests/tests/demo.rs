@@ -78,7 +78,7 @@ fn expected(config: &DemoConfig) -> Expected {
                     DossierCommand::Decide {
                         financeur,
                         dispositif,
-                        decision: Decision::Granted { amount },
+                        decision: Decision::Granted { amount, .. },
                         ..
                     } => {
                         let key = (id, financeur.clone(), dispositif.clone().unwrap());

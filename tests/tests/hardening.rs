@@ -82,7 +82,8 @@ async fn tokens_create_refuses_an_organisation_outside_the_referential() {
 }
 
 #[tokio::test]
-async fn apply_refuses_repeated_keys_loose_amounts_far_dates_and_control_characters() {
+async fn apply_refuses_repeated_keys_loose_amounts_far_or_impossible_dates_and_control_characters()
+{
     const PORTEUR: &str = "0190f2a0-0000-7000-8000-0000000e6e01";
     for db in backends().await {
         let backend = db.backend;
@@ -116,6 +117,12 @@ async fn apply_refuses_repeated_keys_loose_amounts_far_dates_and_control_charact
             (
                 r#"{"command":"register_porteur","porteur_id":"0190f2a0-0000-7000-8000-0000000e6e02","name":"X","kind":"association","meta":{"effective_date":"9999-12-31"}}"#.to_string(),
                 "meta.effective_date: date 9999-12-31 is outside",
+            ),
+            (
+                format!(
+                    r#"{{"command":"sign_contrat_engagement_republicain","porteur_id":"{PORTEUR}","signed_on":"2025-02-30"}}"#
+                ),
+                "line 1: refused: signed_on: '2025-02-30' is not a date: 2025-02 has 28 days",
             ),
             (
                 r#"{"command":"register_porteur","porteur_id":"0190f2a0-0000-7000-8000-0000000e6e03","name":"Asso\u001b[2J","kind":"association"}"#.to_string(),

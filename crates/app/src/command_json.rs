@@ -183,6 +183,12 @@ fn check_text(text: &str, path: &str, key: Option<&str>) -> Result<(), LineError
             ),
         });
     }
+    if looks_like_date(text) && text.parse::<NaiveDate>().is_err() {
+        return Err(LineError::BadValue {
+            field: path.to_string(),
+            problem: format!("'{text}' is not a date{}", why_not_a_date(text)),
+        });
+    }
     if let Ok(date) = text.parse::<NaiveDate>() {
         if !(DATE_MIN..=DATE_MAX).contains(&date) {
             return Err(LineError::BadValue {
@@ -192,6 +198,40 @@ fn check_text(text: &str, path: &str, key: Option<&str>) -> Result<(), LineError
         }
     }
     Ok(())
+}
+
+/// Whether `text` is written as a date, `YYYY-MM-DD` (serde would otherwise refuse an impossible
+/// one such as `2025-02-30` with only "input is out of range", naming neither field nor value).
+fn looks_like_date(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.len() == 10
+        && bytes[4] == b'-'
+        && bytes[7] == b'-'
+        && bytes
+            .iter()
+            .enumerate()
+            .all(|(i, b)| i == 4 || i == 7 || b.is_ascii_digit())
+}
+
+/// Why a `YYYY-MM-DD` text is no date: the month, or the days the month has.
+fn why_not_a_date(text: &str) -> String {
+    let year: i32 = text[0..4].parse().unwrap_or(0);
+    let month: u32 = text[5..7].parse().unwrap_or(0);
+    if !(1..=12).contains(&month) {
+        return format!(": there is no month {month:02} (01 to 12)");
+    }
+    let next = if month == 12 {
+        NaiveDate::from_ymd_opt(year + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(year, month + 1, 1)
+    };
+    let days = next
+        .and_then(|n| n.pred_opt())
+        .map(|last| chrono::Datelike::day(&last));
+    match days {
+        Some(days) => format!(": {year}-{month:02} has {days} days (write the date as YYYY-MM-DD)"),
+        None => " (write the date as YYYY-MM-DD)".to_string(),
+    }
 }
 
 /// Characters that must not reach a terminal or a page from a command's text: C0 and C1
@@ -258,6 +298,42 @@ mod tests {
         }
         let edges = read_line(r#"{"a":"1990-01-01","b":"2100-12-31","c":"2025-06-30"}"#).unwrap();
         check_values(&edges).unwrap();
+    }
+
+    #[test]
+    fn impossible_dates_name_their_field_and_value() {
+        for (line, field, why) in [
+            (
+                r#"{"decided_on":"2025-02-30"}"#,
+                "decided_on",
+                "2025-02 has 28 days",
+            ),
+            (
+                r#"{"meta":{"effective_date":"2024-13-01"}}"#,
+                "meta.effective_date",
+                "no month 13",
+            ),
+            (
+                r#"{"paid_on":"2024-04-31"}"#,
+                "paid_on",
+                "2024-04 has 30 days",
+            ),
+        ] {
+            let value = read_line(line).unwrap();
+            match check_values(&value) {
+                Err(LineError::BadValue {
+                    field: named,
+                    problem,
+                }) => {
+                    assert_eq!(named, field);
+                    assert!(problem.contains(why), "{problem}");
+                    assert!(problem.contains("is not a date"), "{problem}");
+                }
+                other => panic!("{line}: {other:?}"),
+            }
+        }
+        let leap = read_line(r#"{"a":"2024-02-29","b":"not-a-date","c":"2025-1-1"}"#).unwrap();
+        check_values(&leap).unwrap();
     }
 
     #[test]

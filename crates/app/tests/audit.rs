@@ -640,6 +640,7 @@ async fn scenario(store: &Store) -> Scenario {
                     dispositif: disp.clone(),
                     amount: eur(15_000),
                 }],
+                pistes: vec![],
             },
         ),
         (
@@ -651,6 +652,7 @@ async fn scenario(store: &Store) -> Scenario {
                 amount: eur(10_000),
                 comite: "CF-FICTIF-2025".into(),
                 decided_on: day("2025-03-12"),
+                majoration_reason: None,
             },
         ),
         (

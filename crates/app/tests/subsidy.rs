@@ -134,12 +134,34 @@ async fn each_invariant_refuses_the_bad_command_and_leaves_the_log_unchanged() {
         bad = file(dossier, porteur, "40000");
         bad["requests"][0]["dispositif"] = json!("bop-148");
         refused(&ledger, bad, "unknown dispositif 'bop-148'").await;
+        // A dispositif belongs to its financeur: the CABBALR is not asked under the BOP 147.
+        bad = file(dossier, porteur, "40000");
+        bad["requests"][1]["dispositif"] = json!("bop147-aap");
+        refused(&ledger, bad, "is funded by 'etat', not by 'cabbalr'").await;
+        // Pistes d'action cited exist, and are of the dossier's objectifs (1 and 12).
+        bad = file(dossier, porteur, "40000");
+        bad["pistes"] = json!(["O1-I99"]);
+        refused(&ledger, bad, "unknown piste d'action 'O1-I99'").await;
+        bad = file(dossier, porteur, "40000");
+        bad["pistes"] = json!(["O2-I1"]);
+        refused(&ledger, bad, "belongs to objectif 2").await;
         // Amounts are euros ≥ 0 with at most 2 decimals: refused when read.
         for amount in ["-1", "10.001"] {
             let line = file(dossier, porteur, amount).to_string();
             assert!(CommandLine::parse(&line).is_err(), "{line} parsed");
         }
-        ok(&ledger, file(dossier, porteur, "40000")).await;
+        // 60,000 € asked of the State, above its 50,000 € envelope.
+        let mut with_pistes = file(dossier, porteur, "60000");
+        with_pistes["pistes"] = json!(["O1-I1", "O12-C1"]);
+        ok(&ledger, with_pistes).await;
+
+        // A grant above the amount asked needs a majoration and its reason.
+        refused(
+            &ledger,
+            grant(dossier, "etat", "60000.01"),
+            "le montant accordé (60000.01 €) dépasse le montant demandé (60000.00 €)",
+        )
+        .await;
 
         // Decisions ≤ envelope unless an over-commitment is authorised.
         refused(

@@ -237,6 +237,7 @@ impl Workload {
             quartiers: self.quartiers(),
             objectifs: self.objectifs(),
             requests: requests.clone(),
+            pistes: Vec::new(),
         };
         self.push(WorkCommand::Dossier(dossier_id, file), filed_on, None);
         let comite = format!("CF-{exercice}-{:02}", self.rng.between(1, 4));
@@ -257,7 +258,10 @@ impl Workload {
                         request.dispositif.clone(),
                         amount,
                     ));
-                    Decision::Granted { amount }
+                    Decision::Granted {
+                        amount,
+                        majoration_reason: None,
+                    }
                 }
                 80..=91 => Decision::Refused,
                 _ => Decision::Adjourned,

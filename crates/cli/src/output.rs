@@ -20,6 +20,8 @@ pub enum Format {
     Json,
     /// An Excel workbook, one sheet per table, French headers, euro formats (give --out FILE).
     Xlsx,
+    /// Markdown tables for people: a French title per table, French headers, numbers and dates.
+    Markdown,
 }
 
 /// Writes `table` to standard output in `format`.
@@ -102,7 +104,41 @@ fn write_table(table: &Table, format: Format, mut out: &mut dyn Write) -> anyhow
             let bytes = crate::xlsx::workbook_bytes(&[table])?;
             out.write_all(&bytes).context("writing the workbook")?;
         }
+        Format::Markdown => write_markdown(table, out)?,
     }
+    Ok(())
+}
+
+/// One table as Markdown: its French name as a heading, then the table (cells escaped so that
+/// a `|` or a line break in recorded text cannot break the table).
+fn write_markdown(table: &Table, out: &mut dyn Write) -> anyhow::Result<()> {
+    let cell = |text: &str| {
+        escape_controls(text)
+            .replace('|', "\\|")
+            .replace(['\n', '\r'], " ")
+    };
+    writeln!(
+        out,
+        "## {}\n",
+        labels::table(&table.name).unwrap_or(&table.name)
+    )?;
+    let headers: Vec<String> = table
+        .columns
+        .iter()
+        .map(|c| cell(labels::header(c)))
+        .collect();
+    writeln!(out, "| {} |", headers.join(" | "))?;
+    writeln!(out, "|{}|", vec!["---"; headers.len()].join("|"))?;
+    for row in &table.rows {
+        let cells: Vec<String> = table
+            .columns
+            .iter()
+            .zip(row)
+            .map(|(key, value)| cell(&labels::cell_text(key, value)))
+            .collect();
+        writeln!(out, "| {} |", cells.join(" | "))?;
+    }
+    writeln!(out)?;
     Ok(())
 }
 

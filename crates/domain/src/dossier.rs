@@ -8,7 +8,8 @@
 //! financeur pays (avance, acompte, solde); the porteur sends its CRF; a reversement may be ordered
 //! and received.
 //!
-//! Rules enforced here, on the dossier's own history: payments ≤ amount granted; a reversement ≤
+//! Rules enforced here, on the dossier's own history: a grant ≤ the amount asked unless the
+//! decision carries a majoration and its reason; payments ≤ amount granted; a reversement ≤
 //! net paid; no decision on a withdrawn dossier; above [`CONVENTION_THRESHOLD_EUR`] per porteur,
 //! financeur and exercice, a convention before any payment ([`check_convention_for_payment`]).
 //! The envelope rule spans dossiers and lives in [`crate::envelope`].
@@ -45,6 +46,8 @@ pub const TEXT_MAX_CHARS: usize = 1_000;
 pub const QUARTIERS_PER_DOSSIER_MAX: usize = 50;
 pub const OBJECTIFS_PER_DOSSIER_MAX: usize = 50;
 pub const REQUESTS_PER_DOSSIER_MAX: usize = 30;
+/// Most pistes d'action one dossier may cite.
+pub const PISTES_PER_DOSSIER_MAX: usize = 50;
 /// Largest weight of an objectif (weights are relative; a bigger one is a typo).
 pub const OBJECTIF_WEIGHT_MAX: Decimal = Decimal::from_parts(1_000_000, 0, 0, false, 0);
 
@@ -88,7 +91,13 @@ pub struct ObjectifWeight {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "outcome", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Decision {
-    Granted { amount: Amount },
+    Granted {
+        amount: Amount,
+        /// Why the comité grants more than the amount asked (a majoration): required when
+        /// `amount` exceeds the request, refused otherwise.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        majoration_reason: Option<String>,
+    },
     Refused,
     Adjourned,
 }
@@ -148,6 +157,11 @@ pub enum DossierCommand {
         quartiers: Vec<QuartierShare>,
         objectifs: Vec<ObjectifWeight>,
         requests: Vec<FundingRequest>,
+        /// Pistes d'action of the contract (Annex 2) the action serves, each of an objectif
+        /// the dossier names: `O12-I3` is objectif 12's third intercommunal piste, `O12-C1` its
+        /// first communal one ([`piste_objectif`]).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pistes: Vec<String>,
     },
     /// Replaces the fields given; the others stay as they are.
     #[serde(rename = "amend_dossier")]
@@ -165,6 +179,8 @@ pub enum DossierCommand {
         objectifs: Option<Vec<ObjectifWeight>>,
         #[serde(default)]
         requests: Option<Vec<FundingRequest>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pistes: Option<Vec<String>>,
         reason: String,
     },
     #[serde(rename = "withdraw_dossier")]
@@ -337,6 +353,9 @@ pub enum DossierEvent {
         quartiers: Vec<QuartierShare>,
         objectifs: Vec<ObjectifWeight>,
         requests: Vec<FundingRequest>,
+        /// Pistes d'action cited (absent from dossiers filed before pistes were kept).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pistes: Vec<String>,
     },
     /// The dossier's content after the amendment (every field, amended or not).
     DossierAmended {
@@ -347,6 +366,8 @@ pub enum DossierEvent {
         quartiers: Vec<QuartierShare>,
         objectifs: Vec<ObjectifWeight>,
         requests: Vec<FundingRequest>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pistes: Vec<String>,
         reason: String,
     },
     DossierWithdrawn {
@@ -368,6 +389,10 @@ pub enum DossierEvent {
         amount: Amount,
         comite: String,
         decided_on: NaiveDate,
+        /// Present when the grant exceeds the amount asked: the comité's reason for the
+        /// majoration (absent from grants recorded before majorations were kept).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        majoration_reason: Option<String>,
     },
     SubsidyRefused {
         dossier_id: DossierId,
@@ -645,6 +670,63 @@ pub enum DossierError {
     },
     #[error("a dispositif is given without its financeur: name the financeur too")]
     DispositifWithoutFinanceur,
+    #[error("le montant accordé ({granted} €) dépasse le montant demandé ({requested} €) à '{financeur}' au titre de '{dispositif}' : accordez au plus {requested} €, ou enregistrez une majoration avec son motif (majoration_reason)")]
+    GrantAboveRequest {
+        financeur: String,
+        dispositif: String,
+        granted: Amount,
+        requested: Amount,
+    },
+    #[error("un motif de majoration est donné alors que le montant accordé ({granted} €) ne dépasse pas le montant demandé ({requested} €) : retirez le motif")]
+    MajorationWithoutExcess { granted: Amount, requested: Amount },
+    #[error("piste '{0}' is not written as a piste d'action: O<objectif>-I<n> (intercommunal) or O<objectif>-C<n> (communal), e.g. O12-I3")]
+    BadPiste(String),
+    #[error("piste '{piste}' belongs to objectif {objectif}, which the dossier does not name: add the objectif or cite a piste of its objectifs")]
+    PisteOutsideObjectifs { piste: String, objectif: u32 },
+}
+
+/// The text of piste `piste` of `objectif` (Annex 2), `None` if the objectif has no such piste.
+pub fn piste_text<'a>(objectif: &'a crate::referential::Objectif, piste: &str) -> Option<&'a str> {
+    if piste_objectif(piste) != Some(objectif.number) {
+        return None;
+    }
+    let (_, rank) = piste.split_once('-')?;
+    let (list, number) = match rank.split_at(1) {
+        ("I", number) => (&objectif.pistes_intercommunales, number),
+        ("C", number) => (&objectif.pistes_communales, number),
+        _ => return None,
+    };
+    let index: usize = number.parse().ok()?;
+    list.get(index.checked_sub(1)?).map(String::as_str)
+}
+
+/// Every piste of `objectif` with its id, intercommunal ones first, in the contract's order.
+pub fn pistes_of(objectif: &crate::referential::Objectif) -> Vec<(String, &str)> {
+    let intercommunal = objectif
+        .pistes_intercommunales
+        .iter()
+        .enumerate()
+        .map(|(i, text)| (format!("O{}-I{}", objectif.number, i + 1), text.as_str()));
+    let communal = objectif
+        .pistes_communales
+        .iter()
+        .enumerate()
+        .map(|(i, text)| (format!("O{}-C{}", objectif.number, i + 1), text.as_str()));
+    intercommunal.chain(communal).collect()
+}
+
+/// The objectif a piste d'action id belongs to (`O12-I3` → 12), `None` if it is not written as
+/// one: `O` + objectif number, `-`, `I` (intercommunal) or `C` (communal) + its rank from 1.
+pub fn piste_objectif(piste: &str) -> Option<u32> {
+    let (objectif, piste_rank) = piste.strip_prefix('O')?.split_once('-')?;
+    let rank = piste_rank
+        .strip_prefix('I')
+        .or_else(|| piste_rank.strip_prefix('C'))?;
+    let digits = |t: &str| !t.is_empty() && t.len() <= 4 && t.bytes().all(|b| b.is_ascii_digit());
+    if !digits(objectif) || !digits(rank) || rank.starts_with('0') || objectif.starts_with('0') {
+        return None;
+    }
+    objectif.parse().ok()
 }
 
 /// The dossier aggregate.

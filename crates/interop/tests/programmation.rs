@@ -167,3 +167,50 @@ D6;Asso F (fictive);;Action (fictive);2025;QN06204;3;1000;etat;bop147-aap;500;;;
         ledger.store().shutdown().await;
     }
 }
+
+#[tokio::test]
+async fn a_grant_above_the_request_needs_its_majoration_and_a_dispositif_its_financeur() {
+    let header = "dossier;porteur;action;exercice;quartiers;objectifs;budget;financeur;dispositif;asked;granted;comite;decided_on;majoration_reason\n";
+    let bad = format!(
+        "{header}\
+M1;Asso M (fictive);Action (fictive);2025;QN06204;3;1000;etat;bop147-aap;500;800;CF-1;2025-03-01;
+M2;Asso N (fictive);Action (fictive);2025;QN06204;3;1000;etat;bop147-aap;500;400;CF-1;2025-03-01;public élargi
+M3;Asso O (fictive);Action (fictive);2025;QN06204;3;1000;cabbalr;bop147-aap;500;;;;
+"
+    );
+    let good = format!(
+        "{header}\
+M4;Asso P (fictive);Action (fictive);2025;QN06204;3;1000;etat;bop147-aap;500;800;CF-1;2025-03-01;public élargi au quartier voisin
+"
+    );
+    for db in testing::all().await {
+        let ledger = ledger(&db).await;
+        let before = head(&ledger).await;
+        let error = import_programmation(&ledger, &read_csv(&bad).unwrap(), &defaults())
+            .await
+            .unwrap_err();
+        let text = error.to_string();
+        for expected in [
+            "line 2, column granted: granted 800.00 is above the 500.00 asked",
+            "line 3, column majoration_reason:",
+            "line 4, column dispositif: dispositif 'bop147-aap' is not one of 'cabbalr'",
+        ] {
+            assert!(text.contains(expected), "{expected}\n{text}");
+        }
+        assert_eq!(head(&ledger).await, before, "nothing recorded");
+
+        import_programmation(&ledger, &read_csv(&good).unwrap(), &defaults())
+            .await
+            .unwrap();
+        let projections = ledger.projections().await.unwrap();
+        let line = projections
+            .subsidy
+            .filed(Some(2025))
+            .flat_map(|d| d.lines.values())
+            .find(|l| l.granted.cents() == 80_000)
+            .cloned();
+        assert!(line.is_some(), "the majorated grant is recorded");
+        drop(projections);
+        ledger.store().shutdown().await;
+    }
+}

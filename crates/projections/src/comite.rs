@@ -147,6 +147,7 @@ impl ComiteView {
                 amount,
                 comite,
                 decided_on,
+                ..
             } => (
                 dossier_id,
                 financeur,

@@ -411,6 +411,6 @@ fn commitment_id_of(event: &CommitmentEvent) -> &CommitmentId {
     }
 }
 
-mod tables;
+pub(crate) mod tables;
 #[cfg(test)]
 mod tests;

@@ -8,6 +8,7 @@ pub mod asof;
 pub mod cache;
 pub mod comite;
 pub mod commitments;
+pub mod evaluation;
 pub mod labels;
 pub mod porteurs;
 pub mod referential;
@@ -36,7 +37,7 @@ pub use table::{Cell, Table};
 /// The version of the folds' code. Bump it whenever a change makes [`Projections::apply`] fold
 /// the same events into something else: snapshots are bound to it, so that one folded by other
 /// code is never read as this code's fold.
-pub const FOLD_VERSION: u32 = 2;
+pub const FOLD_VERSION: u32 = 3;
 
 /// Every read model, as of `position`.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]

@@ -56,6 +56,8 @@ async fn every_page_reads_in_french_in_a_browser_for_every_role() {
         "/objectifs",
         "/objectifs/1",
         "/tfpb",
+        "/evaluation",
+        "/evaluation?du=2025&au=2026&effective_on=2026-06-30",
         "/audit",
         "/quartiers/INCONNU",
         "/dossiers?annee=2025",

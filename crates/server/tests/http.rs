@@ -415,6 +415,27 @@ async fn bad_input_is_refused_with_a_clear_error_and_records_nothing() {
         );
         assert!(negative.text.contains("-5"), "{}", negative.text);
 
+        // An impossible date names its field and value, not only "input is out of range".
+        let impossible = send(
+            json!({"command": "sign_contrat_engagement_republicain", "porteur_id": PORTEUR,
+            "signed_on": "2025-02-30"})
+            .to_string(),
+        )
+        .await;
+        assert_eq!(
+            impossible.status,
+            StatusCode::BAD_REQUEST,
+            "{}",
+            impossible.text
+        );
+        for expected in [
+            "signed_on",
+            "'2025-02-30' is not a date",
+            "2025-02 has 28 days",
+        ] {
+            assert!(impossible.text.contains(expected), "{}", impossible.text);
+        }
+
         let not_a_command = send("[1, 2]".to_string()).await;
         assert_eq!(not_a_command.status, StatusCode::BAD_REQUEST);
         assert_eq!(h.head().await, before, "nothing recorded");
@@ -591,6 +612,7 @@ async fn the_openapi_document_validates_and_lists_every_route() {
         "/vues/{view}",
         "/audit",
         "/tfpb",
+        "/evaluation",
         "/signataires/{financeur}",
         "/quartiers/{quartier}",
         "/objectifs/{objectif}",
@@ -1012,4 +1034,111 @@ async fn signataire_quartier_objectif_pages_referential_and_commitments() {
         }
         h.ledger.store().shutdown().await;
     }
+}
+
+#[tokio::test]
+async fn a_grant_above_the_request_needs_its_majoration_and_the_evaluation_shows_it() {
+    let db = testing::sqlite();
+    let h = harness(db).await;
+    let porteur = "0190f2a0-0000-7000-8000-0000000000e1";
+    let dossier = "0190f2a0-0000-7000-8000-0000000000e2";
+    let created = h
+        .post(
+            "admin",
+            register_porteur(porteur, "Association Évaluation (fictive)"),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let opened = h
+        .post(
+            "admin",
+            json!({"command":"open_envelope","financeur":"etat","dispositif":"bop147-aap",
+                "exercice":2025,"amount":"100000"}),
+        )
+        .await;
+    assert_eq!(opened.status, StatusCode::CREATED, "{}", opened.text);
+    let filed = h
+        .post(
+            "admin",
+            json!({"command":"file_dossier","dossier_id":dossier,"porteur_id":porteur,"exercice":2025,
+                "title":"Atelier (fictif)","total_budget":"5000",
+                "quartiers":[{"quartier":"QN06209"}],"objectifs":[{"objectif":1}],
+                "requests":[{"financeur":"etat","dispositif":"bop147-aap","amount":"1000"}],
+                "pistes":["O1-I1"]}),
+        )
+        .await;
+    assert_eq!(filed.status, StatusCode::CREATED, "{}", filed.text);
+    let filed_at = h.head().await;
+    let grant = |reason: Option<&str>| {
+        let mut decision = json!({"outcome":"granted","amount":"1500"});
+        if let Some(reason) = reason {
+            decision["majoration_reason"] = json!(reason);
+        }
+        json!({"command":"decide_subsidy","dossier_id":dossier,"financeur":"etat",
+            "decision":decision,"comite":"CF-2025-01","decided_on":"2025-04-15"})
+    };
+    let above = h.post("admin", grant(None)).await;
+    assert!(above.status.is_client_error(), "{}", above.text);
+    assert!(
+        above
+            .text
+            .contains("(1500.00 €) dépasse le montant demandé (1000.00 €)"),
+        "{}",
+        above.text
+    );
+    assert_eq!(h.head().await, filed_at, "nothing recorded");
+    let majorated = h
+        .post("admin", grant(Some("public élargi au quartier voisin")))
+        .await;
+    assert_eq!(majorated.status, StatusCode::CREATED, "{}", majorated.text);
+
+    // The evaluation page: open to the comité's roles, the grant on its objectif, piste and
+    // quartier; as of the filing, nothing granted yet.
+    assert_eq!(
+        h.page("lecteur", "/evaluation").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let page = h.page("admin", "/evaluation?du=2025&au=2025").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(
+        page.text.contains("Évaluation du contrat de ville"),
+        "{}",
+        page.text
+    );
+    assert!(page.text.contains("500,00"), "{}", page.text);
+    assert!(
+        page.text.contains("Atelier (fictif)"),
+        "the piste's dossier is named"
+    );
+    let csv = h
+        .page(
+            "admin",
+            "/evaluation?du=2025&au=2025&format=csv&partie=pistes",
+        )
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let served: Vec<&str> = csv
+        .text
+        .lines()
+        .filter(|l| l.contains("Atelier (fictif)"))
+        .collect();
+    assert_eq!(served.len(), 1, "{}", csv.text);
+    assert!(
+        served[0].contains("O1-I1") && served[0].contains("1500,00"),
+        "{}",
+        served[0]
+    );
+    let before = h
+        .page(
+            "admin",
+            &format!("/evaluation?du=2025&au=2025&format=csv&partie=objectifs-financeurs&at_position={filed_at}"),
+        )
+        .await;
+    assert_eq!(before.status, StatusCode::OK);
+    assert!(!before.text.contains("1500,00"), "{}", before.text);
+    let unknown = h
+        .page("admin", "/evaluation?format=csv&partie=nulle-part")
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    h.ledger.store().shutdown().await;
 }

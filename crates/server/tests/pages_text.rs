@@ -33,6 +33,8 @@ async fn every_page_reads_in_french_for_every_role() {
         "/objectifs",
         "/objectifs/1",
         "/tfpb",
+        "/evaluation",
+        "/evaluation?du=2025&au=2025",
         "/audit",
         "/quartiers/INCONNU",
     ]

@@ -128,6 +128,8 @@ struct Planned {
     amended: bool,
     quartiers: Vec<QuartierShare>,
     objectifs: Vec<ObjectifWeight>,
+    /// Pistes d'action cited (`O12-I3`), of the dossier's first objectif.
+    pistes: Vec<String>,
     lines: Vec<Line>,
     special: Vec<Special>,
     cpo: Option<CpoId>,
@@ -171,6 +173,8 @@ struct Builder<'a> {
     out: Vec<Dated>,
     quartiers: Vec<(String, Option<String>)>,
     objectifs: Vec<u32>,
+    /// Per objectif number: how many intercommunal and communal pistes d'action it has.
+    piste_counts: BTreeMap<u32, (usize, usize)>,
     porteur_ids: Vec<PorteurId>,
     last_year: i32,
 }
@@ -204,12 +208,24 @@ impl<'a> Builder<'a> {
             .iter()
             .map(|o| o.number)
             .collect();
+        let piste_counts = referential
+            .strategy
+            .objectifs
+            .iter()
+            .map(|o| {
+                (
+                    o.number,
+                    (o.pistes_intercommunales.len(), o.pistes_communales.len()),
+                )
+            })
+            .collect();
         Builder {
             config,
             rng: Random::new(config.seed),
             out: Vec::new(),
             quartiers,
             objectifs,
+            piste_counts,
             porteur_ids: Vec::new(),
             last_year: config.first_year + config.years - 1,
         }
@@ -415,6 +431,7 @@ impl<'a> Builder<'a> {
         let commune = chosen
             .iter()
             .find_map(|(_, organisation)| organisation.clone());
+        let pistes = self.pistes_for(&objectifs, serial);
         let lines = self.plan_lines(commune);
         let special = vec![Special::None; lines.len()];
         Planned {
@@ -430,10 +447,37 @@ impl<'a> Builder<'a> {
             amended: false,
             quartiers,
             objectifs,
+            pistes,
             lines,
             special,
             cpo: None,
         }
+    }
+
+    /// The pistes d'action a dossier cites: one intercommunal piste of its first objectif, and
+    /// every other dossier a communal one too (chosen by the dossier's serial, without drawing
+    /// from the random sequence, so that the rest of the demo is the same with or without them).
+    fn pistes_for(&self, objectifs: &[ObjectifWeight], serial: usize) -> Vec<String> {
+        let Some(first) = objectifs.first() else {
+            return Vec::new();
+        };
+        let (intercommunal, communal) = self
+            .piste_counts
+            .get(&first.objectif)
+            .copied()
+            .unwrap_or_default();
+        let mut pistes = Vec::new();
+        if intercommunal > 0 {
+            pistes.push(format!(
+                "O{}-I{}",
+                first.objectif,
+                serial % intercommunal + 1
+            ));
+        }
+        if communal > 0 && serial.is_multiple_of(2) {
+            pistes.push(format!("O{}-C{}", first.objectif, serial % communal + 1));
+        }
+        pistes
     }
 
     fn plan_lines(&mut self, commune: Option<String>) -> Vec<Line> {
@@ -601,6 +645,7 @@ impl<'a> Builder<'a> {
                 quartiers: dossier.quartiers.clone(),
                 objectifs: dossier.objectifs.clone(),
                 requests,
+                pistes: dossier.pistes.clone(),
             }),
             None,
         );
@@ -615,6 +660,7 @@ impl<'a> Builder<'a> {
                     quartiers: None,
                     objectifs: None,
                     requests: None,
+                    pistes: None,
                     reason: "budget prévisionnel actualisé par le porteur (fictif)".into(),
                 }),
                 None,
@@ -683,7 +729,10 @@ impl<'a> Builder<'a> {
         );
         let comite = format!("CF-{year}-01 (fictif)");
         let decision = match line.outcome {
-            Outcome::Granted(cents) => Decision::Granted { amount: eur(cents) },
+            Outcome::Granted(cents) => Decision::Granted {
+                amount: eur(cents),
+                majoration_reason: None,
+            },
             Outcome::Refused => Decision::Refused,
             Outcome::Adjourned => Decision::Adjourned,
         };

@@ -23,7 +23,9 @@ use engagements_domain::dossier::{
 use engagements_domain::envelope::{Envelope, EnvelopeKey, EnvelopeOperation};
 use engagements_domain::{Amount, DossierId};
 
-use super::refs::{require_dispositif, require_objectif, require_organisation, require_quartier};
+use super::refs::{
+    require_dispositif, require_objectif, require_organisation, require_piste, require_quartier,
+};
 use super::Context;
 use crate::error::CommandError;
 use crate::states::{decide, Plan};
@@ -62,24 +64,30 @@ fn check_references(ctx: &Context<'_, '_>, command: &DossierCommand) -> Result<(
             quartiers,
             objectifs,
             requests,
+            pistes,
             ..
         } => {
             if ctx.projections.porteurs.get(porteur_id).is_none() {
                 return Err(CommandError::unknown("porteur", porteur_id.to_string()));
             }
-            check_lists(ctx, Some(quartiers), Some(objectifs), Some(requests))
+            check_lists(ctx, Some(quartiers), Some(objectifs), Some(requests))?;
+            check_pistes(ctx, pistes)
         }
         DossierCommand::Amend {
             quartiers,
             objectifs,
             requests,
+            pistes,
             ..
-        } => check_lists(
-            ctx,
-            quartiers.as_ref(),
-            objectifs.as_ref(),
-            requests.as_ref(),
-        ),
+        } => {
+            check_lists(
+                ctx,
+                quartiers.as_ref(),
+                objectifs.as_ref(),
+                requests.as_ref(),
+            )?;
+            check_pistes(ctx, pistes.as_deref().unwrap_or_default())
+        }
         DossierCommand::RecordExternalId {
             dossier_id,
             kind,
@@ -140,6 +148,17 @@ fn check_external_id_free(
     }
 }
 
+/// Every piste cited exists in the contract (that it is of an objectif the dossier names is the
+/// dossier's own rule). A malformed one is left to the dossier, which says how to write it.
+fn check_pistes(ctx: &Context<'_, '_>, pistes: &[String]) -> Result<(), CommandError> {
+    for piste in pistes {
+        if engagements_domain::dossier::piste_objectif(piste).is_some() {
+            require_piste(ctx, piste)?;
+        }
+    }
+    Ok(())
+}
+
 fn check_lists(
     ctx: &Context<'_, '_>,
     quartiers: Option<&Vec<engagements_domain::dossier::QuartierShare>>,
@@ -154,9 +173,39 @@ fn check_lists(
     }
     for r in requests.into_iter().flatten() {
         require_organisation(ctx, &r.financeur)?;
-        require_dispositif(ctx, &r.dispositif)?;
+        let dispositif = require_dispositif(ctx, &r.dispositif)?;
+        check_dispositif_of_financeur(dispositif, &r.financeur)?;
     }
     Ok(())
+}
+
+/// A dispositif belongs to its financeurs in the referential: a request of financeur A under a
+/// dispositif of financeur B is refused (a dispositif whose financeurs the contract does not
+/// name, such as a local scheme, may be asked of any financeur).
+fn check_dispositif_of_financeur(
+    dispositif: &engagements_domain::referential::Dispositif,
+    financeur: &str,
+) -> Result<(), CommandError> {
+    if dispositif.financeurs.is_empty() || dispositif.financeurs.iter().any(|f| f == financeur) {
+        return Ok(());
+    }
+    Err(CommandError::Rejected(format!(
+        "dispositif '{}' ({}) is funded by {}, not by '{financeur}': ask '{financeur}' under one of its own dispositifs, or ask {} under this one",
+        dispositif.id,
+        dispositif.name,
+        dispositif
+            .financeurs
+            .iter()
+            .map(|f| format!("'{f}'"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        dispositif
+            .financeurs
+            .iter()
+            .map(|f| format!("'{f}'"))
+            .collect::<Vec<_>>()
+            .join(" or "),
+    )))
 }
 
 fn check_convention(
@@ -193,7 +242,7 @@ impl Draw {
             DossierCommand::Decide {
                 financeur,
                 dispositif,
-                decision: Decision::Granted { amount },
+                decision: Decision::Granted { amount, .. },
                 ..
             } => Some((financeur.clone(), dispositif.clone(), Draw::Commit(*amount))),
             DossierCommand::ChangeGrant {

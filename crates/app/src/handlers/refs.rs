@@ -69,6 +69,33 @@ pub(crate) fn require_objectif<'a>(
     })
 }
 
+/// The piste d'action `id` (`O12-I3`: objectif 12's third intercommunal piste), with its text.
+pub(crate) fn require_piste<'a>(ctx: &Context<'a, '_>, id: &str) -> Result<&'a str, CommandError> {
+    let view = &ctx.projections.referential;
+    let objectif = engagements_domain::dossier::piste_objectif(id).and_then(|n| view.objectif(n));
+    objectif
+        .and_then(|path| engagements_domain::dossier::piste_text(path.objectif, id))
+        .ok_or_else(|| {
+            let valid: Vec<String> = objectif
+                .map(|path| {
+                    engagements_domain::dossier::pistes_of(path.objectif)
+                        .into_iter()
+                        .map(|(piste, _)| piste)
+                        .collect()
+                })
+                .unwrap_or_default();
+            CommandError::UnknownReference {
+                kind: "piste d'action",
+                value: id.to_string(),
+                hint: if valid.is_empty() {
+                    ": a piste is written O<objectif>-I<n> (intercommunal) or O<objectif>-C<n> (communal), numbered from 1 in the contract's order (see `engagements referential`)".to_string()
+                } else {
+                    format!(": this objectif's pistes are {} to {}", valid[0], valid[valid.len() - 1])
+                },
+            }
+        })
+}
+
 /// The dispositif `id`.
 #[allow(dead_code)] // for the families that refer to it (envelopes, TFPB)
 pub(crate) fn require_dispositif<'a>(

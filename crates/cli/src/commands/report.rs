@@ -44,6 +44,11 @@ pub enum View {
     TfpbFlags,
     /// TFPB actions, one row per action and bailleur sharing it.
     TfpbActions,
+    /// The evaluation report (contract l.1099-1117) over --from..--to: per objectif and per
+    /// quartier, credits granted and paid by financeur, droit-commun commitments, TFPB, pistes
+    /// d'action with their dossiers, and what has neither money nor commitment (several tables;
+    /// one sheet each in xlsx).
+    Evaluation,
 }
 
 #[derive(Debug, Args)]
@@ -64,6 +69,12 @@ pub struct ReportArgs {
     /// Only this quartier (commitments-quartiers).
     #[arg(long)]
     pub quartier: Option<String>,
+    /// First exercice of the evaluation report (default: --year).
+    #[arg(long)]
+    pub from: Option<i32>,
+    /// Last exercice of the evaluation report (default: --from).
+    #[arg(long)]
+    pub to: Option<i32>,
     #[command(flatten)]
     pub when: AsOfArgs,
     #[arg(long, value_enum, default_value_t)]
@@ -76,6 +87,12 @@ pub struct ReportArgs {
 pub async fn run(db: &str, args: ReportArgs) -> anyhow::Result<ExitCode> {
     let ledger = super::open_for_reading(db).await?;
     let projections = ledger.projections_as_of(&args.when.as_of()).await?;
+    if let View::Evaluation = args.view {
+        let report = evaluation(&projections, &args)?;
+        write_tables(&report.tables(), args.format, args.out.as_deref())?;
+        ledger.store().shutdown().await;
+        return Ok(ExitCode::SUCCESS);
+    }
     let (subsidy, referential) = (&projections.subsidy, &projections.referential);
     let table = match args.view {
         View::Signatory => subsidy.signatory_table(args.year, referential),
@@ -97,6 +114,7 @@ pub async fn run(db: &str, args: ReportArgs) -> anyhow::Result<ExitCode> {
         View::Tfpb | View::TfpbQuartiers | View::TfpbAxes | View::TfpbFlags | View::TfpbActions => {
             tfpb_table(args.view, &projections.tfpb, &args)
         }
+        View::Evaluation => unreachable!("printed above"),
     };
     // A workbook is for people: the porteur by its name, not its identifier.
     let table = if args.format == crate::output::Format::Xlsx {
@@ -107,6 +125,25 @@ pub async fn run(db: &str, args: ReportArgs) -> anyhow::Result<ExitCode> {
     write_tables(&[&table], args.format, args.out.as_deref())?;
     ledger.store().shutdown().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The evaluation report of `--from`..`--to` (TFPB flags judged on `--effective-on`, else
+/// today).
+fn evaluation(
+    projections: &engagements_projections::Projections,
+    args: &ReportArgs,
+) -> anyhow::Result<engagements_projections::evaluation::EvaluationReport> {
+    use engagements_projections::evaluation::{evaluation_report, Span};
+    let from = args
+        .from
+        .or(args.year)
+        .ok_or_else(|| anyhow::anyhow!("give the exercices to evaluate: --from 2024 --to 2026"))?;
+    let span = Span::new(from, args.to.unwrap_or(from))?;
+    let today = args
+        .when
+        .effective_on
+        .unwrap_or_else(|| chrono::Local::now().date_naive());
+    Ok(evaluation_report(projections, span, today))
 }
 
 /// `table` with its `porteur_id` column replaced by the porteur's name (`porteur_name`).

@@ -6,10 +6,11 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::{
-    ActOfGrant, Decision, DossierCommand, DossierError, DossierEvent, DossierFiling, DossierState,
-    ExternalIdKind, FundingRequest, GrantChange, LineStatus, ObjectifWeight, QuartierShare,
-    DESCRIPTION_MAX_CHARS, EXERCICE_MAX, EXERCICE_MIN, OBJECTIFS_PER_DOSSIER_MAX,
-    OBJECTIF_WEIGHT_MAX, QUARTIERS_PER_DOSSIER_MAX, REQUESTS_PER_DOSSIER_MAX, TEXT_MAX_CHARS,
+    piste_objectif, ActOfGrant, Decision, DossierCommand, DossierError, DossierEvent,
+    DossierFiling, DossierState, ExternalIdKind, FundingRequest, GrantChange, LineStatus,
+    ObjectifWeight, QuartierShare, DESCRIPTION_MAX_CHARS, EXERCICE_MAX, EXERCICE_MIN,
+    OBJECTIFS_PER_DOSSIER_MAX, OBJECTIF_WEIGHT_MAX, PISTES_PER_DOSSIER_MAX,
+    QUARTIERS_PER_DOSSIER_MAX, REQUESTS_PER_DOSSIER_MAX, TEXT_MAX_CHARS,
 };
 use crate::ids::DossierId;
 use crate::money::Amount;
@@ -113,6 +114,7 @@ pub(super) fn handle(
             quartiers,
             objectifs,
             requests,
+            pistes,
         } => {
             if state.filed.is_some() {
                 return Err(DossierError::AlreadyFiled(dossier_id));
@@ -125,6 +127,7 @@ pub(super) fn handle(
             check_requests(&requests)?;
             check_quartiers(&quartiers)?;
             check_objectifs(&objectifs)?;
+            check_pistes(&pistes, &objectifs)?;
             Ok(DossierEvent::DossierFiled {
                 dossier_id,
                 porteur_id,
@@ -135,6 +138,7 @@ pub(super) fn handle(
                 quartiers,
                 objectifs,
                 requests,
+                pistes,
             })
         }
         DossierCommand::Amend {
@@ -145,6 +149,7 @@ pub(super) fn handle(
             quartiers,
             objectifs,
             requests,
+            pistes,
             reason,
         } => {
             let filing = state.live_filing(dossier_id)?;
@@ -160,9 +165,11 @@ pub(super) fn handle(
             let quartiers = quartiers.unwrap_or_else(|| filing.quartiers.clone());
             let objectifs = objectifs.unwrap_or_else(|| filing.objectifs.clone());
             let requests = requests.unwrap_or_else(|| filing.requests.clone());
+            let pistes = pistes.unwrap_or_else(|| filing.pistes.clone());
             check_requests(&requests)?;
             check_quartiers(&quartiers)?;
             check_objectifs(&objectifs)?;
+            check_pistes(&pistes, &objectifs)?;
             check_no_decided_line_dropped(state, &requests)?;
             let total_budget = total_budget.unwrap_or(filing.total_budget);
             let unchanged = title == filing.title
@@ -170,7 +177,8 @@ pub(super) fn handle(
                 && total_budget == filing.total_budget
                 && quartiers == filing.quartiers
                 && objectifs == filing.objectifs
-                && requests == filing.requests;
+                && requests == filing.requests
+                && pistes == filing.pistes;
             if unchanged {
                 return Err(DossierError::EmptyAmendment);
             }
@@ -182,6 +190,7 @@ pub(super) fn handle(
                 quartiers,
                 objectifs,
                 requests,
+                pistes,
                 reason,
             })
         }
@@ -495,8 +504,19 @@ fn decide(
         });
     }
     Ok(match decision {
-        Decision::Granted { amount } => {
+        Decision::Granted {
+            amount,
+            majoration_reason,
+        } => {
             positive(amount)?;
+            let requested = state.lines[&(financeur.clone(), dispositif.clone())].requested;
+            let majoration_reason = check_majoration(
+                &financeur,
+                &dispositif,
+                amount,
+                requested,
+                majoration_reason,
+            )?;
             DossierEvent::SubsidyGranted {
                 dossier_id,
                 financeur,
@@ -504,6 +524,7 @@ fn decide(
                 amount,
                 comite,
                 decided_on,
+                majoration_reason,
             }
         }
         Decision::Refused => DossierEvent::SubsidyRefused {
@@ -521,6 +542,30 @@ fn decide(
             decided_on,
         },
     })
+}
+
+/// A grant above the amount asked needs a majoration and its reason; a reason without an excess
+/// is refused too, so that a majoration in the log always means one. The rule is here, in the
+/// dossier, so that every way in (apply, API, imports, forms) follows it.
+fn check_majoration(
+    financeur: &str,
+    dispositif: &str,
+    granted: Amount,
+    requested: Amount,
+    reason: Option<String>,
+) -> Result<Option<String>, DossierError> {
+    let reason = reason.filter(|r| !r.trim().is_empty());
+    match (granted > requested, reason) {
+        (true, None) => Err(DossierError::GrantAboveRequest {
+            financeur: financeur.to_string(),
+            dispositif: dispositif.to_string(),
+            granted,
+            requested,
+        }),
+        (true, Some(reason)) => Ok(Some(text("majoration_reason", &reason, TEXT_MAX_CHARS)?)),
+        (false, Some(_)) => Err(DossierError::MajorationWithoutExcess { granted, requested }),
+        (false, None) => Ok(None),
+    }
 }
 
 #[allow(clippy::too_many_arguments)] // the command's fields, unpacked
@@ -698,6 +743,30 @@ fn check_requests(requests: &[FundingRequest]) -> Result<(), DossierError> {
                 request.financeur.clone(),
                 request.dispositif.clone(),
             ));
+        }
+    }
+    Ok(())
+}
+
+/// Pistes are written as pistes, cited once, each of an objectif the dossier names (that the
+/// piste exists in the contract is checked against the referential by the application).
+fn check_pistes(pistes: &[String], objectifs: &[ObjectifWeight]) -> Result<(), DossierError> {
+    too_many("pistes d'action", pistes.len(), PISTES_PER_DOSSIER_MAX)?;
+    let mut seen = BTreeSet::new();
+    for piste in pistes {
+        let objectif =
+            piste_objectif(piste).ok_or_else(|| DossierError::BadPiste(piste.clone()))?;
+        if !seen.insert(piste) {
+            return Err(DossierError::Duplicate {
+                what: "piste",
+                id: piste.clone(),
+            });
+        }
+        if !objectifs.iter().any(|o| o.objectif == objectif) {
+            return Err(DossierError::PisteOutsideObjectifs {
+                piste: piste.clone(),
+                objectif,
+            });
         }
     }
     Ok(())

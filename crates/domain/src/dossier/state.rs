@@ -23,6 +23,9 @@ pub struct DossierFiling {
     pub quartiers: Vec<QuartierShare>,
     pub objectifs: Vec<ObjectifWeight>,
     pub requests: Vec<FundingRequest>,
+    /// Pistes d'action cited (see [`super::piste_objectif`]).
+    #[serde(default)]
+    pub pistes: Vec<String>,
 }
 
 /// Where one financeur's part of a dossier stands.
@@ -182,6 +185,7 @@ impl DossierState {
                 quartiers,
                 objectifs,
                 requests,
+                pistes,
             } => {
                 self.set_requests(&requests);
                 self.filed = Some(DossierFiling {
@@ -194,6 +198,7 @@ impl DossierState {
                     quartiers,
                     objectifs,
                     requests,
+                    pistes,
                 });
             }
             DossierEvent::DossierAmended {
@@ -203,6 +208,7 @@ impl DossierState {
                 quartiers,
                 objectifs,
                 requests,
+                pistes,
                 ..
             } => {
                 self.set_requests(&requests);
@@ -213,6 +219,7 @@ impl DossierState {
                     filing.quartiers = quartiers;
                     filing.objectifs = objectifs;
                     filing.requests = requests;
+                    filing.pistes = pistes;
                 }
             }
             DossierEvent::DossierWithdrawn { .. } => self.withdrawn = true,

@@ -36,6 +36,7 @@ fn file_command(dossier_id: DossierId) -> DossierCommand {
                 amount: Amount::euros(5_000),
             },
         ],
+        pistes: vec![],
     }
 }
 
@@ -57,10 +58,112 @@ fn grant(dossier_id: DossierId, financeur: &str, amount: u64) -> DossierCommand 
         dispositif: None,
         decision: Decision::Granted {
             amount: Amount::euros(amount),
+            majoration_reason: None,
         },
         comite: "CF-2025-01".into(),
         decided_on: day(12),
     }
+}
+
+fn grant_with_majoration(dossier_id: DossierId, amount: u64, reason: &str) -> DossierCommand {
+    DossierCommand::Decide {
+        dossier_id,
+        financeur: "etat".into(),
+        dispositif: None,
+        decision: Decision::Granted {
+            amount: Amount::euros(amount),
+            majoration_reason: Some(reason.into()),
+        },
+        comite: "CF-2025-01".into(),
+        decided_on: day(12),
+    }
+}
+
+#[test]
+fn a_grant_above_the_request_needs_a_majoration_and_its_reason() {
+    let (dossier_id, state) = filed();
+    // 30,000 € asked of the State: 30,000.01 € is refused, naming both amounts.
+    let above = DossierCommand::Decide {
+        dossier_id,
+        financeur: "etat".into(),
+        dispositif: None,
+        decision: Decision::Granted {
+            amount: Amount::from_cents(3_000_001).unwrap(),
+            majoration_reason: None,
+        },
+        comite: "CF-2025-01".into(),
+        decided_on: day(12),
+    };
+    let err = run(state.clone(), above).unwrap_err();
+    assert!(
+        matches!(err, DossierError::GrantAboveRequest { .. }),
+        "{err}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("30000.01 €") && text.contains("30000.00 €"),
+        "{text}"
+    );
+    assert!(text.contains("majoration"), "{text}");
+    // A blank reason is no reason.
+    let blank = run(
+        state.clone(),
+        grant_with_majoration(dossier_id, 31_000, "  "),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(blank, DossierError::GrantAboveRequest { .. }),
+        "{blank}"
+    );
+    // A reason without an excess is refused: a majoration in the log always means one.
+    let needless = run(
+        state.clone(),
+        grant_with_majoration(dossier_id, 30_000, "hausse"),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(needless, DossierError::MajorationWithoutExcess { .. }),
+        "{needless}"
+    );
+    // Exactly the request, and above it with a reason, are accepted; the reason is kept.
+    assert!(run(state.clone(), grant(dossier_id, "etat", 30_000)).is_ok());
+    let events = Dossier::handle_command(
+        &state,
+        grant_with_majoration(dossier_id, 32_000, "public élargi au quartier voisin"),
+    )
+    .unwrap();
+    match &events[0] {
+        DossierEvent::SubsidyGranted {
+            amount,
+            majoration_reason,
+            ..
+        } => {
+            assert_eq!(*amount, Amount::euros(32_000));
+            assert_eq!(
+                majoration_reason.as_deref(),
+                Some("public élargi au quartier voisin")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_grant_event_recorded_before_majorations_reads_without_one() {
+    let old = serde_json::json!({
+        "type": "SubsidyGranted", "dossier_id": DossierId::new(), "financeur": "etat",
+        "dispositif": "bop147-aap", "amount": "100.00", "comite": "CF", "decided_on": "2025-03-12"
+    });
+    let event: DossierEvent = serde_json::from_value(old.clone()).unwrap();
+    assert!(matches!(
+        event,
+        DossierEvent::SubsidyGranted {
+            majoration_reason: None,
+            ..
+        }
+    ));
+    // Written back the same way: the absent field is not added.
+    assert_eq!(serde_json::to_value(&event).unwrap(), old);
 }
 
 fn pay(dossier_id: DossierId, kind: PaymentKind, amount: u64) -> DossierCommand {
@@ -278,6 +381,7 @@ fn shares_must_cover_every_quartier_and_add_to_100() {
             quartiers,
             objectifs,
             requests,
+            pistes: vec![],
         }
     };
     let share = |q: &str, pct: Option<Decimal>| QuartierShare {
@@ -315,6 +419,7 @@ fn an_amendment_cannot_drop_a_decided_financeur() {
             dispositif: "fonds-cohesion-sociale".into(),
             amount: Amount::euros(9_000),
         }]),
+        pistes: None,
         reason: "plan de financement revu".into(),
     };
     let err = run(state.clone(), amend).unwrap_err();
@@ -330,6 +435,7 @@ fn an_amendment_cannot_drop_a_decided_financeur() {
         quartiers: None,
         objectifs: None,
         requests: None,
+        pistes: None,
         reason: "titre précisé".into(),
     };
     let state = run(state, amend).unwrap();
@@ -521,4 +627,78 @@ fn record_external_id_reads_from_json() {
     assert_eq!(command.financeur(), Some("etat"));
     let bad = line.replace("chorus_ej", "ej");
     assert!(serde_json::from_str::<DossierCommand>(&bad).is_err());
+}
+
+#[test]
+fn pistes_are_written_as_pistes_once_each_and_of_the_dossiers_objectifs() {
+    assert_eq!(piste_objectif("O12-I3"), Some(12));
+    assert_eq!(piste_objectif("O1-C1"), Some(1));
+    for bad in [
+        "12-I3", "O12-X3", "O12-I0", "O-I1", "O12I3", "O12-I", "O012-I1", "o1-i1",
+    ] {
+        assert_eq!(piste_objectif(bad), None, "{bad}");
+    }
+    let dossier_id = DossierId::new();
+    let with_pistes = |pistes: Vec<&str>| {
+        let DossierCommand::File {
+            porteur_id,
+            exercice,
+            title,
+            description,
+            total_budget,
+            quartiers,
+            objectifs,
+            requests,
+            ..
+        } = file_command(dossier_id)
+        else {
+            unreachable!()
+        };
+        DossierCommand::File {
+            dossier_id,
+            porteur_id,
+            exercice,
+            title,
+            description,
+            total_budget,
+            quartiers,
+            objectifs,
+            requests,
+            pistes: pistes.into_iter().map(str::to_string).collect(),
+        }
+    };
+    // The dossier serves objectif 1 only.
+    let err = run(DossierState::default(), with_pistes(vec!["O2-I1"])).unwrap_err();
+    assert!(
+        matches!(err, DossierError::PisteOutsideObjectifs { objectif: 2, .. }),
+        "{err}"
+    );
+    let err = run(DossierState::default(), with_pistes(vec!["piste 3"])).unwrap_err();
+    assert!(matches!(err, DossierError::BadPiste(_)), "{err}");
+    let err = run(DossierState::default(), with_pistes(vec!["O1-I1", "O1-I1"])).unwrap_err();
+    assert!(matches!(err, DossierError::Duplicate { .. }), "{err}");
+    let state = run(DossierState::default(), with_pistes(vec!["O1-I1", "O1-C2"])).unwrap();
+    assert_eq!(state.filed.as_ref().unwrap().pistes, vec!["O1-I1", "O1-C2"]);
+    // An amendment that drops the objectif of a cited piste must drop the piste too.
+    let amend = |objectif: u32, pistes: Option<Vec<String>>| DossierCommand::Amend {
+        dossier_id,
+        title: None,
+        description: None,
+        total_budget: None,
+        quartiers: None,
+        objectifs: Some(vec![ObjectifWeight {
+            objectif,
+            weight: None,
+        }]),
+        requests: None,
+        pistes,
+        reason: "objectif revu".into(),
+    };
+    let err = run(state.clone(), amend(2, None)).unwrap_err();
+    assert!(
+        matches!(err, DossierError::PisteOutsideObjectifs { .. }),
+        "{err}"
+    );
+    let state = run(state, amend(2, Some(vec!["O2-I4".into()]))).unwrap();
+    assert_eq!(state.filed.unwrap().pistes, vec!["O2-I4"]);
 }

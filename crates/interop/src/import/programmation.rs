@@ -196,6 +196,15 @@ static COLUMNS: [Column; 22] = [
         false,
     ),
     column("ej", &["EJ Chorus", "N° EJ", "Engagement juridique"], false),
+    column(
+        "majoration_reason",
+        &[
+            "Motif de majoration",
+            "Majoration",
+            "Motif de la majoration",
+        ],
+        false,
+    ),
 ];
 
 /// The columns every file must have.
@@ -464,7 +473,10 @@ fn read_decision_cells(
             if amount.is_zero() {
                 Decision::Refused
             } else {
-                Decision::Granted { amount }
+                Decision::Granted {
+                    amount,
+                    majoration_reason: None,
+                }
             }
         });
     }
@@ -476,9 +488,10 @@ fn read_decision_cells(
         return None;
     };
     match (kind, granted) {
-        (DecisionKind::Granted, Some(amount)) if !amount.is_zero() => {
-            Some(Decision::Granted { amount })
-        }
+        (DecisionKind::Granted, Some(amount)) if !amount.is_zero() => Some(Decision::Granted {
+            amount,
+            majoration_reason: None,
+        }),
         (DecisionKind::Granted, _) => {
             bad("granted", "a grant gives the amount granted".into());
             None
@@ -641,8 +654,25 @@ fn check_row(
     if !financeur.is_empty() && view.organisation(&financeur).is_none() {
         bad("financeur", format!("unknown financeur '{financeur}'"));
     }
-    if !dispositif.is_empty() && view.dispositif(&dispositif).is_none() {
-        bad("dispositif", format!("unknown dispositif '{dispositif}'"));
+    match view.dispositif(&dispositif) {
+        None if !dispositif.is_empty() => {
+            bad("dispositif", format!("unknown dispositif '{dispositif}'"))
+        }
+        // The dispositif belongs to its financeurs (the dossier's rule, said here with the line).
+        Some(known)
+            if !financeur.is_empty()
+                && !known.financeurs.is_empty()
+                && !known.financeurs.contains(&financeur) =>
+        {
+            bad(
+                "dispositif",
+                format!(
+                    "dispositif '{dispositif}' is not one of '{financeur}': it is funded by {}",
+                    known.financeurs.join(", ")
+                ),
+            )
+        }
+        _ => {}
     }
     let mut amount = |column: &str, required: bool| match row.get(column) {
         "" if !required => None,
@@ -656,11 +686,18 @@ fn check_row(
     let asked = amount("asked", true);
     let proposed = amount("proposed", false);
     let granted = amount("granted", false);
+    let majoration_reason = row.get("majoration_reason").trim().to_string();
     if let (Some(asked), Some(granted)) = (asked, granted) {
-        if granted > asked {
+        if granted > asked && majoration_reason.is_empty() {
             bad(
                 "granted",
-                format!("granted {granted} is above the {asked} asked"),
+                format!("granted {granted} is above the {asked} asked: grant at most {asked}, or give the reason of the majoration (column majoration_reason)"),
+            );
+        }
+        if granted <= asked && !majoration_reason.is_empty() {
+            bad(
+                "majoration_reason",
+                format!("a majoration needs a grant above the amount asked, and {granted} is not above the {asked} asked"),
             );
         }
     }
@@ -685,7 +722,18 @@ fn check_row(
     if opinion.is_some() && proposed.is_none() && row.get("proposed").is_empty() {
         bad("proposed", "an opinion gives the amount proposed".into());
     }
-    let decision = read_decision_cells(row.get("decision"), granted, &mut bad);
+    let decision =
+        read_decision_cells(row.get("decision"), granted, &mut bad).map(
+            |decision| match decision {
+                Decision::Granted { amount, .. } if !majoration_reason.is_empty() => {
+                    Decision::Granted {
+                        amount,
+                        majoration_reason: Some(majoration_reason.clone()),
+                    }
+                }
+                other => other,
+            },
+        );
     let comite = row.get("comite").to_string();
 
     let decided_on = match row.get("decided_on") {
@@ -1047,13 +1095,13 @@ fn check_known_dossier(
             continue;
         };
         let granted = match decision {
-            Decision::Granted { amount } => *amount,
+            Decision::Granted { amount, .. } => *amount,
             _ => Amount::ZERO,
         };
         let line = &state.lines[&(row.financeur.clone(), row.dispositif.clone())];
         let consistent = match (line.status, decision) {
             (LineStatus::Requested | LineStatus::Adjourned, _) => true,
-            (LineStatus::Granted, Decision::Granted { amount }) => *amount == line.granted,
+            (LineStatus::Granted, Decision::Granted { amount, .. }) => *amount == line.granted,
             (LineStatus::Refused, Decision::Refused) => true,
             _ => false,
         };
@@ -1178,6 +1226,7 @@ fn into_commands(
                 quartiers: row.quartiers.clone(),
                 objectifs: row.objectifs.clone(),
                 requests,
+                pistes: Vec::new(),
             }),
             effective_date: None,
         });

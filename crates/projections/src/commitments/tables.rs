@@ -249,7 +249,7 @@ fn latest_value(row: &CommitmentRow) -> Cell {
         .into()
 }
 
-fn commitment_cells(row: &CommitmentRow) -> Vec<Cell> {
+pub(crate) fn commitment_cells(row: &CommitmentRow) -> Vec<Cell> {
     let terms = &row.terms;
     let (amount, period, count, unit) = figures(terms);
     let latest = row.latest_progress();

@@ -240,24 +240,23 @@ impl SubsidyView {
         year: Option<i32>,
         referential: &ReferentialView,
     ) -> Option<Table> {
-        let totals = self.totals.quartier(&self.dossiers, referential)?;
-        let mut rows: QuartierRows = BTreeMap::new();
-        for (exercice, quartier, financeur, dispositif, sums) in totals.rows(year) {
-            let key = (
-                quartier.to_string(),
-                exercice,
-                financeur.to_string(),
-                dispositif.to_string(),
-            );
-            let money = exact_money(sums.granted_cents, sums.paid_cents)?;
-            rows.insert(key, (money, sums.dossiers));
-        }
+        let rows = self.quartier_rows_from_totals(year, referential)?;
         Some(quartier_table_of(rows, referential))
     }
 
     /// [`SubsidyView::quartier_table`] by a walk over every dossier (the reference).
     #[doc(hidden)]
     pub fn quartier_table_walked(&self, year: Option<i32>, referential: &ReferentialView) -> Table {
+        quartier_table_of(self.quartier_rows_walked(year, referential), referential)
+    }
+
+    /// The rows of the quartier table by a walk: each funding line split over the dossier's
+    /// quartiers (largest remainder), then added up per quartier, exercice, financeur, dispositif.
+    fn quartier_rows_walked(
+        &self,
+        year: Option<i32>,
+        referential: &ReferentialView,
+    ) -> QuartierRows {
         let mut rows: QuartierRows = BTreeMap::new();
         for dossier in self.filed(year) {
             let Some(filing) = dossier.filed.as_ref() else {
@@ -281,10 +280,32 @@ impl SubsidyView {
                 }
             }
         }
-        quartier_table_of(rows, referential)
+        rows
     }
 
-    /// Per objectif (enjeu → ambition → objectif) × exercice, split by the dossier's weights.
+    /// The rows of the quartier table from the running totals; `None` if they cannot give them.
+    fn quartier_rows_from_totals(
+        &self,
+        year: Option<i32>,
+        referential: &ReferentialView,
+    ) -> Option<QuartierRows> {
+        let totals = self.totals.quartier(&self.dossiers, referential)?;
+        let mut rows: QuartierRows = BTreeMap::new();
+        for (exercice, quartier, financeur, dispositif, sums) in totals.rows(year) {
+            let key = (
+                quartier.to_string(),
+                exercice,
+                financeur.to_string(),
+                dispositif.to_string(),
+            );
+            let money = exact_money(sums.granted_cents, sums.paid_cents)?;
+            rows.insert(key, (money, sums.dossiers));
+        }
+        Some(rows)
+    }
+
+    /// Per objectif (enjeu → ambition → objectif) × exercice: each funding line split by the
+    /// dossier's objectif weights (largest remainder), as the quartier view splits each line.
     pub fn objective_table(&self, year: Option<i32>, referential: &ReferentialView) -> Table {
         self.objective_table_from_totals(year, referential)
             .unwrap_or_else(|| self.objective_table_walked(year, referential))
@@ -321,9 +342,7 @@ impl SubsidyView {
                 .iter()
                 .map(|o| o.weight.unwrap_or(Decimal::ONE))
                 .collect();
-            let net_paid: Amount = dossier.lines.values().map(|l| l.net_paid()).sum();
-            let granted = split_cents(dossier.granted_total().cents(), &weights);
-            let paid = split_cents(net_paid.cents(), &weights);
+            let (granted, paid) = split_lines(dossier, &weights);
             for (index, o) in filing.objectifs.iter().enumerate() {
                 let row = rows.entry((o.objectif, filing.exercice)).or_default();
                 row.0.granted += granted[index];
@@ -334,9 +353,10 @@ impl SubsidyView {
         objective_table_of(rows, referential)
     }
 
-    /// Per commune × exercice: each quartier's part (see [`SubsidyView::quartier_table`]) split
-    /// equally among the communes the quartier lies in (the contract gives no population per
-    /// commune and quartier).
+    /// Per commune × exercice: each row of the quartier view (see [`SubsidyView::quartier_table`])
+    /// split equally among the communes the quartier lies in (largest remainder; the contract
+    /// gives no population per commune and quartier). A commune is thus exactly the sum of its
+    /// quartiers' parts as the quartier view shows them.
     pub fn commune_table(&self, year: Option<i32>, referential: &ReferentialView) -> Table {
         self.commune_table_from_totals(year, referential)
             .unwrap_or_else(|| self.commune_table_walked(year, referential))
@@ -348,44 +368,18 @@ impl SubsidyView {
         year: Option<i32>,
         referential: &ReferentialView,
     ) -> Option<Table> {
-        let totals = self.totals.commune(&self.dossiers, referential)?;
-        let mut rows: CommuneRows = BTreeMap::new();
-        for (exercice, commune, sums) in totals.rows(year) {
-            let money = exact_money(sums.granted_cents, sums.paid_cents)?;
-            rows.insert((commune.to_string(), exercice), money);
-        }
-        Some(commune_table_of(rows, referential))
+        let rows = self.quartier_rows_from_totals(year, referential)?;
+        Some(commune_table_of(
+            communes_of(&rows, referential),
+            referential,
+        ))
     }
 
     /// [`SubsidyView::commune_table`] by a walk over every dossier (the reference).
     #[doc(hidden)]
     pub fn commune_table_walked(&self, year: Option<i32>, referential: &ReferentialView) -> Table {
-        let mut rows: CommuneRows = BTreeMap::new();
-        for dossier in self.filed(year) {
-            let Some(filing) = dossier.filed.as_ref() else {
-                continue;
-            };
-            let weights = quartier_weights(dossier, referential);
-            let net_paid: Amount = dossier.lines.values().map(|l| l.net_paid()).sum();
-            let granted = split_cents(dossier.granted_total().cents(), &weights);
-            let paid = split_cents(net_paid.cents(), &weights);
-            for (index, q) in filing.quartiers.iter().enumerate() {
-                let communes: Vec<String> = referential
-                    .quartier(&q.quartier)
-                    .map(|q| q.communes.clone())
-                    .filter(|c| !c.is_empty())
-                    .unwrap_or_else(|| vec![String::new()]);
-                let equal = vec![Decimal::ONE; communes.len()];
-                let granted = split_cents(granted[index], &equal);
-                let paid = split_cents(paid[index], &equal);
-                for (c, commune) in communes.into_iter().enumerate() {
-                    let row = rows.entry((commune, filing.exercice)).or_default();
-                    row.granted += granted[c];
-                    row.paid += paid[c];
-                }
-            }
-        }
-        commune_table_of(rows, referential)
+        let rows = self.quartier_rows_walked(year, referential);
+        commune_table_of(communes_of(&rows, referential), referential)
     }
 
     /// Per porteur × exercice: dossiers, requested, granted, paid, reversed, CRF still missing.
@@ -533,7 +527,10 @@ impl SubsidyView {
 
 /// Weights of a dossier's quartiers: declared shares, else populations (0 if unknown; all unknown
 /// gives an equal split).
-fn quartier_weights(dossier: &DossierState, referential: &ReferentialView) -> Vec<Decimal> {
+pub(crate) fn quartier_weights(
+    dossier: &DossierState,
+    referential: &ReferentialView,
+) -> Vec<Decimal> {
     let Some(filing) = dossier.filed.as_ref() else {
         return Vec::new();
     };
@@ -556,8 +553,46 @@ fn quartier_weights(dossier: &DossierState, referential: &ReferentialView) -> Ve
         .collect()
 }
 
+/// Every funding line of `dossier` split by `weights` (largest remainder, line by line), the
+/// parts added up per weight: (granted, net paid) in cents.
+pub(crate) fn split_lines(dossier: &DossierState, weights: &[Decimal]) -> (Vec<i64>, Vec<i64>) {
+    let mut granted = vec![0_i64; weights.len()];
+    let mut paid = vec![0_i64; weights.len()];
+    for line in dossier.lines.values() {
+        let line_granted = split_cents(line.granted.cents(), weights);
+        let line_paid = split_cents(line.net_paid().cents(), weights);
+        for index in 0..weights.len() {
+            granted[index] += line_granted[index];
+            paid[index] += line_paid[index];
+        }
+    }
+    (granted, paid)
+}
+
+/// The commune rows implied by quartier rows: each row split equally among its quartier's
+/// communes (`""` for a quartier of no known commune).
+fn communes_of(rows: &QuartierRows, referential: &ReferentialView) -> CommuneRows {
+    let mut communes_rows: CommuneRows = BTreeMap::new();
+    for ((quartier, exercice, _, _), (money, _)) in rows {
+        let communes: Vec<String> = referential
+            .quartier(quartier)
+            .map(|q| q.communes.clone())
+            .filter(|c| !c.is_empty())
+            .unwrap_or_else(|| vec![String::new()]);
+        let equal = vec![Decimal::ONE; communes.len()];
+        let granted = split_cents(money.granted, &equal);
+        let paid = split_cents(money.paid, &equal);
+        for (c, commune) in communes.into_iter().enumerate() {
+            let row = communes_rows.entry((commune, *exercice)).or_default();
+            row.granted += granted[c];
+            row.paid += paid[c];
+        }
+    }
+    communes_rows
+}
+
 /// The quartier's id in the referential (a dossier may name a QPV by code or id).
-fn canonical_quartier(id: &str, referential: &ReferentialView) -> String {
+pub(crate) fn canonical_quartier(id: &str, referential: &ReferentialView) -> String {
     referential
         .quartier(id)
         .map(|q| q.id.clone())

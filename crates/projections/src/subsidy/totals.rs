@@ -1,5 +1,5 @@
-//! Running totals of the aggregate report tables (signatory, quartier, objective, commune,
-//! porteur), so that a table is built from its rows, not from a walk over every dossier.
+//! Running totals of the aggregate report tables (signatory, quartier, objective, porteur;
+//! the commune table is the quartier table's rows folded onto communes), so that a table is built from its rows, not from a walk over every dossier.
 //!
 //! Each filed dossier *contributes* to some rows: exactly what the walk over the dossiers
 //! (`SubsidyView::*_table_walked`) adds for it, row counts included. Folding a dossier event
@@ -75,8 +75,6 @@ struct Figures<'a> {
     lines: Vec<LineFigures<'a>>,
     /// `DossierState::granted_total`, as the walks compute it.
     granted_total: Amount,
-    /// Net paid over every line, as the walks compute it.
-    net_paid_total: Amount,
     crf_received: bool,
 }
 
@@ -117,7 +115,6 @@ impl<'a> Figures<'a> {
             withdrawn: dossier.withdrawn,
             lines,
             granted_total: dossier.granted_total(),
-            net_paid_total: dossier.lines.values().map(|l| l.net_paid()).sum(),
             crf_received: dossier.crf_received_on.is_some(),
         })
     }
@@ -365,14 +362,6 @@ impl QuartierBasis {
             .map(|q| self.quartier(&q.quartier).map_or(0, |known| known.weight))
             .collect()
     }
-
-    /// The communes a quartier lies in; `[""]` when unknown or none.
-    fn communes(&self, id_or_code: &str) -> Vec<&str> {
-        match self.quartier(id_or_code).filter(|q| !q.communes.is_empty()) {
-            Some(quartier) => quartier.communes.iter().map(String::as_str).collect(),
-            None => vec![""],
-        }
-    }
 }
 
 /// Per exercice × financeur × dispositif.
@@ -489,8 +478,17 @@ impl ObjectiveRunning {
             .map(|o| o.weight.unwrap_or(Decimal::ONE))
             .collect();
         let weights = scaled_weights(&weights);
-        let granted = split_cents_scaled(dossier.granted_total.cents(), &weights);
-        let paid = split_cents_scaled(dossier.net_paid_total.cents(), &weights);
+        // Line by line, as the quartier view splits (and the walk, `split_lines`).
+        let mut granted = vec![0_i64; weights.len()];
+        let mut paid = vec![0_i64; weights.len()];
+        for line in &dossier.lines {
+            let line_granted = split_cents_scaled(line.granted, &weights);
+            let line_paid = split_cents_scaled(line.net_paid, &weights);
+            for index in 0..weights.len() {
+                granted[index] += line_granted[index];
+                paid[index] += line_paid[index];
+            }
+        }
         for (index, o) in filing.objectifs.iter().enumerate() {
             let part = SplitSums {
                 dossiers: 1,
@@ -506,46 +504,6 @@ impl ObjectiveRunning {
         self.rows
             .of(year)
             .map(|(exercice, objectif, sums)| (exercice, *objectif, sums))
-    }
-}
-
-/// Per exercice × commune (`""` for a quartier of no known commune), for one quartier basis.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct CommuneRunning {
-    basis: QuartierBasis,
-    names: Names,
-    rows: Rows<Name, SplitSums>,
-}
-
-impl CommuneRunning {
-    fn fold(&mut self, dossier: &Figures, sign: Sign) {
-        let filing = dossier.filing;
-        let weights = self.basis.weights(filing);
-        let granted = split_cents_scaled(dossier.granted_total.cents(), &weights);
-        let paid = split_cents_scaled(dossier.net_paid_total.cents(), &weights);
-        for (index, q) in filing.quartiers.iter().enumerate() {
-            let communes = self.basis.communes(&q.quartier);
-            // Equal weights split alike whatever their value (only ratios count).
-            let equal = vec![1; communes.len()];
-            let granted = split_cents_scaled(granted[index], &equal);
-            let paid = split_cents_scaled(paid[index], &equal);
-            for (c, commune) in communes.into_iter().enumerate() {
-                let part = SplitSums {
-                    dossiers: 1,
-                    granted_cents: i128::from(granted[c]),
-                    paid_cents: i128::from(paid[c]),
-                };
-                let key = self.names.id(commune);
-                self.rows.combine(filing.exercice, key, &part, sign);
-            }
-        }
-    }
-
-    /// (exercice, commune, sums), by exercice.
-    pub(crate) fn rows(&self, year: Option<i32>) -> impl Iterator<Item = (i32, &str, &SplitSums)> {
-        self.rows
-            .of(year)
-            .map(|(exercice, commune, sums)| (exercice, self.names.name(*commune), sums))
     }
 }
 
@@ -597,7 +555,6 @@ pub(crate) struct ReportTotals {
     signatory: OnceLock<SignatoryRunning>,
     quartier: OnceLock<QuartierRunning>,
     objective: OnceLock<ObjectiveRunning>,
-    commune: OnceLock<CommuneRunning>,
     porteur: OnceLock<PorteurRunning>,
 }
 
@@ -617,7 +574,6 @@ impl ReportTotals {
             self.signatory.get().is_some(),
             self.quartier.get().is_some(),
             self.objective.get().is_some(),
-            self.commune.get().is_some(),
             self.porteur.get().is_some(),
         ];
         if !built.contains(&true) {
@@ -637,9 +593,6 @@ impl ReportTotals {
         if let Some(totals) = self.objective.get_mut() {
             totals.fold(dossier, sign);
         }
-        if let Some(totals) = self.commune.get_mut() {
-            totals.fold(dossier, sign);
-        }
         if let Some(totals) = self.porteur.get_mut() {
             totals.fold(dossier, sign);
         }
@@ -652,7 +605,6 @@ impl ReportTotals {
         self.signatory(dossiers);
         self.quartier(dossiers, referential);
         self.objective(dossiers);
-        self.commune(dossiers, referential);
     }
 
     /// Forgets the porteur totals (a row per porteur: too large to copy into every checkpoint).
@@ -669,13 +621,6 @@ impl ReportTotals {
             .is_some_and(|t| !t.basis.matches(referential))
         {
             self.quartier.take();
-        }
-        if self
-            .commune
-            .get()
-            .is_some_and(|t| !t.basis.matches(referential))
-        {
-            self.commune.take();
         }
     }
 
@@ -709,22 +654,6 @@ impl ReportTotals {
                 t.fold(d, Sign::Add)
             })
         })
-    }
-
-    /// The commune totals, unless they rest on other quartier facts than `referential`'s.
-    pub(crate) fn commune(
-        &self,
-        dossiers: &Dossiers,
-        referential: &ReferentialView,
-    ) -> Option<&CommuneRunning> {
-        let totals = self.commune.get_or_init(|| {
-            let start = CommuneRunning {
-                basis: QuartierBasis::of(referential),
-                ..CommuneRunning::default()
-            };
-            built(dossiers, start, |t, d| t.fold(d, Sign::Add))
-        });
-        totals.basis.matches(referential).then_some(totals)
     }
 
     pub(crate) fn porteur(&self, dossiers: &Dossiers) -> &PorteurRunning {

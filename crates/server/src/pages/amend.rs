@@ -67,6 +67,7 @@ fn amendable<'a>(
         quartiers: None,
         objectifs: None,
         requests: None,
+        pistes: None,
         reason: "x".into(),
     });
     if authorize(&caller.0, &sample, projections).is_err() {
@@ -259,6 +260,7 @@ pub async fn amend(
                 quartiers: Some(content.quartiers),
                 objectifs: Some(content.objectifs),
                 requests: Some(content.requests),
+                pistes: None,
                 reason: reason.to_string(),
             }),
             _ => Err(errors),

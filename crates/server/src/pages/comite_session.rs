@@ -201,6 +201,10 @@ fn decisions_form(
                                     @let name = format!("montant_{index}");
                                     (errors.under(&name))
                                     input type="text" inputmode="decimal" size="12" id=(name) name=(name) value=(posted.get(&name)) aria-labelledby=(title_id);
+                                    @let reason = format!("majoration_{index}");
+                                    label.muted.block for=(reason) { "Motif de majoration (seulement au-delà du montant sollicité)" }
+                                    (errors.under(&reason))
+                                    input type="text" size="24" id=(reason) name=(reason) value=(posted.get(&reason));
                                 }
                             } @else {
                                 td colspan="2" { "sans objet (dossier retiré ou ligne déjà décidée)" }
@@ -356,7 +360,7 @@ fn read(
                     );
                     None
                 }
-                Ok(amount) => Some(Decision::Granted { amount }),
+                Ok(amount) => granted(projections, line, index, amount, posted, &mut errors),
                 Err(message) => {
                     errors.push(&amount_field, message);
                     None
@@ -386,6 +390,49 @@ fn read(
     }
 }
 
+/// A grant of `amount` on line `index`: above the amount asked, only with the reason of the
+/// majoration (the dossier's rule, said on the line before anything is sent); a reason with no
+/// excess is named too.
+fn granted(
+    projections: &Projections,
+    line: &AgendaLine,
+    index: usize,
+    amount: Amount,
+    posted: &Posted,
+    errors: &mut FieldErrors,
+) -> Option<Decision> {
+    let requested = requested_of(projections, line);
+    let reason_field = format!("majoration_{index}");
+    let reason = posted.get(&reason_field).trim().to_string();
+    match (amount > requested, reason.is_empty()) {
+        (true, true) => {
+            errors.push(
+                format!("montant_{index}"),
+                format!(
+                    "Le montant accordé ({}) dépasse le montant demandé ({}) : accordez au plus le montant demandé, ou indiquez le motif de la majoration.",
+                    format_eur(amount),
+                    format_eur(requested)
+                ),
+            );
+            None
+        }
+        (false, false) => {
+            errors.push(
+                reason_field,
+                format!(
+                    "Un motif de majoration ne vaut que si le montant accordé dépasse le montant demandé ({}) : effacez-le.",
+                    format_eur(requested)
+                ),
+            );
+            None
+        }
+        (excess, _) => Some(Decision::Granted {
+            amount,
+            majoration_reason: excess.then_some(reason),
+        }),
+    }
+}
+
 /// Every grant against what is left on its envelope, the session's lines taken in order: a line
 /// above what the lines before it left is named, with what is left, and nothing is recorded.
 fn check_envelopes(
@@ -396,7 +443,7 @@ fn check_envelopes(
 ) {
     let mut left: BTreeMap<EnvelopeKey, Option<Amount>> = BTreeMap::new();
     for posting in postings {
-        let Decision::Granted { amount } = posting.decision else {
+        let Decision::Granted { amount, .. } = posting.decision else {
             continue;
         };
         let line = &session.agenda[posting.index];

@@ -549,6 +549,7 @@ fn read(
                     quartiers: content.quartiers,
                     objectifs: content.objectifs,
                     requests: content.requests,
+                    pistes: Vec::new(),
                 },
             ))
         }

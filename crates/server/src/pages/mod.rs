@@ -14,6 +14,7 @@ pub mod dossiers;
 pub mod engagement;
 pub mod entities;
 pub mod entry;
+pub mod evaluation;
 pub mod filing;
 pub mod forms;
 pub mod index;
@@ -70,6 +71,7 @@ fn pages_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(tfpb_saisie::depot::confirm))
         .routes(routes!(engagement::engagement))
         .routes(routes!(engagement::report))
+        .routes(routes!(evaluation::evaluation))
         .routes(routes!(entities::signataire))
         .routes(routes!(entities::quartier))
         .routes(routes!(entities::objectif))
@@ -130,6 +132,15 @@ pub struct PageParams {
     /// says it is done.
     #[serde(default, deserialize_with = "empty_as_none")]
     pub enregistre: Option<String>,
+    /// First exercice of the evaluation report.
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub du: Option<String>,
+    /// Last exercice of the evaluation report.
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub au: Option<String>,
+    /// The part of the evaluation report downloaded as CSV (`objectifs`, `quartiers`, …).
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub partie: Option<String>,
 }
 
 #[cfg(test)]
@@ -153,6 +164,9 @@ impl PageParams {
             tri: v(),
             enregistre: v(),
             page: v(),
+            du: v(),
+            au: v(),
+            partie: v(),
         }
     }
 }
@@ -266,6 +280,7 @@ const MENU: &[(&str, &str, MayOpen)] = &[
     ("Porteurs", "/vues/porteurs", |_| true),
     ("Comité", "/comite", comite::may_open),
     ("TFPB", "/tfpb", |role| role != Role::Lecteur),
+    ("Évaluation", "/evaluation", comite::may_open),
     ("Audit", "/audit", |role| role.can_audit()),
 ];
 

@@ -31,6 +31,9 @@ pub const PAGE_PARAMS: &[&str] = &[
     "tri",
     "page",
     "enregistre",
+    "du",
+    "au",
+    "partie",
 ];
 
 /// The parameters that make the moment shown, carried from page to page.

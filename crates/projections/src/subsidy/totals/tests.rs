@@ -286,6 +286,7 @@ impl Log {
                 quartiers: content.quartiers(),
                 objectifs: content.objectifs(),
                 requests: content.requests(),
+                pistes: vec![],
             }),
             Step::Amend { dossier, content } => self.dossier(DossierEvent::DossierAmended {
                 dossier_id: dossier_id(dossier),
@@ -295,6 +296,7 @@ impl Log {
                 quartiers: content.quartiers(),
                 objectifs: content.objectifs(),
                 requests: content.requests(),
+                pistes: vec![],
                 reason: "test".into(),
             }),
             Step::Withdraw(d) => self.dossier(DossierEvent::DossierWithdrawn {
@@ -321,6 +323,7 @@ impl Log {
                     amount: cents(a),
                     comite: "CF".into(),
                     decided_on: on,
+                    majoration_reason: None,
                 })
             }
             Step::Refuse(d, l) => {
@@ -699,5 +702,184 @@ fn quartier_totals_follow_the_referential_and_refuse_another_one() {
     assert_eq!(
         p.subsidy.quartier_table(None, &before_avenant),
         p.subsidy.quartier_table_walked(None, &before_avenant)
+    );
+}
+
+/// The cents of column `column` in `row` of `table` (0 when empty).
+fn cents_at(table: &crate::Table, row: &[crate::Cell], column: &str) -> i64 {
+    let index = table.columns.iter().position(|c| c == column).unwrap();
+    match &row[index] {
+        crate::Cell::Amount(amount) => amount.cents(),
+        _ => 0,
+    }
+}
+
+fn text_at(table: &crate::Table, row: &[crate::Cell], column: &str) -> String {
+    let index = table.columns.iter().position(|c| c == column).unwrap();
+    row[index].to_text()
+}
+
+/// Sum of an amount column.
+fn column_total(table: &crate::Table, column: &str) -> i64 {
+    table.rows.iter().map(|r| cents_at(table, r, column)).sum()
+}
+
+/// Every view splits line by line: each commune is exactly the sum of its quartiers' parts (each
+/// row of the quartier view split equally among the quartier's communes), and the quartier,
+/// objective and commune views add up to the signatory view, granted and paid.
+fn check_splits_reconcile(p: &Projections) -> Result<(), TestCaseError> {
+    let (s, r) = (&p.subsidy, &p.referential);
+    for year in [None, Some(2024), Some(2025), Some(2026)] {
+        let quartiers = s.quartier_table(year, r);
+        let mut implied: std::collections::BTreeMap<(String, String), (i64, i64)> =
+            std::collections::BTreeMap::new();
+        for row in &quartiers.rows {
+            let quartier = text_at(&quartiers, row, "quartier");
+            let communes: Vec<String> = r
+                .quartier(&quartier)
+                .map(|q| q.communes.clone())
+                .filter(|c| !c.is_empty())
+                .unwrap_or_else(|| vec![String::new()]);
+            let equal = vec![Decimal::ONE; communes.len()];
+            let granted = crate::subsidy::split::split_cents(
+                cents_at(&quartiers, row, "granted_eur"),
+                &equal,
+            );
+            let paid =
+                crate::subsidy::split::split_cents(cents_at(&quartiers, row, "paid_eur"), &equal);
+            for (index, commune) in communes.into_iter().enumerate() {
+                let key = (commune, text_at(&quartiers, row, "exercice"));
+                let entry = implied.entry(key).or_default();
+                entry.0 += granted[index];
+                entry.1 += paid[index];
+            }
+        }
+        implied.retain(|_, money| *money != (0, 0));
+        let communes = s.commune_table(year, r);
+        let shown: std::collections::BTreeMap<(String, String), (i64, i64)> = communes
+            .rows
+            .iter()
+            .map(|row| {
+                (
+                    (
+                        text_at(&communes, row, "commune"),
+                        text_at(&communes, row, "exercice"),
+                    ),
+                    (
+                        cents_at(&communes, row, "granted_eur"),
+                        cents_at(&communes, row, "paid_eur"),
+                    ),
+                )
+            })
+            .collect();
+        prop_assert_eq!(&shown, &implied);
+        let signatory = s.signatory_table(year, r);
+        let objectives = s.objective_table(year, r);
+        let granted = column_total(&signatory, "granted_eur");
+        let paid = column_total(&quartiers, "paid_eur");
+        prop_assert_eq!(column_total(&quartiers, "granted_eur"), granted);
+        for view in [&objectives, &communes] {
+            prop_assert_eq!(column_total(view, "granted_eur"), granted);
+            prop_assert_eq!(column_total(view, "paid_eur"), paid);
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// The commune view equals the sum of its quartiers' parts, and every split view adds up
+    /// to the signatory view, whatever the log.
+    #[test]
+    fn the_commune_view_is_the_sum_of_its_quartiers_parts(
+        steps in prop::collection::vec(step(), 1..60),
+    ) {
+        let mut log = Log::default();
+        for step in &steps {
+            log.step(step);
+        }
+        let mut projections = Projections::default();
+        for event in &log.events {
+            projections.apply(event).unwrap();
+        }
+        check_splits_reconcile(&projections)?;
+    }
+}
+
+#[test]
+fn a_dossier_of_two_lines_splits_each_line_in_every_view() {
+    // Two lines of one cent over two quartiers of equal population in two communes: each line
+    // gives its cent to the first quartier. Splitting the dossier's total (two cents) instead
+    // would give a cent to each commune, and the commune view would differ from the quartier
+    // view by a cent.
+    let mut log = Log::default();
+    log.publish(&[
+        QuartierSpec {
+            id: "QN1",
+            code: Some("C1"),
+            population: 100,
+            communes: vec![0],
+        },
+        QuartierSpec {
+            id: "QN2",
+            code: None,
+            population: 100,
+            communes: vec![1],
+        },
+        QuartierSpec {
+            id: "QN3",
+            code: Some("C3"),
+            population: 100,
+            communes: vec![1],
+        },
+        QuartierSpec {
+            id: "QIC-a",
+            code: None,
+            population: 100,
+            communes: vec![1],
+        },
+    ]);
+    let content = Content {
+        quartiers: vec![(0, 0), (2, 0)],
+        with_shares: false,
+        objectifs: vec![(1, None), (2, None)],
+        requests: vec![(0, 0, 1), (1, 0, 1)],
+    };
+    log.step(&Step::File {
+        dossier: 0,
+        porteur: 0,
+        exercice: 2025,
+        content,
+    });
+    log.step(&Step::Grant(0, (0, 0), 1));
+    log.step(&Step::Grant(0, (1, 0), 1));
+    let mut projections = Projections::default();
+    for event in &log.events {
+        projections.apply(event).unwrap();
+    }
+    let (s, r) = (&projections.subsidy, &projections.referential);
+    let communes = s.commune_table(Some(2025), r);
+    let by_commune: Vec<(String, i64)> = communes
+        .rows
+        .iter()
+        .map(|row| {
+            (
+                text_at(&communes, row, "commune"),
+                cents_at(&communes, row, "granted_eur"),
+            )
+        })
+        .collect();
+    assert_eq!(by_commune, vec![("c1".to_string(), 2)]);
+    let objectives = s.objective_table(Some(2025), r);
+    let by_objectif: Vec<i64> = objectives
+        .rows
+        .iter()
+        .map(|row| cents_at(&objectives, row, "granted_eur"))
+        .collect();
+    assert_eq!(
+        by_objectif,
+        vec![2],
+        "each line's cent goes to the first objectif"
     );
 }

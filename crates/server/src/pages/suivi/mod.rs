@@ -282,6 +282,7 @@ pub fn section(
                 quartiers: None,
                 objectifs: None,
                 requests: None,
+                pistes: None,
                 reason: "x".into(),
             }),
             projections,
