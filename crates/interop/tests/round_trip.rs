@@ -84,7 +84,7 @@ fn varied_programmation(projections: &Projections) -> String {
         .take(8)
         .collect();
     let mut text = String::from(
-        "dossier;porteur;siret;rna;porteur_kind;action;description;exercice;quartiers;objectifs;budget;financeur;dispositif;asked;proposed;opinion;granted;decision;comite;decided_on;code_dossier;ej\n",
+        "dossier;porteur;siret;rna;porteur_kind;action;description;exercice;quartiers;objectifs;budget;financeur;dispositif;asked;proposed;opinion;granted;decision;comite;decided_on;majoration_reason;code_dossier;ej\n",
     );
     for i in 0..30u64 {
         let porteur = i % 11;
@@ -152,6 +152,15 @@ fn varied_programmation(projections: &Projections) -> String {
                 4 => (format!("{asked}"), "favorable", String::new(), ""),
                 _ => (String::new(), "", String::new(), ""),
             };
+            // Some grants go above the amount asked, with the comité's reason.
+            let (granted, majoration) = if shape == 0 && i % 5 == 0 {
+                (
+                    format!("{},00", asked + 250),
+                    "Public plus nombreux que prévu (fictif)",
+                )
+            } else {
+                (granted, "")
+            };
             let decided = !granted.is_empty() || !decision.is_empty();
             let (comite, decided_on) = if decided {
                 (
@@ -167,7 +176,7 @@ fn varied_programmation(projections: &Projections) -> String {
                 String::new()
             };
             text.push_str(&format!(
-                "PROG-2025-{i:03};Association n°{porteur} (fictive);{siret};{rna};{kind};Action n°{i} (fictive);Description n°{i};2025;{quartiers};{objectifs};{budget},00;{financeur};{dispositif};{asked},00;{proposed};{opinion};{granted};{decision};{comite};{decided_on};{code};{ej}\n",
+                "PROG-2025-{i:03};Association n°{porteur} (fictive);{siret};{rna};{kind};Action n°{i} (fictive);Description n°{i};2025;{quartiers};{objectifs};{budget},00;{financeur};{dispositif};{asked},00;{proposed};{opinion};{granted};{decision};{comite};{decided_on};{majoration};{code};{ej}\n",
                 budget = 60_000 + 100 * i,
             ));
         }

@@ -79,6 +79,10 @@ pub struct FundingLine {
     /// The date of the decision that granted the line (a payment cannot precede it).
     #[serde(default)]
     pub decided_on: Option<NaiveDate>,
+    /// Why the comité granted more than was asked, when it did (kept so that an export of the
+    /// programmation carries it back).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub majoration_reason: Option<String>,
 }
 
 impl FundingLine {
@@ -239,12 +243,14 @@ impl DossierState {
                 dispositif,
                 amount,
                 decided_on,
+                majoration_reason,
                 ..
             } => {
                 let line = self.line_mut(&financeur, &dispositif);
                 line.status = LineStatus::Granted;
                 line.granted = amount;
                 line.decided_on = Some(decided_on);
+                line.majoration_reason = majoration_reason;
             }
             DossierEvent::SubsidyRefused {
                 financeur,

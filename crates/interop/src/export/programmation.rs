@@ -25,7 +25,7 @@ use engagements_domain::{Amount, DossierId};
 use engagements_projections::Projections;
 
 /// The columns written, in the order of the import's documentation.
-pub const PROGRAMMATION_COLUMNS: [&str; 22] = [
+pub const PROGRAMMATION_COLUMNS: [&str; 23] = [
     "dossier",
     "porteur",
     "siret",
@@ -46,6 +46,7 @@ pub const PROGRAMMATION_COLUMNS: [&str; 22] = [
     "decision",
     "comite",
     "decided_on",
+    "majoration_reason",
     "code_dossier",
     "ej",
 ];
@@ -257,6 +258,7 @@ fn rows(
                 decided
                     .map(|d| d.decided_on.format("%d/%m/%Y").to_string())
                     .unwrap_or_default(),
+                line.majoration_reason.clone().unwrap_or_default(),
                 code_dossier.clone(),
                 ej,
             ]);

@@ -42,7 +42,7 @@ pub static TABLE: HeaderTable = HeaderTable {
     others_refused: true,
 };
 
-static COLUMNS: [Column; 22] = [
+static COLUMNS: [Column; 23] = [
     column(
         "dossier",
         &[
@@ -221,7 +221,7 @@ pub const REQUIRED_COLUMNS: [&str; 10] = [
     "asked",
 ];
 /// Columns a file may add.
-pub const OPTIONAL_COLUMNS: [&str; 12] = [
+pub const OPTIONAL_COLUMNS: [&str; 13] = [
     "siret",
     "rna",
     "porteur_kind",
@@ -232,6 +232,7 @@ pub const OPTIONAL_COLUMNS: [&str; 12] = [
     "decision",
     "comite",
     "decided_on",
+    "majoration_reason",
     "code_dossier",
     "ej",
 ];
