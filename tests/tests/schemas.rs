@@ -14,8 +14,7 @@ fn schema(relative: &str) -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../schemas")
         .join(relative);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap()
 }
 
@@ -101,7 +100,10 @@ async fn every_demo_event_and_relay_message_matches_its_schema() {
             checked += 1;
         }
     }
-    assert!(checked > 1000, "the demo records more than {checked} events");
+    assert!(
+        checked > 1000,
+        "the demo records more than {checked} events"
+    );
 
     // The relay's schema checks the payload against its stream: a grant relabelled as a
     // refusal, or an amount written as a number, is refused.

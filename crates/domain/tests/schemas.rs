@@ -15,13 +15,13 @@ use engagements_domain::commitment::{CommitmentCommand, CommitmentEvent};
 use engagements_domain::cpo::{CpoCommand, CpoEvent};
 use engagements_domain::dossier::{DossierCommand, DossierEvent};
 use engagements_domain::envelope::{EnvelopeCommand, EnvelopeEvent};
+use engagements_domain::json_schema::{close, SchemaKind};
 use engagements_domain::porteur::{Porteur, PorteurCommand, PorteurEvent, PorteurState};
 use engagements_domain::publication::{PublicationCommand, PublicationEvent};
 use engagements_domain::referential::{ContractCommand, ContractEvent};
 use engagements_domain::tfpb::{
     TfpbConventionCommand, TfpbConventionEvent, TfpbProgrammeCommand, TfpbProgrammeEvent,
 };
-use engagements_domain::json_schema::{close, SchemaKind};
 use engagements_domain::{Amount, DomainEvent, Metadata};
 use schemars::JsonSchema;
 use serde_json::{json, Value};
@@ -367,7 +367,11 @@ fn event_schemas_are_closed_per_type_with_string_amounts() {
         "dossier_id":"0190f2a0-0000-7000-8000-000000000002",
         "financeur":"etat","dispositif":"bop147-aap","amount":"12000.00",
         "comite":"CF-2025-01","decided_on":"2025-03-12"});
-    assert!(dossier.is_valid(&granted), "{:?}", errors(&dossier, &granted));
+    assert!(
+        dossier.is_valid(&granted),
+        "{:?}",
+        errors(&dossier, &granted)
+    );
     serde_json::from_value::<DossierEvent>(granted.clone()).unwrap();
 
     let mut relabelled = granted.clone();
@@ -384,7 +388,10 @@ fn event_schemas_are_closed_per_type_with_string_amounts() {
     );
     let mut extra = granted.clone();
     extra["note"] = json!("added later");
-    assert!(!dossier.is_valid(&extra), "no property the ledger does not write");
+    assert!(
+        !dossier.is_valid(&extra),
+        "no property the ledger does not write"
+    );
     let mut bad_date = granted;
     bad_date["decided_on"] = json!("12/03/2025");
     assert!(!dossier.is_valid(&bad_date));

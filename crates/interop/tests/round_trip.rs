@@ -94,8 +94,14 @@ fn varied_programmation(projections: &Projections) -> String {
             _ => (String::new(), String::new()),
         };
         // Every kind, written as people do; left empty for some, inferred then.
-        let kind = ["association", "Commune", "CCAS", "bailleur social", "Autre", ""]
-            [(porteur % 6) as usize];
+        let kind = [
+            "association",
+            "Commune",
+            "CCAS",
+            "bailleur social",
+            "Autre",
+            "",
+        ][(porteur % 6) as usize];
         let quartiers = match i % 4 {
             0 => qpv[(i % 8) as usize].clone(),
             1 => format!("{}:60|{}:40", qpv[0], qpv[(1 + i % 7) as usize]),
@@ -254,7 +260,10 @@ async fn the_exported_programmation_imports_back_to_every_report() {
         };
         let porteurs = kinds(&source.projections().await.unwrap());
         assert_eq!(porteurs.len(), 11);
-        assert!(porteurs.iter().any(|p| p.contains(";Ccas;")), "{porteurs:?}");
+        assert!(
+            porteurs.iter().any(|p| p.contains(";Ccas;")),
+            "{porteurs:?}"
+        );
         assert_eq!(
             kinds(&target.projections().await.unwrap()),
             porteurs,
