@@ -230,3 +230,31 @@ async fn shutdown_signal() {
     }
     tracing::info!("shutting down: finishing the requests in flight");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_progress_line_says_how_far_the_catch_up_is() {
+        let mut progress = CatchUpProgress {
+            position: 250_000,
+            target: 1_000_000,
+            folded: 200_000,
+            elapsed: Duration::from_secs(2),
+            done: false,
+        };
+        assert_eq!(
+            progress_line(&progress),
+            "read model: catching up: 250000 / 1000000 events (25%), 100000 events/s, 2.0 s"
+        );
+        progress.position = 1_000_000;
+        progress.folded = 950_000;
+        progress.elapsed = Duration::from_secs(10);
+        progress.done = true;
+        assert_eq!(
+            progress_line(&progress),
+            "read model: caught up: 1000000 / 1000000 events (100%), 95000 events/s, 10.0 s"
+        );
+    }
+}
