@@ -6,9 +6,9 @@
 # difference of their instruction counts divided by the difference of their commands is the
 # cost of one more command, without the fixed costs (start, schema, workload set-up).
 # The split is each part's inclusive cost over the same difference:
-#   writer  = engagements_store::writer::run_serial (planning, hashing, its SQL calls' Rust side)
+#   writer  = engagements_store::writer::run (planning, hashing, its SQL calls' Rust side)
 #   clients = engagements_bench::append::ledger_client (deciding, serialising, Store::append)
-#   SQLite  = sqlite3_* called by sqlx's worker threads (statements, indexes, commit)
+#   SQLite  = sqlx's worker threads, where every SQLite call runs (statements, indexes, commit)
 #
 #   cargo build --release -p engagements-bench
 #   crates/bench/callgrind.sh                # BIN, CLIENTS, SHORT, LONG, OUT may be set
@@ -32,8 +32,10 @@ run() {
         >"$OUT/inclusive.$1.txt"
 }
 
-run "$SHORT"
-run "$LONG"
+if [ -z "${ANALYSE_ONLY:-}" ]; then
+    run "$SHORT"
+    run "$LONG"
+fi
 
 python3 - "$OUT" "$SHORT" "$LONG" <<'PY'
 import json, re, sys
@@ -44,9 +46,10 @@ def parse(n):
     total = int(re.search(r"^([\d,]+) \(100\.0%\)\s+PROGRAM TOTALS", text, re.M).group(1).replace(",", ""))
     parts = {"writer": 0, "clients": 0, "sqlite": 0}
     patterns = {
-        "writer": r"engagements_store::writer::run_serial::\{\{closure\}\}",
+        "writer": r"engagements_store::writer::run(_serial)?::\{\{closure\}\}",
         "clients": r"engagements_bench::append::ledger_client::\{\{closure\}\}",
-        "sqlite": r"sqlx_sqlite::connection::worker::ConnectionWorker::establish::\{\{closure\}\}",
+        # the threads sqlx starts for each SQLite connection: every SQLite call runs there
+        "sqlite": r"sqlx-sqlite-[\d.]+/src/connection/worker\.rs:std::sys::backtrace::__rust_begin_short_backtrace",
     }
     for line in text.splitlines():
         m = re.match(r"^\s*([\d,]+) \([ \d.]+%\)\s+\S*?:?(.*)$", line)
