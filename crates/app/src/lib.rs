@@ -27,4 +27,4 @@ pub use error::CommandError;
 pub use handlers::refs::hint;
 pub use ledger::{Ledger, ProjectionsRead, Receipt};
 pub use meta::{CommandLine, CommandMeta, MetaDefaults};
-pub use read_model::ReadModel;
+pub use read_model::{CatchUpProgress, ProgressReporter, ReadModel};

@@ -2,6 +2,7 @@
 //! from the latest snapshot and saving new ones as it goes (see [`crate::snapshots`]).
 
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use engagements_projections::{ProjectionError, Projections};
 use engagements_store::{Store, StoreError};
@@ -13,6 +14,27 @@ use crate::snapshots::{lock, Mark, SnapshotError, SnapshotPolicy, Snapshots};
 
 /// Events read from the store per page while catching up.
 const CATCH_UP_PAGE: i64 = 10_000;
+
+/// A catch-up that lasts longer than this is reported (then again at this interval).
+const PROGRESS_EVERY: Duration = Duration::from_secs(1);
+
+/// How far a long catch-up is, for whoever watches it (e.g. `serve` on standard error).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CatchUpProgress {
+    /// The last position folded so far.
+    pub position: i64,
+    /// The chain's last position when this catch-up started (it may have grown since).
+    pub target: i64,
+    /// Events folded by this catch-up so far.
+    pub folded: i64,
+    /// Since this catch-up started.
+    pub elapsed: Duration,
+    /// `true` for the last report of a catch-up (nothing left to fold).
+    pub done: bool,
+}
+
+/// Called with a long catch-up's progress: about once a second, then once when it is done.
+pub type ProgressReporter = Box<dyn Fn(CatchUpProgress) + Send + Sync>;
 
 /// Errors while catching up.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +58,8 @@ pub struct ReadModel {
     checkpoints: Checkpoints,
     /// Snapshots being saved in the background.
     saving: Mutex<Vec<JoinHandle<()>>>,
+    /// Told how far a catch-up is, when it lasts more than [`PROGRESS_EVERY`].
+    progress: Option<ProgressReporter>,
 }
 
 impl ReadModel {
@@ -58,7 +82,14 @@ impl ReadModel {
             snapshots,
             checkpoints: Checkpoints::from_env(),
             saving: Mutex::default(),
+            progress: None,
         }
+    }
+
+    /// Reports the progress of every catch-up that lasts more than a second (the first one,
+    /// when a server starts on a long log); call before catching up.
+    pub fn set_progress(&mut self, reporter: ProgressReporter) {
+        self.progress = Some(reporter);
     }
 
     /// The snapshots this read model saves and starts from.
@@ -107,11 +138,39 @@ impl ReadModel {
         }
         let mut projections = self.projections.write().await;
         let policy = self.snapshots.policy();
+        let started = Instant::now();
+        let start_position = projections.position;
+        let mut reported_at: Option<Instant> = None;
+        // The target of the progress reports, read only if this catch-up turns out long.
+        let mut target: Option<i64> = None;
         loop {
             let events = self
                 .store
                 .read_all(projections.position + 1, CATCH_UP_PAGE)
                 .await?;
+            if let Some(reporter) = &self.progress {
+                let due = match reported_at {
+                    None => started.elapsed() >= PROGRESS_EVERY,
+                    Some(at) => at.elapsed() >= PROGRESS_EVERY || events.is_empty(),
+                };
+                if due {
+                    let target = match target {
+                        Some(target) => target,
+                        None => {
+                            let head = self.store.head().await?.map_or(0, |h| h.position);
+                            *target.insert(head)
+                        }
+                    };
+                    reporter(CatchUpProgress {
+                        position: projections.position,
+                        target: target.max(projections.position),
+                        folded: projections.position - start_position,
+                        elapsed: started.elapsed(),
+                        done: events.is_empty(),
+                    });
+                    reported_at = Some(Instant::now());
+                }
+            }
             if events.is_empty() {
                 return Ok(projections.position);
             }

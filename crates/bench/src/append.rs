@@ -5,6 +5,9 @@
 //!   and calls `Store::append` (group commit, hash chain, idempotency, expected versions);
 //! - **esrs PgStore**: esrs 0.18's `PgStore` driven by `AggregateManager` (load the aggregate,
 //!   `handle_command`, which persists), one table per aggregate — PostgreSQL only;
+//! - **group commit INSERT**: the fair limit for the ledger's writer (`crate::group_commit`):
+//!   the same clients, each waiting for its own durable acknowledgement, their rows gathered by
+//!   one writer task into one multi-row INSERT per transaction, without lookup or hash;
 //! - **raw INSERT ×100**: the same rows written with one multi-row INSERT of 100 rows per
 //!   transaction into the same `events` table, without hash chain, checks or lookups: what the
 //!   database and its disk can do, the ceiling for any design.
@@ -38,6 +41,9 @@ pub enum System {
     #[value(name = "serial")]
     LedgerSerial,
     Esrs,
+    /// One writer task, one multi-row INSERT per transaction of what the clients sent.
+    #[value(name = "group")]
+    GroupCommit,
     Raw,
 }
 
@@ -47,6 +53,7 @@ impl System {
             System::Ledger => "ledger (hash chain)",
             System::LedgerSerial => "ledger, serial writer",
             System::Esrs => "esrs 0.18 PgStore",
+            System::GroupCommit => "group commit INSERT",
             System::Raw => "raw INSERT x100",
         }
     }
@@ -61,6 +68,9 @@ pub struct AppendSettings {
     pub seed: u64,
     /// The systems measured (each backend measures those it has).
     pub systems: Vec<System>,
+    /// Stop each client of the ledger and of the group commit baseline after this many
+    /// commands (a fixed amount of work, for instruction counts); the others ignore it.
+    pub commands_per_client: Option<usize>,
 }
 
 /// Runs every (backend, clients, system) combination, systems side by side for each load.
@@ -73,11 +83,12 @@ pub async fn run(
     for &backend in &settings.backends {
         for &clients in &settings.clients {
             let systems: &[System] = match backend {
-                BackendKind::Sqlite => &[System::Ledger, System::Raw],
+                BackendKind::Sqlite => &[System::Ledger, System::GroupCommit, System::Raw],
                 BackendKind::Postgres => &[
                     System::Ledger,
                     System::LedgerSerial,
                     System::Esrs,
+                    System::GroupCommit,
                     System::Raw,
                 ],
             };
@@ -105,10 +116,16 @@ async fn measure(
     settings: &AppendSettings,
 ) -> anyhow::Result<Figure> {
     let duration = Duration::from_secs_f64(settings.seconds);
+    let limit = settings.commands_per_client;
     let (latencies, elapsed) = match system {
-        System::Ledger => run_ledger(db, clients, settings.seed, duration, true).await?,
-        System::LedgerSerial => run_ledger(db, clients, settings.seed, duration, false).await?,
+        System::Ledger => run_ledger(db, clients, settings.seed, duration, true, limit).await?,
+        System::LedgerSerial => {
+            run_ledger(db, clients, settings.seed, duration, false, limit).await?
+        }
         System::Esrs => run_esrs(db, clients, settings.seed, duration).await?,
+        System::GroupCommit => {
+            crate::group_commit::run(db, clients, settings.seed, duration, limit).await?
+        }
         System::Raw => run_raw(db, clients, settings.seed, duration).await?,
     };
     Ok(Figure::throughput(
@@ -150,6 +167,7 @@ async fn run_ledger(
     seed: u64,
     duration: Duration,
     pipeline: bool,
+    commands_per_client: Option<usize>,
 ) -> anyhow::Result<(Latencies, Duration)> {
     let limits = Limits {
         pipeline,
@@ -157,7 +175,13 @@ async fn run_ledger(
     };
     let store = Store::open_with(&db.url, limits).await?;
     let result = drive(clients, duration, |index, deadline| {
-        ledger_client(store.clone(), seed, index as u64, deadline)
+        ledger_client(
+            store.clone(),
+            seed,
+            index as u64,
+            deadline,
+            commands_per_client.unwrap_or(usize::MAX),
+        )
     })
     .await;
     store.shutdown().await;
@@ -165,16 +189,18 @@ async fn run_ledger(
 }
 
 /// One client of the ledger: decides each command over its cached states and appends it,
-/// waiting for the acknowledgement before the next, until the deadline.
+/// waiting for the acknowledgement before the next, until the deadline or `commands_max`
+/// commands.
 pub(crate) async fn ledger_client(
     store: Store,
     seed: u64,
     client: u64,
     deadline: Instant,
+    commands_max: usize,
 ) -> anyhow::Result<Latencies> {
     let mut decider = Decider::default();
     let mut latencies = Latencies::default();
-    for item in Workload::new(seed, client) {
+    for item in Workload::new(seed, client).take(commands_max) {
         if Instant::now() >= deadline {
             break;
         }

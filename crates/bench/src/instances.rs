@@ -81,6 +81,7 @@ async fn measure(
                 settings.seed,
                 index as u64,
                 deadline,
+                usize::MAX,
             )
         },
     )

@@ -9,6 +9,7 @@ mod append;
 mod asof;
 mod databases;
 mod decider;
+mod group_commit;
 mod http;
 mod instances;
 mod readside;
@@ -56,8 +57,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Bench {
-    /// Commands/s and p50/p99 latency with concurrent clients: the ledger, esrs's PgStore and
-    /// the raw multi-row INSERT, side by side.
+    /// Commands/s and p50/p99 latency with concurrent clients: the ledger, esrs's PgStore, the
+    /// group commit baseline (one writer, one multi-row INSERT per transaction) and the raw
+    /// multi-row INSERT, side by side.
     Append {
         /// Concurrent clients, comma-separated.
         #[arg(long, value_delimiter = ',', default_value = "1,16,64")]
@@ -72,9 +74,13 @@ enum Bench {
             long,
             value_enum,
             value_delimiter = ',',
-            default_value = "ledger,serial,esrs,raw"
+            default_value = "ledger,serial,esrs,group,raw"
         )]
         systems: Vec<append::System>,
+        /// Stop each client of the ledger and of the group commit baseline after this many
+        /// commands (fixed work, e.g. for instruction counts under callgrind).
+        #[arg(long)]
+        commands_per_client: Option<usize>,
     },
     /// The read side at scale: replay (beside read + deserialise only), as-of latency, in-process
     /// report latency and peak memory, on a ledger of `--events` events.
@@ -191,6 +197,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             backends,
             seconds,
             systems,
+            commands_per_client,
         } => {
             let settings = append::AppendSettings {
                 clients: clients.clone(),
@@ -198,6 +205,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 seconds: *seconds,
                 seed: cli.seed,
                 systems: systems.clone(),
+                commands_per_client: *commands_per_client,
             };
             let figures = append::run(&settings, &databases, &progress).await?;
             ("append", backends.contains(&BackendKind::Postgres), figures)

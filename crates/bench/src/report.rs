@@ -146,6 +146,7 @@ enum Ratio {
 fn baselines_of(system: &str) -> Option<Vec<(&'static str, Ratio)>> {
     match system {
         "ledger (hash chain)" => Some(vec![
+            ("group commit INSERT", Ratio::Percent),
             ("esrs 0.18 PgStore", Ratio::Times),
             ("raw INSERT x100", Ratio::Percent),
             ("ledger, serial writer", Ratio::Times),

@@ -12,8 +12,9 @@ use engagements_app::audit::routine::{
     Routine, RoutineConfig, ROUTINE_EVERY_EVENTS_DEFAULT, ROUTINE_EVERY_MINUTES_DEFAULT,
     ROUTINE_POLL_DEFAULT,
 };
-use engagements_app::Ledger;
+use engagements_app::{CatchUpProgress, Ledger, ReadModel};
 use engagements_server::{AppState, ServerConfig, SessionConfig};
+use engagements_store::Store;
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -120,8 +121,51 @@ impl RoutineArgs {
     }
 }
 
+/// Opens the ledger and folds its log, saying on standard error how far it is when that takes
+/// more than a second (a long log, or a snapshot far behind the head).
+async fn open_with_progress(db: &str) -> anyhow::Result<Ledger> {
+    let started = std::time::Instant::now();
+    let store = Store::open(db).await?;
+    let mut read_model = ReadModel::new(store.clone());
+    read_model.set_progress(Box::new(|progress: CatchUpProgress| {
+        eprintln!("{}", progress_line(&progress))
+    }));
+    let restored = read_model.restore().await?;
+    if restored > 0 {
+        eprintln!(
+            "read model: restored from the snapshot at position {restored} in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(Ledger::from_read_model(store, read_model).await?)
+}
+
+/// `catching up: 250000 / 1000000 events (25%), 120000 events/s, 2.1 s`.
+fn progress_line(progress: &CatchUpProgress) -> String {
+    let seconds = progress.elapsed.as_secs_f64();
+    let rate = if seconds > 0.0 {
+        progress.folded as f64 / seconds
+    } else {
+        0.0
+    };
+    let percent = if progress.target > 0 {
+        progress.position as f64 * 100.0 / progress.target as f64
+    } else {
+        100.0
+    };
+    let verb = if progress.done {
+        "caught up"
+    } else {
+        "catching up"
+    };
+    format!(
+        "read model: {verb}: {} / {} events ({percent:.0}%), {rate:.0} events/s, {seconds:.1} s",
+        progress.position, progress.target
+    )
+}
+
 pub async fn run(db: &str, args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let ledger = Ledger::open(db).await?;
+    let ledger = open_with_progress(db).await?;
     let routine = args.checkpoints.routine(&ledger)?;
     let config = ServerConfig {
         body_bytes_max: args.body_bytes_max,
@@ -185,4 +229,32 @@ async fn shutdown_signal() {
         _ = terminate => {},
     }
     tracing::info!("shutting down: finishing the requests in flight");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_progress_line_says_how_far_the_catch_up_is() {
+        let mut progress = CatchUpProgress {
+            position: 250_000,
+            target: 1_000_000,
+            folded: 200_000,
+            elapsed: Duration::from_secs(2),
+            done: false,
+        };
+        assert_eq!(
+            progress_line(&progress),
+            "read model: catching up: 250000 / 1000000 events (25%), 100000 events/s, 2.0 s"
+        );
+        progress.position = 1_000_000;
+        progress.folded = 950_000;
+        progress.elapsed = Duration::from_secs(10);
+        progress.done = true;
+        assert_eq!(
+            progress_line(&progress),
+            "read model: caught up: 1000000 / 1000000 events (100%), 95000 events/s, 10.0 s"
+        );
+    }
 }
