@@ -8,93 +8,22 @@
 //! `target/screenshots/` (to `docs/screenshots/` with `UPDATE_SCREENSHOTS=1`). Without
 //! chromedriver the tests are skipped with a message, except under `CI=true`.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
 use engagements_e2e::http::{token, Server};
 use engagements_e2e::{run_json, run_ok, testing, TestDb};
-use fantoccini::elements::Element;
-use fantoccini::{Client, ClientBuilder, Locator};
-use serde_json::{json, Value};
+use fantoccini::{Client, Locator};
+use serde_json::Value;
+use support::browser::{
+    browser_available, click, screenshots_dir, start_browser, type_into, wait_for, Driver,
+};
 
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-const CHROMIUM: &str = "/usr/bin/chromium";
+mod support;
+
 /// The file a bailleur keeps (Excel, Windows-1252, a title row): 6 actions in QN06211 and
 /// QN06213, 5 spendings, 2 abatements.
 const FILE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../crates/interop/tests/fixtures/tfpb-excel-cp1252.csv"
 );
-/// Longest wait for chromedriver to listen, or for a page to show what is expected.
-const WAIT_MAX: Duration = Duration::from_secs(20);
-
-fn screenshots_dir() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    if std::env::var("UPDATE_SCREENSHOTS").is_ok_and(|v| v == "1") {
-        root.join("docs/screenshots")
-    } else {
-        root.join("target/screenshots")
-    }
-}
-
-/// Whether the browser is there; without it the test is skipped (failed under CI).
-fn browser_available() -> bool {
-    if Path::new(CHROMEDRIVER).exists() && Path::new(CHROMIUM).exists() {
-        return true;
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{CHROMEDRIVER} and {CHROMIUM} are required in CI");
-    }
-    eprintln!("skipping the browser test: apt-get install chromium chromium-driver");
-    false
-}
-
-/// Ends chromedriver however the test ends.
-struct Driver(Child);
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-async fn start_browser() -> (Driver, Client) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(CHROMEDRIVER)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start chromedriver");
-    let driver = Driver(child);
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed() < WAIT_MAX, "chromedriver does not listen");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let mut capabilities = serde_json::Map::new();
-    capabilities.insert(
-        "goog:chromeOptions".to_string(),
-        json!({
-            "binary": CHROMIUM,
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--window-size=1200,1600", "--no-first-run", "--disable-background-networking",
-                     "--lang=fr-FR"]
-        }),
-    );
-    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(capabilities)
-        .connect(&format!("http://127.0.0.1:{port}"))
-        .await
-        .expect("a WebDriver session");
-    (driver, client)
-}
 
 /// Records the fixture with `engagements apply`, as the contract's team.
 fn apply(db: &TestDb, commands: &[Value]) {
@@ -145,42 +74,6 @@ async fn scene(commands: &[Value], person: &str, organisation: &str, role: &str)
         _driver: driver,
         client,
     }
-}
-
-async fn wait_for(client: &Client, css: &str) -> Element {
-    match client
-        .wait()
-        .at_most(WAIT_MAX)
-        .for_element(Locator::Css(css))
-        .await
-    {
-        Ok(element) => element,
-        Err(error) => {
-            let url = client.current_url().await.unwrap();
-            let source = client.source().await.unwrap_or_default();
-            panic!("{css} never showed on {url} ({error}):\n{source}");
-        }
-    }
-}
-
-async fn click(client: &Client, css: &str) {
-    client
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .click()
-        .await
-        .unwrap();
-}
-
-/// Clears a field and types `text` into it, as a person does.
-async fn type_into(client: &Client, css: &str, text: &str) {
-    let field = client
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"));
-    field.clear().await.unwrap();
-    field.send_keys(text).await.unwrap();
 }
 
 /// Picks the option of a drop-down list whose text contains `text`.

@@ -1,0 +1,3 @@
+//! What the e2e tests share.
+
+pub mod browser;
