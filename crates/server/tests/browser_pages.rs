@@ -231,7 +231,7 @@ async fn the_pages_people_print_come_out_whole_on_a4() {
             .1
             .clone()
     };
-    let printed: [(&str, String, &str, &[&str], usize); 6] = [
+    let printed: [(&str, String, &str, &[&str], usize); 7] = [
         (
             "tableau-de-bord",
             "/tableau-de-bord?exercice=2025".into(),
@@ -266,6 +266,21 @@ async fn the_pages_people_print_come_out_whole_on_a4() {
             "bailleur",
             &["Total", "Abattement", "programmé"],
             8,
+        ),
+        // The evaluation report of the contract's first three exercices: every part, the pistes
+        // served by a dossier (the others are counted, listed on screen and in the CSV).
+        (
+            "evaluation",
+            "/evaluation".into(),
+            "admin",
+            &[
+                "Évaluation du contrat de ville",
+                "Total",
+                "Pistes servies",
+                "ne sont citées par aucun dossier",
+                "Sans crédit ni engagement",
+            ],
+            36,
         ),
         // The auditor's print holds every finding of the demo (about 150), grouped by rule.
         (

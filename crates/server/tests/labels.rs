@@ -55,6 +55,25 @@ async fn every_column_and_coded_value_of_the_demo_has_a_french_label() {
     for table in evaluation.tables() {
         tables.push(views::with_names(table.clone(), &projections));
     }
+    // The referential, as `engagements referential SECTION` prints it.
+    {
+        use engagements_projections::referential::tables;
+        let view = &projections.referential;
+        let r = view.current().expect("the demo's contract");
+        tables.extend([
+            tables::summary(r, view.content_hash.as_deref()),
+            tables::quartiers(r),
+            tables::communes(r),
+            tables::organisations(r),
+            tables::objectifs(r),
+            tables::dispositifs(r),
+            tables::tfpb_axes(r),
+            tables::transversaux(r),
+            tables::governance(r),
+            view.meetings_table(),
+            view.amendments_table(),
+        ]);
+    }
     drop(projections);
     let events = ledger.store().read_all(1, i64::MAX).await.unwrap();
     let as_of = engagements_projections::AsOf::default();
@@ -70,6 +89,8 @@ async fn every_column_and_coded_value_of_the_demo_has_a_french_label() {
             "indicators",
             "commitments-quartiers",
             "evaluation-sans-moyens",
+            "governance_meetings",
+            "avenants",
         ]
         .contains(&table.name.as_str())
         {

@@ -11,7 +11,7 @@ use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use engagements_projections::evaluation::{evaluation_report, EvaluationReport, Span};
-use engagements_projections::{labels, Table};
+use engagements_projections::{labels, Cell, Table};
 use maud::{html, Markup};
 
 use crate::auth::Caller;
@@ -151,9 +151,15 @@ pub async fn evaluation(
         (summary(&report))
         @for (name, heading, totals) in PARTS {
             @if let Some(table) = part(&report, name) {
+                @let csv = format!("/evaluation?format=csv&partie={name}&{query}");
+                @let table = crate::views::with_names(table.clone(), &projections);
                 section.evaluation id=(name) {
                     h2 { (heading) }
-                    (table_html_with(&crate::views::with_names(table.clone(), &projections), &format!("/evaluation?format=csv&partie={name}&{query}"), *totals))
+                    @if *name == "pistes" {
+                        (pistes_html(table, &csv))
+                    } @else {
+                        (table_html_with(&table, &csv, *totals))
+                    }
                 }
             }
         }
@@ -166,6 +172,42 @@ pub async fn evaluation(
     Ok(layout(TITLE, Some(&caller), body).into_response())
 }
 
+/// The pistes d'action: those served by a dossier first; the others (most of the 411 pistes of
+/// the contract early on) folded under a disclosure on screen and left out of the print, which
+/// says how many there are and where the whole list is.
+fn pistes_html(table: Table, csv_href: &str) -> Markup {
+    let served = |row: &Vec<Cell>| {
+        table
+            .columns
+            .iter()
+            .position(|c| c == "dossiers")
+            .and_then(|index| row.get(index))
+            .is_some_and(|cell| matches!(cell, Cell::Int(n) if *n > 0))
+    };
+    let (with, without): (Vec<_>, Vec<_>) = table.rows.iter().cloned().partition(served);
+    let with = Table {
+        rows: with,
+        ..table.clone()
+    };
+    let without = Table {
+        rows: without,
+        ..table
+    };
+    html! {
+        h3 { "Pistes servies par au moins un dossier (" (with.rows.len()) ")" }
+        (table_html_with(&with, csv_href, Totals::None))
+        @if !without.rows.is_empty() {
+            p.print-only {
+                (without.rows.len()) " pistes d'action ne sont citées par aucun dossier : leur liste est à l'écran et dans le CSV de cette partie."
+            }
+            details.no-print {
+                summary { "Pistes sans dossier (" (without.rows.len()) ")" }
+                (table_html_with(&without, csv_href, Totals::None))
+            }
+        }
+    }
+}
+
 /// The figures the report opens with: credits, commitments, TFPB, and what has nothing.
 fn summary(report: &EvaluationReport) -> Markup {
     let sum = |table: &Table, column: &str| -> engagements_domain::Amount {
@@ -176,7 +218,7 @@ fn summary(report: &EvaluationReport) -> Markup {
             .rows
             .iter()
             .filter_map(|r| match r.get(index) {
-                Some(engagements_projections::Cell::Amount(a)) => Some(*a),
+                Some(Cell::Amount(a)) => Some(*a),
                 _ => None,
             })
             .sum()
@@ -193,7 +235,7 @@ fn summary(report: &EvaluationReport) -> Markup {
         .pistes
         .rows
         .iter()
-        .filter(|r| matches!(r.get(4), Some(engagements_projections::Cell::Int(n)) if *n > 0))
+        .filter(|r| matches!(r.get(4), Some(Cell::Int(n)) if *n > 0))
         .count();
     html! {
         ul.facts {
