@@ -433,6 +433,82 @@ async fn checkpoints_in_memory_stay_as_they_were_and_answer_like_the_fold_of_the
     }
 }
 
+/// After a restart from a snapshot, the moments before it are folded again from position 1 in
+/// the background: checkpoints then cover them, each the fold of the log up to its position,
+/// and the answers started from them equal the fold of the whole log.
+#[tokio::test]
+async fn after_a_restart_the_history_is_folded_into_checkpoints_like_the_log() {
+    use engagements_app::checkpoints::Checkpoints;
+    use engagements_app::ReadModel;
+    use std::sync::Arc;
+
+    for db in testing::all().await {
+        eprintln!("backend: {}", db.backend);
+        let store = Store::open(&db.url).await.unwrap();
+        let ledger = Ledger::from_store_with(store.clone(), SnapshotPolicy::NEVER)
+            .await
+            .unwrap();
+        demo::run(&ledger, &demo_config(), &defaults(), |_, _| {})
+            .await
+            .unwrap();
+        let snapshot_at = ledger.snapshot_now().await.unwrap().position;
+        let events = all_events(&store).await;
+        assert_eq!(snapshot_at, events.len() as i64);
+
+        // The restart: restored from the snapshot, no checkpoint before it.
+        let mut read_model = ReadModel::with_snapshots(
+            Arc::new(Snapshots::new(store.clone(), SnapshotPolicy::NEVER)),
+            store.clone(),
+        );
+        read_model.set_checkpoints(Checkpoints::new(17, 1_000));
+        let restarted = Ledger::from_read_model(store.clone(), read_model)
+            .await
+            .unwrap();
+        let checkpoints = restarted.read_model().checkpoints();
+        assert_eq!(
+            checkpoints.extent().0,
+            0,
+            "nothing folded before the snapshot"
+        );
+
+        let reports = std::sync::Mutex::new(Vec::new());
+        let report = |p: engagements_app::CatchUpProgress| reports.lock().unwrap().push(p);
+        let folded = restarted
+            .read_model()
+            .fold_history(Some(&report))
+            .await
+            .unwrap();
+        assert_eq!(folded, snapshot_at);
+        let last = *reports.lock().unwrap().last().expect("a last report");
+        assert!(last.done && last.position == snapshot_at && last.target == snapshot_at);
+        let (kept, spacing) = checkpoints.extent();
+        assert_eq!(spacing, 17);
+        assert_eq!(kept as i64, snapshot_at / 17);
+
+        let mut position = snapshot_at;
+        while let Some((mark, checkpoint)) = checkpoints.nearest_usable(&AsOf {
+            position: Some(position),
+            ..AsOf::default()
+        }) {
+            let expected = Projections::fold(&events[..mark.position as usize]).unwrap();
+            assert!(
+                same(&checkpoint, &expected),
+                "checkpoint at {}",
+                mark.position
+            );
+            position = mark.position - 1;
+        }
+        for as_of in questions(&events, 40, 11) {
+            let expected = Projections::fold_as_of(&events, &as_of).unwrap();
+            let answer = restarted.projections_as_of(&as_of).await.unwrap();
+            assert!(same(&answer, &expected), "{as_of:?} on {}", db.backend);
+        }
+        // A read model that folded from position 1 itself has nothing left to fold.
+        assert_eq!(ledger.read_model().fold_history(None).await.unwrap(), 0);
+        store.shutdown().await;
+    }
+}
+
 /// Runs raw SQL beside the store with the snapshots' insert-only triggers out of the way: what
 /// someone with direct access to the database could do.
 async fn tamper_snapshots(db: &testing::TestDb, statements: &[String]) {

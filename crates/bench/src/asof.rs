@@ -187,6 +187,32 @@ async fn measure(
         ),
     ));
 
+    // A restart as `serve` has it: a new ledger from the latest snapshot, then the moments
+    // before that snapshot folded again from position 1 into in-memory checkpoints (in the
+    // background in `serve`; timed here).
+    progress(
+        "restart: a new ledger from the latest snapshot, then its history folded into checkpoints",
+    );
+    let mut read_model = ReadModel::with_snapshots(
+        Arc::new(Snapshots::new(store.clone(), SnapshotPolicy::NEVER)),
+        store.clone(),
+    );
+    read_model.set_checkpoints(Checkpoints::new(
+        settings.checkpoint_every,
+        CHECKPOINTS_KEPT_DEFAULT,
+    ));
+    let restarted = Ledger::from_read_model(store.clone(), read_model).await?;
+    let started = Instant::now();
+    let history = restarted.read_model().fold_history(None).await?;
+    let (restarted_checkpoints, restarted_spacing) = restarted.read_model().checkpoints().extent();
+    figures.push(single(
+        "history",
+        "fold from position 1 to the snapshot started from, checkpoints kept (background after a restart)",
+        backend,
+        started.elapsed(),
+        format!("{history} events; {restarted_checkpoints} checkpoints, one every {restarted_spacing} events"),
+    ));
+
     // Each question: the projections as of a random position, then the signatory report of a
     // random exercice from them (what an auditor asks). Each question is asked once, so the
     // answers kept in memory are bypassed.
@@ -201,17 +227,36 @@ async fn measure(
             "random position + signatory report, from the nearest in-memory checkpoint",
             format!("{position_last} events, a checkpoint every {spacing} events"),
         ),
+        (
+            &restarted,
+            "random position + signatory report, after a restart, from the checkpoints of the history fold",
+            format!("{position_last} events, a checkpoint every {restarted_spacing} events"),
+        ),
+        (
+            &restarted,
+            "random record time + signatory report, after a restart, from the checkpoints of the history fold",
+            format!("{position_last} events, a checkpoint every {restarted_spacing} events; the record time of a random event"),
+        ),
     ];
     for (ledger, system, note) in systems {
+        let by_record_time = system.starts_with("random record time");
         progress(&format!("as-of: {system}"));
         let mut latencies = Latencies::default();
         let started = Instant::now();
         for _ in 0..settings.after_samples {
             let position = rng.between(1, position_last.max(1) as u64) as i64;
             let year = 2024 + rng.between(0, 6) as i32;
-            let as_of = AsOf {
-                position: Some(position),
-                ..AsOf::default()
+            let as_of = if by_record_time {
+                let event = store.read_all(position, 1).await?;
+                AsOf {
+                    recorded_at: event.first().map(|e| e.recorded_at),
+                    ..AsOf::default()
+                }
+            } else {
+                AsOf {
+                    position: Some(position),
+                    ..AsOf::default()
+                }
             };
             let begun = Instant::now();
             let projections = ledger.projections_as_of_shared(&as_of).await?;

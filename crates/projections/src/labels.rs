@@ -188,7 +188,10 @@ const COLUMNS: &[(&str, &str)] = &[
     ("code", "Code"),
     ("communes", "Communes"),
     ("population", "Population"),
-    ("population_change_since_2014", "Évolution de la population depuis 2014"),
+    (
+        "population_change_since_2014",
+        "Évolution de la population depuis 2014",
+    ),
     ("key", "Élément"),
 ];
 

@@ -33,8 +33,24 @@ pub(crate) const PG_BEGIN_AND_LOCK: &str = "BEGIN ISOLATION LEVEL READ COMMITTED
 /// saving the round trip of a separate `pg_notify`.
 const PG_INSERT_NOTIFY_SUFFIX: &str = " RETURNING position) \
     SELECT pg_notify('engagements_events', MAX(position)::text) FROM inserted";
-/// Rows per INSERT statement: far below both drivers' bind-parameter limits (13 columns).
-const INSERT_CHUNK_ROWS: usize = 1000;
+/// Most rows per INSERT statement: far below both drivers' bind-parameter limits (13 columns).
+const INSERT_CHUNK_ROWS: usize = 512;
+
+/// Splits `rows` into chunks whose sizes are powers of two, largest first, none above
+/// [`INSERT_CHUNK_ROWS`]. A batch of any size then uses one of ten INSERT texts, each prepared
+/// once per connection and kept in its statement cache; with one text per batch size, SQLite
+/// prepared the INSERT again for most batches (a tenth of a command's instructions).
+fn power_of_two_chunks<T>(mut rows: &[T]) -> impl Iterator<Item = &[T]> {
+    std::iter::from_fn(move || {
+        if rows.is_empty() {
+            return None;
+        }
+        let size = (1usize << rows.len().ilog2()).min(INSERT_CHUNK_ROWS);
+        let (chunk, rest) = rows.split_at(size);
+        rows = rest;
+        Some(chunk)
+    })
+}
 
 pub(crate) const COLUMNS: &str =
     "position, event_id, stream_type, stream_id, version, event_type, \
@@ -293,7 +309,7 @@ impl Backend {
 }
 
 macro_rules! backend_ops {
-    ($module:ident, $db:ty, $pool:ty, begin: $begin:expr, insert_prefix: $prefix:expr, insert_suffix: $suffix:expr) => {
+    ($module:ident, $db:ty, $pool:ty, begin: $begin:expr, insert_prefix: $prefix:expr, insert_suffix: $suffix:expr, lookup: $lookup:expr, list: $list:expr) => {
         mod $module {
             use super::*;
             use sqlx::QueryBuilder;
@@ -323,7 +339,7 @@ macro_rules! backend_ops {
                 };
                 let now = chrono::Utc::now().timestamp_micros();
                 let (rows, outcomes) = plan_batch(head, existing, versions, batch, now);
-                for chunk in rows.chunks(INSERT_CHUNK_ROWS) {
+                for chunk in power_of_two_chunks(&rows) {
                     insert_rows(&mut *tx, chunk).await?;
                 }
                 tx.commit().await?;
@@ -364,29 +380,11 @@ macro_rules! backend_ops {
                 command_ids: &[String],
                 stream_ids: &[String],
             ) -> Result<(Option<ChainHead>, Vec<String>, HashMap<String, i64>), sqlx::Error> {
-                let mut query = QueryBuilder::<$db>::new(
-                    "SELECT CAST('h' AS TEXT), hash, position, recorded_at FROM \
-                     (SELECT hash, position, recorded_at FROM events \
-                      ORDER BY position DESC LIMIT 1) AS head \
-                     UNION ALL SELECT CAST('v' AS TEXT), stream_id, MAX(version), \
-                     CAST(0 AS BIGINT) FROM events WHERE stream_id IN (",
-                );
-                let mut list = query.separated(", ");
-                for id in stream_ids {
-                    list.push_bind(id);
-                }
-                query.push(
-                    ") GROUP BY stream_id UNION ALL SELECT DISTINCT CAST('c' AS TEXT), \
-                     command_id, CAST(0 AS BIGINT), CAST(0 AS BIGINT) FROM events \
-                     WHERE command_id IN (",
-                );
-                let mut list = query.separated(", ");
-                for id in command_ids {
-                    list.push_bind(id);
-                }
-                query.push(")");
-                let found: Vec<(String, String, i64, i64)> =
-                    query.build_query_as().fetch_all(&mut *conn).await?;
+                let found: Vec<(String, String, i64, i64)> = sqlx::query_as($lookup)
+                    .bind($list(stream_ids))
+                    .bind($list(command_ids))
+                    .fetch_all(&mut *conn)
+                    .await?;
                 let mut head = None;
                 let mut recorded = Vec::new();
                 let mut versions = HashMap::new();
@@ -570,12 +568,31 @@ macro_rules! backend_ops {
     };
 }
 
+/// The serial writer's one lookup statement: the chain head, the versions of the streams in the
+/// first list, the command ids of the second already recorded. Each list is one parameter (a
+/// JSON array on SQLite, an array on PostgreSQL), so the text, and its prepared statement, is
+/// the same for any batch.
+macro_rules! batch_lookup_sql {
+    ($streams_in:literal, $commands_in:literal) => {
+        concat!(
+            "SELECT CAST('h' AS TEXT), hash, position, recorded_at FROM ",
+            "(SELECT hash, position, recorded_at FROM events ORDER BY position DESC LIMIT 1) AS head ",
+            "UNION ALL SELECT CAST('v' AS TEXT), stream_id, MAX(version), CAST(0 AS BIGINT) ",
+            "FROM events WHERE stream_id ", $streams_in, " GROUP BY stream_id ",
+            "UNION ALL SELECT DISTINCT CAST('c' AS TEXT), command_id, CAST(0 AS BIGINT), ",
+            "CAST(0 AS BIGINT) FROM events WHERE command_id ", $commands_in
+        )
+    };
+}
+
 // SQLite: BEGIN IMMEDIATE takes the database's write lock up front, which serialises writers
 // of several processes and avoids deadlock-prone lock upgrades.
 backend_ops!(sqlite_ops, sqlx::Sqlite, SqlitePool,
     begin: "BEGIN IMMEDIATE",
     insert_prefix: "",
-    insert_suffix: "");
+    insert_suffix: "",
+    lookup: batch_lookup_sql!("IN (SELECT value FROM json_each(?1))", "IN (SELECT value FROM json_each(?2))"),
+    list: |ids: &[String]| serde_json::to_string(ids).expect("a list of strings is JSON"));
 
 // PostgreSQL: a transaction-scoped advisory lock, keyed by the ledger's schema, serialises the
 // writers of every process on the chain head; NOTIFY wakes followers in other processes once the
@@ -583,7 +600,9 @@ backend_ops!(sqlite_ops, sqlx::Sqlite, SqlitePool,
 backend_ops!(postgres_ops, sqlx::Postgres, PgPool,
     begin: PG_BEGIN_AND_LOCK,
     insert_prefix: "WITH inserted AS (",
-    insert_suffix: PG_INSERT_NOTIFY_SUFFIX);
+    insert_suffix: PG_INSERT_NOTIFY_SUFFIX,
+    lookup: batch_lookup_sql!("= ANY($1::TEXT[])", "= ANY($2::TEXT[])"),
+    list: |ids: &[String]| ids.to_vec());
 
 /// One round trip for the pipelined writer's two questions: which of `command_ids` are already
 /// recorded, and the versions of `stream_ids`. One prepared statement for any batch size (arrays).
@@ -625,6 +644,24 @@ pub(crate) async fn postgres_lookups(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rows_go_in_power_of_two_chunks_in_order() {
+        let mut texts = std::collections::BTreeSet::new();
+        for n in 0..2_000usize {
+            let rows: Vec<usize> = (0..n).collect();
+            let chunks: Vec<&[usize]> = power_of_two_chunks(&rows).collect();
+            assert_eq!(chunks.concat(), rows, "{n} rows");
+            for chunk in &chunks {
+                assert!(chunk.len().is_power_of_two() && chunk.len() <= INSERT_CHUNK_ROWS);
+                texts.insert(chunk.len());
+            }
+            if n <= INSERT_CHUNK_ROWS {
+                assert_eq!(chunks.len(), n.count_ones() as usize, "{n} rows");
+            }
+        }
+        assert_eq!(texts.len(), 10);
+    }
 
     #[test]
     fn the_sql_names_the_chain_lock_class_and_the_channel() {

@@ -142,6 +142,32 @@ async fn open_with_progress(db: &str) -> anyhow::Result<Ledger> {
 
 /// `catching up: 250000 / 1000000 events (25%), 120000 events/s, 2.1 s`.
 fn progress_line(progress: &CatchUpProgress) -> String {
+    let verb = if progress.done {
+        "caught up"
+    } else {
+        "catching up"
+    };
+    format!("read model: {verb}: {}", figures(progress))
+}
+
+/// The background fold of the moments before the snapshot the server started from.
+fn history_line(progress: &CatchUpProgress) -> String {
+    if progress.done {
+        format!(
+            "past moments: folded from position 1 with checkpoints in memory: {}",
+            figures(progress)
+        )
+    } else {
+        format!(
+            "past moments: folding from position 1 (moments before position {} come from stored snapshots until done): {}",
+            progress.target,
+            figures(progress)
+        )
+    }
+}
+
+/// `250000 / 1000000 events (25%), 120000 events/s, 2.1 s`.
+fn figures(progress: &CatchUpProgress) -> String {
     let seconds = progress.elapsed.as_secs_f64();
     let rate = if seconds > 0.0 {
         progress.folded as f64 / seconds
@@ -153,13 +179,8 @@ fn progress_line(progress: &CatchUpProgress) -> String {
     } else {
         100.0
     };
-    let verb = if progress.done {
-        "caught up"
-    } else {
-        "catching up"
-    };
     format!(
-        "read model: {verb}: {} / {} events ({percent:.0}%), {rate:.0} events/s, {seconds:.1} s",
+        "{} / {} events ({percent:.0}%), {rate:.0} events/s, {seconds:.1} s",
         progress.position, progress.target
     )
 }
@@ -188,12 +209,24 @@ pub async fn run(db: &str, args: ServeArgs) -> anyhow::Result<ExitCode> {
         ledger.store().url(),
         ledger.store().backend_name()
     );
+    // Moments before the snapshot the read model started from: folded once in the background,
+    // so that an auditor's past moments are answered from memory, not from stored snapshots.
+    let history = {
+        let read_model = ledger.read_model().clone();
+        tokio::spawn(async move {
+            let line = |progress: CatchUpProgress| eprintln!("{}", history_line(&progress));
+            if let Err(error) = read_model.fold_history(Some(&line)).await {
+                eprintln!("past moments: not folded in memory ({error}); they are answered from stored snapshots");
+            }
+        })
+    };
     let routine = routine.map(|routine| {
         eprintln!("checkpoints: {}", args.checkpoints.describe());
         tokio::spawn(routine.run())
     });
     let served =
         engagements_server::serve(listener, AppState::new(ledger, config), shutdown_signal()).await;
+    history.abort();
     if let Some(routine) = routine {
         routine.abort();
     }
@@ -255,6 +288,21 @@ mod tests {
         assert_eq!(
             progress_line(&progress),
             "read model: caught up: 1000000 / 1000000 events (100%), 95000 events/s, 10.0 s"
+        );
+    }
+
+    #[test]
+    fn the_history_line_says_which_moments_wait_for_it() {
+        let progress = CatchUpProgress {
+            position: 400_000,
+            target: 950_000,
+            folded: 400_000,
+            elapsed: Duration::from_secs(4),
+            done: false,
+        };
+        assert_eq!(
+            history_line(&progress),
+            "past moments: folding from position 1 (moments before position 950000 come from stored snapshots until done): 400000 / 950000 events (42%), 100000 events/s, 4.0 s"
         );
     }
 }
