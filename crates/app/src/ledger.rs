@@ -177,6 +177,20 @@ impl Ledger {
         if as_of.is_now() {
             return Ok(Arc::new(self.projections().await?.clone()));
         }
+        // A question without a position bound (facts in force on a date, the ledger as it
+        // stood at a time not yet passed) is asked of the log as it is: bounded by the head, it
+        // is a final answer, kept and handed out again until an event is recorded.
+        let pinned;
+        let as_of = if as_of.position.is_none() {
+            let head = self.store.head().await?.map_or(0, |h| h.position);
+            pinned = AsOf {
+                position: Some(head),
+                ..*as_of
+            };
+            &pinned
+        } else {
+            as_of
+        };
         let snapshots = self.read_model.snapshots();
         if let Some(answer) = snapshots.answer(as_of) {
             return Ok(answer);

@@ -509,6 +509,57 @@ async fn after_a_restart_the_history_is_folded_into_checkpoints_like_the_log() {
     }
 }
 
+/// Facts in force on a date, asked again: the same answer is handed out (not folded again)
+/// while nothing is recorded; once events are recorded, the answer takes them in, as the fold
+/// of the whole log does.
+#[tokio::test]
+async fn an_effective_date_answer_is_kept_until_an_event_is_recorded() {
+    let db = testing::sqlite();
+    let store = Store::open(&db.url).await.unwrap();
+    let ledger = Ledger::from_store_with(store.clone(), SnapshotPolicy::NEVER)
+        .await
+        .unwrap();
+    demo::run(&ledger, &demo_config(), &defaults(), |_, _| {})
+        .await
+        .unwrap();
+    let events = all_events(&store).await;
+    store.shutdown().await;
+
+    let half = events.len() / 2;
+    let copy = fresh_copy_of(&db, &events[..half]).await;
+    let store = Store::open(&copy.url).await.unwrap();
+    let ledger = Ledger::from_store_with(store.clone(), SnapshotPolicy::NEVER)
+        .await
+        .unwrap();
+    let as_of = AsOf {
+        effective_on: NaiveDate::from_ymd_opt(2025, 6, 30),
+        ..AsOf::default()
+    };
+    let first = ledger.projections_as_of_shared(&as_of).await.unwrap();
+    let again = ledger.projections_as_of_shared(&as_of).await.unwrap();
+    assert!(std::sync::Arc::ptr_eq(&first, &again), "folded again");
+    let copied = all_events(&store).await;
+    assert!(same(
+        &first,
+        &Projections::fold_as_of(&copied, &as_of).unwrap()
+    ));
+
+    copy_events(&store, &events[half..]).await;
+    let later = ledger.projections_as_of_shared(&as_of).await.unwrap();
+    assert!(
+        !std::sync::Arc::ptr_eq(&first, &later),
+        "an answer kept past new events"
+    );
+    let copied = all_events(&store).await;
+    let expected = Projections::fold_as_of(&copied, &as_of).unwrap();
+    assert!(same(&later, &expected));
+    assert!(
+        !same(&first, &later),
+        "the second half changes nothing in force then"
+    );
+    store.shutdown().await;
+}
+
 /// Runs raw SQL beside the store with the snapshots' insert-only triggers out of the way: what
 /// someone with direct access to the database could do.
 async fn tamper_snapshots(db: &testing::TestDb, statements: &[String]) {

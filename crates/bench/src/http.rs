@@ -139,7 +139,7 @@ async fn read_views(
         let year = 2024 + rng.between(0, 6);
         let path = format!("/api/v1/reports/{view}?year={year}");
         let begun = Instant::now();
-        get(&mut connection, &path).await?;
+        get(&mut connection, &path, "Accept: application/json\r\n").await?;
         latencies.record(begun.elapsed());
     }
     Ok(latencies)
@@ -167,9 +167,14 @@ async fn write_steadily(
     Ok(written)
 }
 
-/// One HTTP/1.1 GET on a kept-alive connection; returns the body's length.
-async fn get(connection: &mut BufReader<TcpStream>, path: &str) -> anyhow::Result<usize> {
-    let request = format!("GET {path} HTTP/1.1\r\nHost: bench\r\nAccept: application/json\r\n\r\n");
+/// One HTTP/1.1 GET on a kept-alive connection, with `headers` (each ending in CRLF) beside
+/// `Host`; returns the body's length. Anything but 200 is an error.
+pub(crate) async fn get(
+    connection: &mut BufReader<TcpStream>,
+    path: &str,
+    headers: &str,
+) -> anyhow::Result<usize> {
+    let request = format!("GET {path} HTTP/1.1\r\nHost: bench\r\n{headers}\r\n");
     connection.get_mut().write_all(request.as_bytes()).await?;
     let mut line = String::new();
     connection.read_line(&mut line).await?;

@@ -12,6 +12,7 @@ mod decider;
 mod group_commit;
 mod http;
 mod instances;
+mod pages;
 mod readside;
 mod report;
 mod stats;
@@ -136,6 +137,25 @@ enum Bench {
         #[arg(long, default_value_t = 2.0)]
         writes_per_second: f64,
     },
+    /// The pages of a comité member and an auditor over HTTP, one request at a time: the
+    /// dashboard now (baseline), with facts in force on random dates, after distinct past
+    /// positions, and the audit page; on the demo ledger (`--events 0`) or N events.
+    Pages {
+        /// Events of the seeded workload recorded before measuring; 0: the demo ledger.
+        #[arg(long, default_value_t = 0)]
+        events: usize,
+        #[arg(long, value_enum, default_value = "sqlite")]
+        backend: BackendKind,
+        /// Distinct past positions asked, each once.
+        #[arg(long, default_value_t = 800)]
+        positions: usize,
+        /// Distinct effective dates asked, each twice.
+        #[arg(long, default_value_t = 200)]
+        dates: usize,
+        /// Loads of the dashboard now and of the audit page.
+        #[arg(long, default_value_t = 200)]
+        repeats: usize,
+    },
     /// Several writer instances on one PostgreSQL: one chain shared, or one chain per contract.
     Instances {
         /// Concurrent clients of each instance.
@@ -225,6 +245,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let figures = readside::run(&settings, &databases, &progress).await?;
             ("readside", *backend == BackendKind::Postgres, figures)
+        }
+        Bench::Pages {
+            events,
+            backend,
+            positions,
+            dates,
+            repeats,
+        } => {
+            let settings = pages::PagesSettings {
+                events: *events,
+                backend: *backend,
+                positions: *positions,
+                dates: *dates,
+                repeats: *repeats,
+                seed: cli.seed,
+            };
+            let figures = pages::run(&settings, &databases, &progress).await?;
+            ("pages", *backend == BackendKind::Postgres, figures)
         }
         Bench::Http {
             events,
