@@ -65,7 +65,7 @@ pub const SNAPSHOTS_ENV: &str = "ENGAGEMENTS_SNAPSHOTS";
 /// Decoded snapshots kept in memory (each is a whole read model).
 const DECODED_KEPT: usize = 2;
 /// As-of answers kept in memory.
-const ANSWERS_KEPT: usize = 8;
+const ANSWERS_KEPT: usize = 32;
 /// Largest snapshot payload accepted on reading (bytes of base64 text).
 const PAYLOAD_BYTES_MAX: usize = 2 << 30;
 

@@ -70,6 +70,59 @@ pub struct AppState {
     pub config: Arc<ServerConfig>,
     /// The walk of the chain the audit page carries on, and the last full walk.
     pub chain: Arc<tokio::sync::Mutex<ChainWatch>>,
+    /// Findings found recently, by the head they were found at.
+    pub findings: Arc<FindingsCache>,
+}
+
+/// What a list of findings was found for: the head of the log, the moment asked, the day
+/// deadlines were judged on and the exercice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FindingsKey {
+    pub head: i64,
+    pub as_of: engagements_projections::AsOf,
+    pub today: chrono::NaiveDate,
+    pub year: Option<i32>,
+}
+
+/// The last few lists of findings; a later head makes them stale, and they are dropped as new
+/// ones come.
+#[derive(Debug, Default)]
+pub struct FindingsCache {
+    kept: std::sync::Mutex<
+        Vec<(
+            FindingsKey,
+            Arc<Vec<engagements_app::audit::findings::Finding>>,
+        )>,
+    >,
+}
+
+impl FindingsCache {
+    /// Lists kept at most.
+    const KEPT: usize = 8;
+
+    /// The findings kept for `key`, if any.
+    pub fn get(
+        &self,
+        key: &FindingsKey,
+    ) -> Option<Arc<Vec<engagements_app::audit::findings::Finding>>> {
+        let kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        kept.iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, found)| found.clone())
+    }
+
+    /// Keeps `found` for `key`, dropping lists of older heads and the oldest beyond [`Self::KEPT`].
+    pub fn keep(
+        &self,
+        key: FindingsKey,
+        found: Arc<Vec<engagements_app::audit::findings::Finding>>,
+    ) {
+        let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        kept.retain(|(k, _)| k.head >= key.head && k != &key);
+        kept.push((key, found));
+        let excess = kept.len().saturating_sub(Self::KEPT);
+        kept.drain(..excess);
+    }
 }
 
 /// What the server knows of the chain: a walk carried on from load to load (each load checks
@@ -88,6 +141,7 @@ impl AppState {
             metrics: Arc::default(),
             config: Arc::new(config),
             chain: Arc::default(),
+            findings: Arc::default(),
         }
     }
 }

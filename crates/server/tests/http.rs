@@ -856,6 +856,29 @@ async fn auditors_read_findings_and_checkpoints_and_nobody_else_does() {
             .text
             .starts_with("rule,exercice,subject,description,evidence_positions"));
         assert_eq!(csv.text.lines().count(), rules.len() + 1);
+        // Findings are kept for the head they were found at: asked again, the same; once an
+        // event is recorded, found again with it (a new 2025 abatement without its bilan).
+        let late = |answer: &Answer| {
+            answer
+                .json()
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|f| f["rule"] == "tfpb-bilan-late")
+                .count()
+        };
+        let again = h
+            .get("auditeur", "/api/v1/findings?effective_on=2027-01-15")
+            .await;
+        assert_eq!(late(&again), late(&found));
+        let mut programme = abatement("sia-habitat");
+        programme["programme"]["quartier"] = json!("QN06205");
+        let recorded = h.post("bailleur_b", programme).await;
+        assert!(recorded.status.is_success(), "{backend}: {}", recorded.text);
+        let after = h
+            .get("auditeur", "/api/v1/findings?effective_on=2027-01-15")
+            .await;
+        assert_eq!(late(&after), late(&found) + 1, "{backend}: stale findings");
         for role in ["lecteur", "bailleur_a", "instructeur"] {
             let refused = h.get(role, "/api/v1/findings").await;
             assert_eq!(refused.status, StatusCode::FORBIDDEN, "{role}");

@@ -15,7 +15,8 @@ use utoipa::ToSchema;
 use crate::api::reports::{respond, ReportParams};
 use crate::auth::{Caller, ReadScope};
 use crate::error::{ApiError, ErrorBody};
-use crate::state::AppState;
+use crate::state::{AppState, FindingsKey};
+use std::sync::Arc;
 
 /// Events read from the log per page.
 const PAGE_EVENTS: i64 = 10_000;
@@ -45,14 +46,41 @@ pub async fn events_until(state: &AppState, as_of: &AsOf) -> Result<Vec<Recorded
 
 /// The findings as `params` sees them (deadlines judged on `effective_on`, else `as_of`, else
 /// today).
+///
+/// They follow from the events up to the head alone, so they are kept for the head they were
+/// found at (with the moment, the day and the year asked) and handed out again until an event
+/// is recorded: the audit page does not read the whole log on every load.
 pub async fn findings_for(
     state: &AppState,
     params: &ReportParams,
-) -> Result<Vec<Finding>, ApiError> {
+) -> Result<Arc<Vec<Finding>>, ApiError> {
     let as_of = params.when().as_of()?;
-    let events = events_until(state, &as_of).await?;
     let today = chrono::Local::now().date_naive();
-    Ok(findings(events.iter(), &as_of, today, params.year))
+    let head = state
+        .ledger
+        .store()
+        .head()
+        .await
+        .map_err(ApiError::internal)?
+        .map_or(0, |h| h.position);
+    let key = FindingsKey {
+        head,
+        as_of,
+        today,
+        year: params.year,
+    };
+    if let Some(found) = state.findings.get(&key) {
+        return Ok(found);
+    }
+    // Bounded by the head read above: events recorded meanwhile wait for the next load.
+    let bounded = AsOf {
+        position: Some(as_of.position.map_or(head, |p| p.min(head))),
+        ..as_of
+    };
+    let events = events_until(state, &bounded).await?;
+    let found = Arc::new(findings(events.iter(), &as_of, today, params.year));
+    state.findings.keep(key, found.clone());
+    Ok(found)
 }
 
 /// Rule-based findings (see docs/audit.md), each with the positions of the events proving it.
