@@ -183,8 +183,14 @@ impl Ledger {
         let pinned;
         let as_of = if as_of.position.is_none() {
             let head = self.store.head().await?.map_or(0, |h| h.position);
+            // A record time becomes the last position recorded by then, so that the fold reads
+            // no event past it.
+            let bound = match as_of.recorded_at {
+                Some(time) => self.last_position_recorded_by(time, head).await?,
+                None => head,
+            };
             pinned = AsOf {
-                position: Some(head),
+                position: Some(bound),
                 ..*as_of
             };
             &pinned
@@ -226,6 +232,41 @@ impl Ledger {
             snapshots.remember_answer(*as_of, answer.clone());
         }
         Ok(answer)
+    }
+
+    /// The last position recorded at or before `time` (0: none), at most `head`: a bisection
+    /// over the log, which the writer keeps in record-time order (a record time never decreases
+    /// along positions), started from the nearest in-memory checkpoint recorded by then.
+    async fn last_position_recorded_by(
+        &self,
+        time: chrono::DateTime<Utc>,
+        head: i64,
+    ) -> Result<i64, CommandError> {
+        let by_then = AsOf {
+            recorded_at: Some(time),
+            ..AsOf::default()
+        };
+        let mut low = self
+            .read_model
+            .checkpoints()
+            .nearest_usable(&by_then)
+            .map_or(0, |(mark, _)| mark.position.min(head));
+        let mut high = head;
+        while low < high {
+            let middle = low + (high - low + 1) / 2;
+            let recorded_by_then = self
+                .store
+                .read_all(middle, 1)
+                .await?
+                .first()
+                .is_some_and(|event| event.recorded_at <= time);
+            if recorded_by_then {
+                low = middle;
+            } else {
+                high = middle - 1;
+            }
+        }
+        Ok(low)
     }
 
     /// Where an as-of fold starts: the live read model when it is usable as it is, else the

@@ -230,6 +230,9 @@ impl ReadModel {
             if events.is_empty() {
                 break;
             }
+            // As in the live catch-up: checkpoints carry the report totals, so that a report
+            // from one costs its rows, not a walk of every dossier.
+            projections.prepare_report_totals();
             for event in &events {
                 projections.apply(event)?;
                 mark = mark.after(event);

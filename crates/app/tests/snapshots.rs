@@ -496,6 +496,16 @@ async fn after_a_restart_the_history_is_folded_into_checkpoints_like_the_log() {
                 "checkpoint at {}",
                 mark.position
             );
+            assert_eq!(
+                checkpoint
+                    .subsidy
+                    .signatory_table(None, &checkpoint.referential),
+                expected
+                    .subsidy
+                    .signatory_table(None, &expected.referential),
+                "report totals of the checkpoint at {}",
+                mark.position
+            );
             position = mark.position - 1;
         }
         for as_of in questions(&events, 40, 11) {

@@ -4,6 +4,7 @@
 //! view and filters gets the same table: the first builds it, the others share it. Folding an
 //! event empties the cache (tables of the new position are built again on demand).
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -16,6 +17,9 @@ type Key = (String, Option<i32>);
 #[derive(Default)]
 pub struct TableCache {
     tables: Mutex<HashMap<Key, Arc<Table>>>,
+    /// Other values derived from the projections at this position (a page's to-do list, a
+    /// chart's series), by a key of the caller's choosing.
+    derived: Mutex<HashMap<String, Arc<dyn Any + Send + Sync>>>,
 }
 
 impl TableCache {
@@ -36,11 +40,33 @@ impl TableCache {
         table
     }
 
-    /// Forgets every table (the projections moved on).
+    /// The value derived under `key`, built by `build` unless already built at this position.
+    /// The key names what is derived and from what (e.g. `to-do/2025/2026-06-30`); a key built
+    /// before with another type is built again.
+    pub fn get_or_derive<T: Any + Send + Sync>(
+        &self,
+        key: &str,
+        build: impl FnOnce() -> T,
+    ) -> Arc<T> {
+        let kept = self.lock_derived().get(key).cloned();
+        if let Some(value) = kept.and_then(|v| v.downcast::<T>().ok()) {
+            return value;
+        }
+        let value = Arc::new(build());
+        self.lock_derived()
+            .insert(key.to_string(), value.clone() as Arc<dyn Any + Send + Sync>);
+        value
+    }
+
+    /// Forgets every table and derived value (the projections moved on).
     pub fn clear(&mut self) {
         let tables = self.tables.get_mut().unwrap_or_else(|p| p.into_inner());
         if !tables.is_empty() {
             tables.clear();
+        }
+        let derived = self.derived.get_mut().unwrap_or_else(|p| p.into_inner());
+        if !derived.is_empty() {
+            derived.clear();
         }
     }
 
@@ -52,6 +78,12 @@ impl TableCache {
     /// Whether no table is kept.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    fn lock_derived(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<String, Arc<dyn Any + Send + Sync>>> {
+        self.derived.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Arc<Table>>> {
@@ -78,6 +110,26 @@ impl std::fmt::Debug for TableCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_derived_value_is_built_once_per_position() {
+        let mut cache = TableCache::default();
+        let builds = std::cell::Cell::new(0);
+        let build = || {
+            builds.set(builds.get() + 1);
+            vec![1, 2, 3]
+        };
+        let first = cache.get_or_derive("to-do/2025", build);
+        let again = cache.get_or_derive("to-do/2025", || -> Vec<i32> { unreachable!() });
+        assert!(Arc::ptr_eq(&first, &again));
+        assert_eq!(builds.get(), 1);
+        // Another type under the same key is built, not mistaken for the first.
+        assert_eq!(*cache.get_or_derive("to-do/2025", || "texte"), "texte");
+        cache.clear();
+        let after = cache.get_or_derive("to-do/2025", build);
+        assert!(!Arc::ptr_eq(&first, &after));
+        assert_eq!(builds.get(), 2);
+    }
 
     #[test]
     fn a_table_is_built_once_per_position_and_view() {

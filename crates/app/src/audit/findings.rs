@@ -9,7 +9,7 @@
 //! it and one that does not. "Today" for the rules with a deadline is the reference date: the
 //! `--effective-on` date, else the `--as-of` date, else the current date.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::str::FromStr;
 
 use chrono::{Months, NaiveDate};
@@ -231,6 +231,9 @@ struct TfpbFacts {
 #[derive(Default)]
 struct Fold {
     dossiers: BTreeMap<String, DossierFacts>,
+    /// The dossiers of each porteur (stream ids, in order): the checks that look at a porteur's
+    /// other dossiers read these, not every dossier of the log.
+    by_porteur: HashMap<String, BTreeSet<String>>,
     envelopes: BTreeMap<String, EnvelopeFacts>,
     tfpb: BTreeMap<String, TfpbFacts>,
     findings: Vec<Finding>,
@@ -294,6 +297,10 @@ impl Fold {
                 .and_then(Value::as_array)
                 .map(|qs| qs.iter().map(|q| text(q, "quartier").to_string()).collect())
                 .unwrap_or_default();
+            self.by_porteur
+                .entry(text(p, "porteur_id").to_string())
+                .or_default()
+                .insert(stream.clone());
             self.dossiers.insert(
                 stream.clone(),
                 DossierFacts {
@@ -401,8 +408,7 @@ impl Fold {
             return;
         }
         let porteur_total: Decimal = self
-            .dossiers
-            .iter()
+            .porteur_dossiers(&facts.porteur_id)
             .map(|(id, d)| if id == stream { facts } else { d })
             .filter(|d| d.porteur_id == facts.porteur_id && d.exercice == facts.exercice)
             .flat_map(|d| {
@@ -426,6 +432,18 @@ impl Fold {
         }
     }
 
+    /// The dossiers of `porteur_id`, in the order of their stream ids.
+    fn porteur_dossiers<'a>(
+        &'a self,
+        porteur_id: &str,
+    ) -> impl Iterator<Item = (&'a String, &'a DossierFacts)> + 'a {
+        self.by_porteur
+            .get(porteur_id)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.dossiers.get_key_value(id))
+    }
+
     /// A grant to a porteur who has a CRF overdue, on the decision's date, on another dossier.
     fn check_overdue_crf_at_grant(
         &mut self,
@@ -435,8 +453,7 @@ impl Fold {
         position: i64,
     ) {
         let overdue: Vec<(&String, &DossierFacts)> = self
-            .dossiers
-            .iter()
+            .porteur_dossiers(&facts.porteur_id)
             .filter(|(id, d)| {
                 id.as_str() != stream
                     && d.porteur_id == facts.porteur_id

@@ -105,10 +105,21 @@ pub async fn dashboard(
         .unwrap_or_else(|| chrono::Local::now().date_naive());
     let table = views::report(&projections, "signataires", Some(exercice))
         .ok_or_else(|| ApiError::not_found("view signataires"))?;
-    let (summaries, total) = projections
-        .subsidy
-        .financeur_summaries(exercice, &projections.referential);
-    let to_do = projections.subsidy.to_do(exercice, today);
+    // Derived once per position and shared by every load until the next event.
+    let cache = &projections.tables;
+    let summaries_and_total =
+        cache.get_or_derive(&format!("financeur-summaries/{exercice}"), || {
+            projections
+                .subsidy
+                .financeur_summaries(exercice, &projections.referential)
+        });
+    let (summaries, total) = (&summaries_and_total.0, &summaries_and_total.1);
+    let to_do = cache.get_or_derive(&format!("to-do/{exercice}/{today}"), || {
+        projections.subsidy.to_do(exercice, today)
+    });
+    let by_year = cache.get_or_derive("granted-by-year-and-financeur", || {
+        views::granted_by_year_and_financeur(&projections)
+    });
     let name_of = |id: &str| {
         projections
             .referential
@@ -156,7 +167,7 @@ pub async fn dashboard(
             div.kpis {
                 div.kpi { div { "Enveloppes" } div.value { (format_eur(total.envelope)) } }
                 div.kpi { div { "Engagé (accordé)" } div.value { (format_eur(total.granted)) } }
-                div.kpi { div { "Taux d'engagement" } div.value { (rate(&total)) } }
+                div.kpi { div { "Taux d'engagement" } div.value { (rate(total)) } }
                 div.kpi { div { "Payé" } div.value { (format_eur(total.paid)) } }
                 div.kpi { div { "Reste à payer" } div.value { (format_eur(total.left_to_pay)) } }
                 div.kpi { div { "Reste disponible" } div.value { (format_eur(total.envelope_left)) } }
@@ -177,7 +188,7 @@ pub async fn dashboard(
                         th scope="col" { "Dossiers" }
                     } }
                     tbody {
-                        @for s in &summaries {
+                        @for s in summaries.iter() {
                             tr {
                                 th scope="row" { a href=(format!("/signataires/{}", crate::asof::encode(&s.financeur))) { (name_of(&s.financeur)) } }
                                 td.num { (format_eur(s.envelope)) }
@@ -196,7 +207,7 @@ pub async fn dashboard(
                         td.num { (format_eur(total.envelope)) }
                         td.num { (format_eur(total.requested)) }
                         td.num { (format_eur(total.granted)) }
-                        td.num { (rate(&total)) }
+                        td.num { (rate(total)) }
                         td.num { (format_eur(total.paid)) }
                         td.num { (format_eur(total.left_to_pay)) }
                         td.num { (format_eur(total.envelope_left)) }
@@ -209,7 +220,7 @@ pub async fn dashboard(
             h2 { "Détail par financeur et dispositif" }
             (table_html(&crate::views::with_names(detail.clone(), &projections), &csv))
             h2 { "Graphiques" }
-            (charts::grouped_bars("Montants accordés par exercice et par financeur", &views::granted_by_year_and_financeur(&projections), &charts::Legend::Financeurs(referential)))
+            (charts::grouped_bars("Montants accordés par exercice et par financeur", &by_year, &charts::Legend::Financeurs(referential)))
             (charts::breakdown(&format!("Accordé par financeur, exercice {exercice}"), &charts::financeur_lines(referential, &by_financeur)))
             (charts::breakdown(&format!("Accordé par objectif du contrat (par enjeu et ambition), exercice {exercice}"), &charts::objectif_lines(referential, &by_objectif)))
         },
