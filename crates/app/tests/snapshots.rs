@@ -349,6 +349,38 @@ async fn snapshots_of_another_format_unreadable_or_out_of_place_are_ignored() {
     }
 }
 
+/// Each in-memory checkpoint at or before `from` is the fold of the log up to its position, its
+/// report totals included.
+fn assert_each_checkpoint_is_the_fold_of_the_log(
+    checkpoints: &engagements_app::checkpoints::Checkpoints,
+    events: &[RecordedEvent],
+    from: i64,
+) {
+    let mut position = from;
+    while let Some((mark, checkpoint)) = checkpoints.nearest_usable(&AsOf {
+        position: Some(position),
+        ..AsOf::default()
+    }) {
+        let expected = Projections::fold(&events[..mark.position as usize]).unwrap();
+        assert!(
+            same(&checkpoint, &expected),
+            "checkpoint at {}",
+            mark.position
+        );
+        assert_eq!(
+            checkpoint
+                .subsidy
+                .signatory_table(None, &checkpoint.referential),
+            expected
+                .subsidy
+                .signatory_table(None, &expected.referential),
+            "report totals of the checkpoint at {}",
+            mark.position
+        );
+        position = mark.position - 1;
+    }
+}
+
 #[tokio::test]
 async fn checkpoints_in_memory_stay_as_they_were_and_answer_like_the_fold_of_the_log() {
     use engagements_app::checkpoints::Checkpoints;
@@ -382,29 +414,7 @@ async fn checkpoints_in_memory_stay_as_they_were_and_answer_like_the_fold_of_the
         );
 
         // Each checkpoint is still the fold of the log up to its position.
-        let mut position = events.len() as i64;
-        while let Some((mark, checkpoint)) = checkpoints.nearest_usable(&AsOf {
-            position: Some(position),
-            ..AsOf::default()
-        }) {
-            let expected = Projections::fold(&events[..mark.position as usize]).unwrap();
-            assert!(
-                same(&checkpoint, &expected),
-                "checkpoint at {}",
-                mark.position
-            );
-            assert_eq!(
-                checkpoint
-                    .subsidy
-                    .signatory_table(None, &checkpoint.referential),
-                expected
-                    .subsidy
-                    .signatory_table(None, &expected.referential),
-                "report totals of the checkpoint at {}",
-                mark.position
-            );
-            position = mark.position - 1;
-        }
+        assert_each_checkpoint_is_the_fold_of_the_log(checkpoints, &events, events.len() as i64);
 
         // As-of answers started from them equal the fold of the whole log.
         let mut from_checkpoint = 0;
@@ -485,29 +495,7 @@ async fn after_a_restart_the_history_is_folded_into_checkpoints_like_the_log() {
         assert_eq!(spacing, 17);
         assert_eq!(kept as i64, snapshot_at / 17);
 
-        let mut position = snapshot_at;
-        while let Some((mark, checkpoint)) = checkpoints.nearest_usable(&AsOf {
-            position: Some(position),
-            ..AsOf::default()
-        }) {
-            let expected = Projections::fold(&events[..mark.position as usize]).unwrap();
-            assert!(
-                same(&checkpoint, &expected),
-                "checkpoint at {}",
-                mark.position
-            );
-            assert_eq!(
-                checkpoint
-                    .subsidy
-                    .signatory_table(None, &checkpoint.referential),
-                expected
-                    .subsidy
-                    .signatory_table(None, &expected.referential),
-                "report totals of the checkpoint at {}",
-                mark.position
-            );
-            position = mark.position - 1;
-        }
+        assert_each_checkpoint_is_the_fold_of_the_log(checkpoints, &events, snapshot_at);
         for as_of in questions(&events, 40, 11) {
             let expected = Projections::fold_as_of(&events, &as_of).unwrap();
             let answer = restarted.projections_as_of(&as_of).await.unwrap();

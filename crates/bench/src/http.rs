@@ -61,16 +61,8 @@ pub async fn run(
         public_views: true,
         ..ServerConfig::default()
     };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let address = listener.local_addr()?;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(engagements_server::serve(
-        listener,
-        AppState::new(ledger, config),
-        async move {
-            let _ = stopped.await;
-        },
-    ));
+    let server = Served::start(ledger, config).await?;
+    let address = server.address;
     let mut figures = Vec::new();
     let mut writer_seed = 1_000;
     for &clients in &settings.clients {
@@ -118,10 +110,43 @@ pub async fn run(
             figures.push(figure);
         }
     }
-    let _ = stop.send(());
-    server.await.context("the server panicked")??;
+    server.stop().await?;
     databases.remove(&db).await?;
     Ok(figures)
+}
+
+/// The server of `engagements serve` on a free port of the loopback, until [`Served::stop`].
+pub(crate) struct Served {
+    pub address: std::net::SocketAddr,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Served {
+    pub async fn start(ledger: Ledger, config: ServerConfig) -> anyhow::Result<Served> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let address = listener.local_addr()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(engagements_server::serve(
+            listener,
+            AppState::new(ledger, config),
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        Ok(Served {
+            address,
+            stop,
+            task,
+        })
+    }
+
+    /// Stops serving once the requests in flight are answered.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(());
+        self.task.await.context("the server panicked")??;
+        Ok(())
+    }
 }
 
 /// One reader: a keep-alive connection asking random views of random exercices until the

@@ -16,13 +16,13 @@ use anyhow::Context;
 use engagements_app::snapshots::SnapshotPolicy;
 use engagements_app::{Ledger, MetaDefaults};
 use engagements_domain::{Actor, Source};
-use engagements_server::{AppState, ServerConfig};
+use engagements_server::ServerConfig;
 use engagements_store::Store;
 use tokio::io::BufReader;
 use tokio::net::TcpStream;
 
 use crate::databases::{BackendKind, Databases};
-use crate::http::get;
+use crate::http::{get, Served};
 use crate::readside::{self, ReadsideSettings};
 use crate::stats::{Figure, Latencies};
 use crate::workload::Rng;
@@ -72,16 +72,8 @@ pub async fn run(
         .secret;
     progress("pages: folding the ledger into the server's read model");
     let ledger = Ledger::from_store_with(store.clone(), SnapshotPolicy::NEVER).await?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let address = listener.local_addr()?;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(engagements_server::serve(
-        listener,
-        AppState::new(ledger, ServerConfig::default()),
-        async move {
-            let _ = stopped.await;
-        },
-    ));
+    let server = Served::start(ledger, ServerConfig::default()).await?;
+    let address = server.address;
     let mut connection = BufReader::new(TcpStream::connect(address).await?);
     let auth = format!("Authorization: Bearer {token}\r\n");
     let mut rng = Rng::new(settings.seed);
@@ -188,8 +180,7 @@ pub async fn run(
     );
 
     drop(connection);
-    let _ = stop.send(());
-    server.await.context("the server panicked")??;
+    server.stop().await?;
     store.shutdown().await;
     databases.remove(&db).await?;
     Ok(figures)
