@@ -61,13 +61,7 @@ async fn measure(
     progress: &dyn Fn(&str),
 ) -> anyhow::Result<Vec<Figure>> {
     let backend = settings.backend.name();
-    let loading = ReadsideSettings {
-        events: settings.events,
-        backend: settings.backend,
-        as_of_samples: 0,
-        report_samples: 0,
-        seed: settings.seed,
-    };
+    let loading = ReadsideSettings::load_only(settings.events, settings.backend, settings.seed);
     load(store, &loading, progress).await?;
     let position_last = store.head().await?.map_or(0, |h| h.position);
     let note = format!(

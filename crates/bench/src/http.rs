@@ -46,13 +46,7 @@ pub async fn run(
 ) -> anyhow::Result<Vec<Figure>> {
     let db = databases.fresh(settings.backend, "http").await?;
     let store = Store::open(&db.url).await?;
-    let loading = ReadsideSettings {
-        events: settings.events,
-        backend: settings.backend,
-        as_of_samples: 0,
-        report_samples: 0,
-        seed: settings.seed,
-    };
+    let loading = ReadsideSettings::load_only(settings.events, settings.backend, settings.seed);
     readside::load(&store, &loading, progress).await?;
     progress("http: folding the ledger into the server's read model");
     // No snapshot saved while measuring: their encoding would compete with the readers.

@@ -55,13 +55,7 @@ pub async fn run(
         record_demo(&store).await?;
         "the demo ledger".to_string()
     } else {
-        let loading = ReadsideSettings {
-            events: settings.events,
-            backend: settings.backend,
-            as_of_samples: 0,
-            report_samples: 0,
-            seed: settings.seed,
-        };
+        let loading = ReadsideSettings::load_only(settings.events, settings.backend, settings.seed);
         readside::load(&store, &loading, progress).await?;
         format!("{} events of the seeded workload", settings.events)
     };

@@ -36,6 +36,20 @@ pub struct ReadsideSettings {
     pub seed: u64,
 }
 
+impl ReadsideSettings {
+    /// Settings that only record the seeded workload's `events` (for the benches that measure
+    /// something else on that ledger).
+    pub fn load_only(events: usize, backend: BackendKind, seed: u64) -> ReadsideSettings {
+        ReadsideSettings {
+            events,
+            backend,
+            as_of_samples: 0,
+            report_samples: 0,
+            seed,
+        }
+    }
+}
+
 /// Loads the ledger, then measures replay, as-of, reports and memory.
 pub async fn run(
     settings: &ReadsideSettings,
