@@ -202,33 +202,49 @@ impl Ledger {
             return Ok(answer);
         }
         let (mut projections, start) = self.as_of_start(as_of).await?;
-        let mut from = start + 1;
+        // What to read: every position after the start, or, for facts in force on a date, only
+        // the stretches where the read model saw events in force then (the same events, folded
+        // in the same order: the answer is the same).
+        let stretches = match (as_of.effective_on, as_of.position) {
+            (Some(date), Some(bound)) => self
+                .read_model
+                .in_force_stretches(start + 1, bound, date)
+                .map(|stretches| (stretches, bound)),
+            _ => None,
+        };
+        let (stretches, mut reached) = match stretches {
+            // Each of these positions was folded here: the log holds them all, up to the bound.
+            Some((stretches, bound)) => (stretches, bound),
+            None => (vec![(start + 1, as_of.position.unwrap_or(i64::MAX))], start),
+        };
         let mut past_bound = false;
-        'pages: loop {
-            // Read no further than the position bound: a page past it is read for nothing.
-            let limit = match as_of.position {
-                Some(bound) if bound < from => break,
-                Some(bound) => AS_OF_PAGE.min(bound - from + 1),
-                None => AS_OF_PAGE,
-            };
-            let page = self.store.read_all(from, limit).await?;
-            let Some(last) = page.last() else { break };
-            from = last.position + 1;
-            for event in &page {
-                if as_of.is_past_record_bound(event) {
-                    past_bound = true;
-                    break 'pages;
-                }
-                if as_of.is_in_force(event) {
-                    projections
-                        .apply(event)
-                        .map_err(|e| CommandError::Invalid(e.to_string()))?;
+        'stretches: for (first, last) in stretches {
+            let mut from = first;
+            while from <= last {
+                // Read no further than the stretch: a page past it is read for nothing.
+                let limit = AS_OF_PAGE.min(last - from + 1);
+                let page = self.store.read_all(from, limit).await?;
+                let Some(end) = page.last() else {
+                    break 'stretches;
+                };
+                from = end.position + 1;
+                reached = reached.max(end.position);
+                for event in &page {
+                    if as_of.is_past_record_bound(event) {
+                        past_bound = true;
+                        break 'stretches;
+                    }
+                    if as_of.is_in_force(event) {
+                        projections
+                            .apply(event)
+                            .map_err(|e| CommandError::Invalid(e.to_string()))?;
+                    }
                 }
             }
         }
         let answer = Arc::new(projections);
-        // Final answers only: the log went past the time bound, or past the position bound.
-        if past_bound || as_of.position.is_some_and(|bound| bound < from) {
+        // Final answers only: the log went past the time bound, or reached the position bound.
+        if past_bound || as_of.position.is_some_and(|bound| reached >= bound) {
             snapshots.remember_answer(*as_of, answer.clone());
         }
         Ok(answer)

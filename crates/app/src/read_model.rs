@@ -4,6 +4,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use chrono::NaiveDate;
 use engagements_projections::{ProjectionError, Projections};
 use engagements_store::{Store, StoreError};
 use tokio::sync::{RwLock, RwLockReadGuard};
@@ -65,7 +66,15 @@ pub struct ReadModel {
     progress: Option<ProgressReporter>,
     /// The position of the snapshot the read model started from (0: it folded from position 1).
     restored_from: Mutex<i64>,
+    /// The effective date of each event folded (by the live catch-up or the history fold), by
+    /// position, as days from the common era (0: not folded here), so that a question about
+    /// facts in force on a date reads only the stretches of the log that hold some.
+    effective_days: std::sync::RwLock<Vec<i32>>,
 }
+
+/// Events not in force that a read of the log may still cover between two stretches that are:
+/// one read instead of two.
+const IN_FORCE_GAP: i64 = 32;
 
 impl ReadModel {
     /// An empty read model that saves snapshots as [`SnapshotPolicy::from_env`] says (the
@@ -89,6 +98,7 @@ impl ReadModel {
             saving: Mutex::default(),
             progress: None,
             restored_from: Mutex::default(),
+            effective_days: std::sync::RwLock::default(),
         }
     }
 
@@ -184,6 +194,7 @@ impl ReadModel {
             // The report totals are kept up to date event by event (built once; again after
             // a change of the referential's quartiers dropped some).
             projections.prepare_report_totals();
+            self.note_effective_dates(&events);
             let mut mark = *lock(&self.mark);
             for event in &events {
                 if let Err(error) = projections.apply(event) {
@@ -233,6 +244,7 @@ impl ReadModel {
             // As in the live catch-up: checkpoints carry the report totals, so that a report
             // from one costs its rows, not a walk of every dossier.
             projections.prepare_report_totals();
+            self.note_effective_dates(&events);
             for event in &events {
                 projections.apply(event)?;
                 mark = mark.after(event);
@@ -264,6 +276,61 @@ impl ReadModel {
             });
         }
         Ok(mark.position)
+    }
+
+    /// Keeps the effective date of each of `events` by position.
+    fn note_effective_dates(&self, events: &[engagements_domain::RecordedEvent]) {
+        use chrono::Datelike;
+        let Some(last) = events.last() else { return };
+        let mut days = self
+            .effective_days
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        let needed = usize::try_from(last.position).unwrap_or(0);
+        if days.len() < needed {
+            days.resize(needed, 0);
+        }
+        for event in events {
+            if let Some(slot) = usize::try_from(event.position - 1)
+                .ok()
+                .and_then(|i| days.get_mut(i))
+            {
+                *slot = event.metadata.effective_date.num_days_from_ce();
+            }
+        }
+    }
+
+    /// The stretches `(first, last)` of positions `from..=to` to read for the facts in force on
+    /// `date`: every event in force then lies in one of them (a stretch may also hold a few
+    /// that are not, which the fold skips). `None` when some of these positions were not folded
+    /// by this read model (e.g. before its snapshot, while the history fold runs): read them all.
+    pub fn in_force_stretches(
+        &self,
+        from: i64,
+        to: i64,
+        date: NaiveDate,
+    ) -> Option<Vec<(i64, i64)>> {
+        use chrono::Datelike;
+        let wanted = date.num_days_from_ce();
+        let days = self
+            .effective_days
+            .read()
+            .unwrap_or_else(|e| e.into_inner());
+        let mut stretches: Vec<(i64, i64)> = Vec::new();
+        for position in from.max(1)..=to {
+            let day = *days.get(usize::try_from(position - 1).ok()?)?;
+            if day == 0 {
+                return None;
+            }
+            if day > wanted {
+                continue;
+            }
+            match stretches.last_mut() {
+                Some((_, last)) if position - *last <= IN_FORCE_GAP => *last = position,
+                _ => stretches.push((position, position)),
+            }
+        }
+        Some(stretches)
     }
 
     /// Makes sure events up to `position` are folded in (read-your-writes).

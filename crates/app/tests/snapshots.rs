@@ -543,6 +543,26 @@ async fn an_effective_date_answer_is_kept_until_an_event_is_recorded() {
     ));
 
     copy_events(&store, &events[half..]).await;
+    // Folded here, the whole log tells which stretches hold facts in force on the date: every
+    // such event lies in one, and the events of the later months are not read.
+    ledger.catch_up().await.unwrap();
+    let copied = all_events(&store).await;
+    let date = as_of.effective_on.unwrap();
+    let stretches = ledger
+        .read_model()
+        .in_force_stretches(1, copied.len() as i64, date)
+        .expect("every position folded by this read model");
+    for event in copied.iter().filter(|e| e.metadata.effective_date <= date) {
+        assert!(
+            stretches
+                .iter()
+                .any(|(first, last)| (*first..=*last).contains(&event.position)),
+            "event {} in force but not read",
+            event.position
+        );
+    }
+    let read: i64 = stretches.iter().map(|(first, last)| last - first + 1).sum();
+    assert!(read < copied.len() as i64, "every event read");
     let later = ledger.projections_as_of_shared(&as_of).await.unwrap();
     assert!(
         !std::sync::Arc::ptr_eq(&first, &later),
