@@ -142,6 +142,23 @@ pub async fn sign_out(client: &Client) {
         .unwrap();
 }
 
+/// The page's URL once it holds `part` (a click that submits a form or follows a link returns
+/// before the browser has navigated): fails after ten seconds with the URL it is on.
+pub async fn url_once_it_holds(client: &Client, part: &str) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let url = client.current_url().await.unwrap().to_string();
+        if url.contains(part) {
+            return url;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still on {url}, waiting for « {part} »"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 pub async fn screenshot(client: &Client, name: &str) {
     let png = client.screenshot().await.unwrap();
     std::fs::write(screenshots_dir().join(name), png).unwrap();
