@@ -179,23 +179,22 @@ impl Ledger {
         }
         // A question without a position bound (facts in force on a date, the ledger as it
         // stood at a time not yet passed) is asked of the log as it is: bounded by the head, it
-        // is a final answer, kept and handed out again until an event is recorded.
-        let pinned;
-        let as_of = if as_of.position.is_none() {
-            let head = self.store.head().await?.map_or(0, |h| h.position);
-            // A record time becomes the last position recorded by then, so that the fold reads
-            // no event past it.
-            let bound = match as_of.recorded_at {
-                Some(time) => self.last_position_recorded_by(time, head).await?,
-                None => head,
-            };
-            pinned = AsOf {
-                position: Some(bound),
-                ..*as_of
-            };
-            &pinned
-        } else {
-            as_of
+        // is a final answer, kept and handed out again until an event is recorded. A record
+        // time becomes the last position recorded by then, so that the fold reads no event
+        // past it.
+        let bound = match (as_of.position, as_of.recorded_at) {
+            (Some(position), _) => position,
+            (None, recorded_at) => {
+                let head = self.store.head().await?.map_or(0, |h| h.position);
+                match recorded_at {
+                    Some(time) => self.last_position_recorded_by(time, head).await?,
+                    None => head,
+                }
+            }
+        };
+        let as_of = &AsOf {
+            position: Some(bound),
+            ..*as_of
         };
         let snapshots = self.read_model.snapshots();
         if let Some(answer) = snapshots.answer(as_of) {
@@ -204,18 +203,14 @@ impl Ledger {
         let (mut projections, start) = self.as_of_start(as_of).await?;
         // What to read: every position after the start, or, for facts in force on a date, only
         // the stretches where the read model saw events in force then (the same events, folded
-        // in the same order: the answer is the same).
-        let stretches = match (as_of.effective_on, as_of.position) {
-            (Some(date), Some(bound)) => self
-                .read_model
-                .in_force_stretches(start + 1, bound, date)
-                .map(|stretches| (stretches, bound)),
-            _ => None,
-        };
-        let (stretches, mut reached) = match stretches {
-            // Each of these positions was folded here: the log holds them all, up to the bound.
-            Some((stretches, bound)) => (stretches, bound),
-            None => (vec![(start + 1, as_of.position.unwrap_or(i64::MAX))], start),
+        // in the same order: the answer is the same; each of those positions was folded here,
+        // so the log holds them all, up to the bound).
+        let (stretches, mut reached) = match as_of
+            .effective_on
+            .and_then(|date| self.read_model.in_force_stretches(start + 1, bound, date))
+        {
+            Some(stretches) => (stretches, bound),
+            None => (vec![(start + 1, bound)], start),
         };
         let mut past_bound = false;
         'stretches: for (first, last) in stretches {
@@ -244,7 +239,7 @@ impl Ledger {
         }
         let answer = Arc::new(projections);
         // Final answers only: the log went past the time bound, or reached the position bound.
-        if past_bound || as_of.position.is_some_and(|bound| reached >= bound) {
+        if past_bound || reached >= bound {
             snapshots.remember_answer(*as_of, answer.clone());
         }
         Ok(answer)

@@ -68,15 +68,10 @@ pub fn crf_due_on(exercice: i32) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(exercice, 12, 31)?.checked_add_months(Months::new(CRF_DUE_MONTHS))
 }
 
-impl SubsidyView {
-    /// Per financeur (in the order of their names' ids), then the total, for `exercice`: the
-    /// signatory table's rows added up over the dispositifs.
-    pub fn financeur_summaries(
-        &self,
-        exercice: i32,
-        referential: &crate::referential::ReferentialView,
-    ) -> (Vec<FinanceurSummary>, FinanceurSummary) {
-        let table = self.signatory_table(Some(exercice), referential);
+impl FinanceurSummary {
+    /// Per financeur (in the order of their ids), then the total: the rows of a signatory table
+    /// (`SubsidyView::signatory_table`, one exercice) added up over the dispositifs.
+    pub fn of_signatory_table(table: &crate::Table) -> (Vec<FinanceurSummary>, FinanceurSummary) {
         let at = |name: &str| table.columns.iter().position(|c| c == name);
         let amount = |row: &[crate::Cell], name: &str| match at(name).and_then(|i| row.get(i)) {
             Some(crate::Cell::Amount(a)) => *a,
@@ -116,7 +111,9 @@ impl SubsidyView {
         }
         (by.into_values().collect(), total)
     }
+}
 
+impl SubsidyView {
     /// The dossiers of `exercice` that need an action on `today`.
     pub fn to_do(&self, exercice: i32, today: NaiveDate) -> ToDo {
         let mut to_do = ToDo::default();

@@ -107,13 +107,8 @@ pub async fn dashboard(
         .ok_or_else(|| ApiError::not_found("view signataires"))?;
     // Derived once per position and shared by every load until the next event.
     let cache = &projections.tables;
-    let summaries_and_total =
-        cache.get_or_derive(&format!("financeur-summaries/{exercice}"), || {
-            projections
-                .subsidy
-                .financeur_summaries(exercice, &projections.referential)
-        });
-    let (summaries, total) = (&summaries_and_total.0, &summaries_and_total.1);
+    // The summaries add up the signatory table's rows: from the table above, not built again.
+    let (summaries, total) = FinanceurSummary::of_signatory_table(&table);
     let to_do = cache.get_or_derive(&format!("to-do/{exercice}/{today}"), || {
         projections.subsidy.to_do(exercice, today)
     });
@@ -167,7 +162,7 @@ pub async fn dashboard(
             div.kpis {
                 div.kpi { div { "Enveloppes" } div.value { (format_eur(total.envelope)) } }
                 div.kpi { div { "Engagé (accordé)" } div.value { (format_eur(total.granted)) } }
-                div.kpi { div { "Taux d'engagement" } div.value { (rate(total)) } }
+                div.kpi { div { "Taux d'engagement" } div.value { (rate(&total)) } }
                 div.kpi { div { "Payé" } div.value { (format_eur(total.paid)) } }
                 div.kpi { div { "Reste à payer" } div.value { (format_eur(total.left_to_pay)) } }
                 div.kpi { div { "Reste disponible" } div.value { (format_eur(total.envelope_left)) } }
@@ -207,7 +202,7 @@ pub async fn dashboard(
                         td.num { (format_eur(total.envelope)) }
                         td.num { (format_eur(total.requested)) }
                         td.num { (format_eur(total.granted)) }
-                        td.num { (rate(total)) }
+                        td.num { (rate(&total)) }
                         td.num { (format_eur(total.paid)) }
                         td.num { (format_eur(total.left_to_pay)) }
                         td.num { (format_eur(total.envelope_left)) }

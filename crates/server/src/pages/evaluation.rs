@@ -176,15 +176,11 @@ pub async fn evaluation(
 /// the contract early on) folded under a disclosure on screen and left out of the print, which
 /// says how many there are and where the whole list is.
 fn pistes_html(table: Table, csv_href: &str) -> Markup {
-    let served = |row: &Vec<Cell>| {
-        table
-            .columns
-            .iter()
-            .position(|c| c == "dossiers")
-            .and_then(|index| row.get(index))
-            .is_some_and(|cell| matches!(cell, Cell::Int(n) if *n > 0))
-    };
-    let (with, without): (Vec<_>, Vec<_>) = table.rows.iter().cloned().partition(served);
+    let (with, without): (Vec<_>, Vec<_>) = table
+        .rows
+        .iter()
+        .cloned()
+        .partition(|row| is_served(&table, row));
     let with = Table {
         rows: with,
         ..table.clone()
@@ -206,6 +202,16 @@ fn pistes_html(table: Table, csv_href: &str) -> Markup {
             }
         }
     }
+}
+
+/// Whether a row of the pistes' table has a dossier serving it.
+fn is_served(pistes: &Table, row: &[Cell]) -> bool {
+    pistes
+        .columns
+        .iter()
+        .position(|c| c == "dossiers")
+        .and_then(|index| row.get(index))
+        .is_some_and(|cell| matches!(cell, Cell::Int(n) if *n > 0))
 }
 
 /// The figures the report opens with: credits, commitments, TFPB, and what has nothing.
@@ -235,7 +241,7 @@ fn summary(report: &EvaluationReport) -> Markup {
         .pistes
         .rows
         .iter()
-        .filter(|r| matches!(r.get(4), Some(Cell::Int(n)) if *n > 0))
+        .filter(|row| is_served(&report.pistes, row))
         .count();
     html! {
         ul.facts {
