@@ -170,30 +170,13 @@ async fn every_form_records_once_in_the_bailleurs_name() {
         ];
         for (form, values) in &cases {
             let fields = form_fields(&h, "bailleur", form, values).await;
-            let before = h.head().await;
-            let answer = h.submit("bailleur", &post_to(form), &fields).await;
-            assert_eq!(
-                answer.status,
-                StatusCode::SEE_OTHER,
-                "{backend} {form}: {}",
-                answer.text
-            );
+            let answer = h
+                .submit_recorded_once("bailleur", &post_to(form), &fields)
+                .await;
             assert_eq!(
                 answer.headers[header::LOCATION],
-                format!("{PAGE}?enregistre={form}#programmes").as_str()
-            );
-            assert_eq!(h.head().await, before + 1, "{form}");
-            let again = h.submit("bailleur", &post_to(form), &fields).await;
-            assert_eq!(
-                again.status,
-                StatusCode::SEE_OTHER,
-                "{form} again: {}",
-                again.text
-            );
-            assert_eq!(
-                h.head().await,
-                before + 1,
-                "{backend} {form}: double submit recorded twice"
+                format!("{PAGE}?enregistre={form}#programmes").as_str(),
+                "{backend}"
             );
         }
 
@@ -223,22 +206,8 @@ async fn every_form_records_once_in_the_bailleurs_name() {
         ];
         for (form, values) in &later {
             let fields = form_fields(&h, "bailleur", form, values).await;
-            let before = h.head().await;
-            let answer = h.submit("bailleur", &post_to(form), &fields).await;
-            assert_eq!(
-                answer.status,
-                StatusCode::SEE_OTHER,
-                "{backend} {form}: {}",
-                answer.text
-            );
-            assert_eq!(h.head().await, before + 1, "{form}");
-            let again = h.submit("bailleur", &post_to(form), &fields).await;
-            assert_eq!(again.status, StatusCode::SEE_OTHER, "{form} again");
-            assert_eq!(
-                h.head().await,
-                before + 1,
-                "{backend} {form}: double submit"
-            );
+            h.submit_recorded_once("bailleur", &post_to(form), &fields)
+                .await;
         }
 
         // What the log says.

@@ -171,6 +171,39 @@ impl Harness {
         self.post(role, uri, Some(&csrf), fields).await
     }
 
+    /// Sends a form that records one event, then the same form again, as a double click or a
+    /// reload would: both answer 303, only the first records (one event). The first answer,
+    /// for its `Location`.
+    pub async fn submit_recorded_once(
+        &self,
+        role: &str,
+        uri: &str,
+        fields: &[(String, String)],
+    ) -> Answer {
+        let before = self.head().await;
+        let answer = self.submit(role, uri, fields).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::SEE_OTHER,
+            "{uri}: {}",
+            answer.text
+        );
+        assert_eq!(self.head().await, before + 1, "{uri}: one event");
+        let again = self.submit(role, uri, fields).await;
+        assert_eq!(
+            again.status,
+            StatusCode::SEE_OTHER,
+            "{uri} again: {}",
+            again.text
+        );
+        assert_eq!(
+            self.head().await,
+            before + 1,
+            "{uri}: double submit recorded twice"
+        );
+        answer
+    }
+
     pub async fn head(&self) -> i64 {
         self.ledger
             .store()
