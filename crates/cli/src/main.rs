@@ -5,7 +5,6 @@
 mod asof;
 mod commands;
 mod output;
-mod xlsx;
 
 use clap::{Parser, Subcommand};
 

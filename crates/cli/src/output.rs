@@ -24,16 +24,28 @@ pub enum Format {
     Markdown,
 }
 
-/// Writes `table` to standard output in `format`.
-pub fn print_table(table: &Table, format: Format) -> anyhow::Result<()> {
-    write_tables(&[table], format, None)
+/// How and where a command prints its tables: `--format` and `--out`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct OutputArgs {
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+    /// Write to this file instead of standard output (required for xlsx on a terminal).
+    #[arg(long)]
+    pub out: Option<std::path::PathBuf>,
+}
+
+impl OutputArgs {
+    /// Writes `tables` as asked.
+    pub fn write(&self, tables: &[&Table]) -> anyhow::Result<()> {
+        write_tables(tables, self.format, self.out.as_deref())
+    }
 }
 
 /// Writes `tables` in `format` to the file `out`, or to standard output without one. In XLSX
 /// each table is a sheet of one workbook; in the other formats they follow one another.
 pub fn write_tables(tables: &[&Table], format: Format, out: Option<&Path>) -> anyhow::Result<()> {
     if format == Format::Xlsx {
-        let bytes = crate::xlsx::workbook_bytes(tables)?;
+        let bytes = engagements_interop::export::xlsx::workbook_bytes(tables)?;
         return match out {
             Some(path) => std::fs::write(path, bytes)
                 .with_context(|| format!("cannot write {}", path.display())),
@@ -101,7 +113,7 @@ fn write_table(table: &Table, format: Format, mut out: &mut dyn Write) -> anyhow
             writeln!(out)?;
         }
         Format::Xlsx => {
-            let bytes = crate::xlsx::workbook_bytes(&[table])?;
+            let bytes = engagements_interop::export::xlsx::workbook_bytes(&[table])?;
             out.write_all(&bytes).context("writing the workbook")?;
         }
         Format::Markdown => write_markdown(table, out)?,

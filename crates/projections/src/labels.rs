@@ -491,6 +491,8 @@ const TABLES: &[(&str, &str)] = &[
     ("enjeux_transversaux", "Enjeux transversaux"),
     ("governance_bodies", "Instances de gouvernance"),
     ("governance_meetings", "Réunions des instances"),
+    ("history", "Historique"),
+    ("findings", "Constats"),
 ];
 
 /// The French name of report table `name` (a workbook's sheet name).
@@ -605,7 +607,8 @@ fn text_value(key: &str, text: &str) -> String {
     text.to_string()
 }
 
-/// The columns and coded values of `table` that have no label: what a person would read raw.
+/// The name (a workbook's sheet), columns and coded values of `table` that have no label: what a
+/// person would read raw.
 pub fn missing_labels(table: &Table) -> Vec<String> {
     let mut missing: Vec<String> = table
         .columns
@@ -613,6 +616,9 @@ pub fn missing_labels(table: &Table) -> Vec<String> {
         .filter(|c| column(c).is_none())
         .map(|c| format!("column {c}"))
         .collect();
+    if self::table(&table.name).is_none() {
+        missing.push(format!("table name {}", table.name));
+    }
     for (index, key) in table.columns.iter().enumerate() {
         if !is_coded(key) {
             continue;
@@ -818,7 +824,11 @@ mod tests {
         unknown.push(vec!["strange_code".into(), Cell::Empty]);
         assert_eq!(
             missing_labels(&unknown),
-            vec!["column new_column", "value strange_code of column status"]
+            vec![
+                "column new_column",
+                "table name t",
+                "value strange_code of column status"
+            ]
         );
     }
 }

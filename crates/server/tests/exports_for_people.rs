@@ -120,3 +120,136 @@ async fn every_csv_for_people_opens_in_a_french_spreadsheet() {
     );
     demo.ledger.store().shutdown().await;
 }
+
+/// What a spreadsheet finds wrong in a workbook for people: a sheet or header that is not
+/// French, an amount column holding text, a date column holding anything but dates, a code left
+/// raw. Each is described with the file, sheet and cell. Also says how many sheets it has.
+fn workbook_problems(what: &str, bytes: &[u8]) -> (usize, Vec<String>) {
+    use calamine::{Data, Reader, Xlsx};
+    let mut problems = Vec::new();
+    let mut book = Xlsx::new(std::io::Cursor::new(bytes))
+        .unwrap_or_else(|e| panic!("{what}: not a workbook: {e}"));
+    let sheets = book.sheet_names();
+    assert!(!sheets.is_empty(), "{what}: no sheet");
+    let count = sheets.len();
+    for sheet in sheets {
+        if sheet.contains('_') || sheet.starts_with("evaluation") {
+            problems.push(format!("{what}: sheet « {sheet} » is not French"));
+        }
+        let range = book.worksheet_range(&sheet).unwrap();
+        let mut rows = range.rows();
+        let Some(header) = rows.next() else { continue };
+        let headers: Vec<String> = header.iter().map(|c| c.to_string()).collect();
+        for h in &headers {
+            if h.contains('_') || h.chars().next().is_some_and(|c| c.is_lowercase()) {
+                problems.push(format!("{what} / {sheet}: header « {h} » is not French"));
+            }
+        }
+        for (line, row) in rows.enumerate() {
+            for (h, cell) in headers.iter().zip(row) {
+                let at = format!("{what} / {sheet}, line {}, « {h} »", line + 2);
+                match cell {
+                    Data::Empty => {}
+                    _ if h.ends_with("(€)") && !matches!(cell, Data::Float(_) | Data::Int(_)) => {
+                        problems.push(format!("{at}: {cell:?} is not a number"));
+                    }
+                    _ if (h.ends_with(" le") || h.starts_with("Date"))
+                        && !matches!(cell, Data::DateTime(_)) =>
+                    {
+                        problems.push(format!("{at}: {cell:?} is not a date"));
+                    }
+                    Data::String(text)
+                        if support::text::problems_in(&at, text, &Default::default())
+                            .iter()
+                            .any(|p| p.contains("snake_case") || p.contains("English")) =>
+                    {
+                        problems.push(format!("{at}: « {text} » is a raw code or English"));
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    (count, problems)
+}
+
+#[tokio::test]
+async fn every_workbook_for_people_opens_with_french_sheets_headers_and_typed_cells() {
+    let demo = support::demo::demo().await;
+    let app = router(AppState::new(demo.ledger.clone(), ServerConfig::default()));
+    let (_, admin) = demo.tokens.iter().find(|(r, _)| *r == "admin").unwrap();
+    let mut paths: Vec<String> = views::VIEWS
+        .iter()
+        .map(|v| format!("/api/v1/reports/{}?format=xlsx&year=2025", v.name))
+        .collect();
+    paths.extend(
+        views::TFPB_VIEWS
+            .iter()
+            .map(|v| format!("/api/v1/reports/tfpb/{}?format=xlsx", v.name)),
+    );
+    paths.push("/api/v1/findings?format=xlsx".to_string());
+    // The pages' own downloads: an entity's table, and the evaluation report's every part.
+    paths.push("/quartiers/QN06204?format=xlsx&exercice=2025".to_string());
+    paths.push("/signataires/etat?format=xlsx".to_string());
+    paths.push("/evaluation?format=xlsx&du=2024&au=2026".to_string());
+    let today = chrono::Local::now().date_naive();
+    let mut problems = Vec::new();
+    let mut sheets = 0;
+    for path in &paths {
+        let request = Request::builder()
+            .uri(path.as_str())
+            .header(header::AUTHORIZATION, format!("Bearer {admin}"))
+            .body(Body::empty())
+            .unwrap();
+        let response = app.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "{path}"
+        );
+        let disposition = response.headers()[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            disposition.ends_with(&format!("-au-{today}.xlsx\"")),
+            "{path}: {disposition}"
+        );
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let (count, found) = workbook_problems(path, &bytes);
+        sheets += count;
+        problems.extend(found);
+    }
+    // The evaluation workbook holds each of its parts on a sheet of its own.
+    assert!(sheets >= paths.len() + 7, "{sheets} sheets");
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+    // A format nobody asked for is refused in French, not answered with the page.
+    let request = Request::builder()
+        .uri("/quartiers/QN06204?format=pdf")
+        .header(header::AUTHORIZATION, format!("Bearer {admin}"))
+        .body(Body::empty())
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let page = response.into_body().collect().await.unwrap().to_bytes();
+    assert!(String::from_utf8_lossy(&page).contains("Format inconnu"));
+    demo.ledger.store().shutdown().await;
+}
+
+/// A workbook's amounts are numbers and its dates dates: the reader sees a number where the
+/// check wants one, and says so when a text takes its place.
+#[test]
+fn the_workbook_check_sees_a_text_where_an_amount_belongs() {
+    let mut table = engagements_projections::Table::new("dossiers", &["granted_eur", "title"]);
+    table.push(vec!["douze euros".into(), "Atelier".into()]);
+    let bytes = engagements_interop::export::xlsx::workbook_bytes(&[&table]).unwrap();
+    let (_, problems) = workbook_problems("test", &bytes);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].contains("is not a number"), "{problems:?}");
+}

@@ -945,7 +945,8 @@ async fn signataire_quartier_objectif_pages_referential_and_commitments() {
             );
             for text in [
                 "<svg",
-                "Télécharger pour un tableur",
+                "tableur (CSV)",
+                "format=xlsx",
                 "name=\"as_of\"",
                 "format=csv",
             ] {

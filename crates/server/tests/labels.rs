@@ -74,7 +74,23 @@ async fn every_column_and_coded_value_of_the_demo_has_a_french_label() {
             view.amendments_table(),
         ]);
     }
+    // The trail of a paid dossier, as `engagements history` and its workbook print it.
+    let paid = projections
+        .subsidy
+        .dossiers
+        .iter()
+        .find(|(_, d)| d.lines.values().any(|l| !l.paid.is_zero()))
+        .map(|(id, _)| id.to_string())
+        .expect("the demo pays dossiers");
     drop(projections);
+    let trail = engagements_app::audit::history::history(
+        ledger.store(),
+        &paid,
+        &engagements_projections::AsOf::default(),
+    )
+    .await
+    .unwrap();
+    tables.push(trail.to_table());
     let events = ledger.store().read_all(1, i64::MAX).await.unwrap();
     let as_of = engagements_projections::AsOf::default();
     let found = engagements_app::audit::findings::findings(&events, &as_of, today, None);

@@ -7,7 +7,7 @@ use engagements_app::audit::findings::{findings, findings_table};
 use engagements_store::Store;
 
 use crate::asof::AsOfArgs;
-use crate::output::{print_table, Format};
+use crate::output::OutputArgs;
 
 /// Events read per page.
 const PAGE: i64 = 10_000;
@@ -19,8 +19,8 @@ pub struct FindingsArgs {
     pub year: Option<i32>,
     #[command(flatten)]
     pub when: AsOfArgs,
-    #[arg(long, value_enum, default_value_t)]
-    pub format: Format,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 pub async fn run(db: &str, args: FindingsArgs) -> anyhow::Result<ExitCode> {
@@ -30,7 +30,7 @@ pub async fn run(db: &str, args: FindingsArgs) -> anyhow::Result<ExitCode> {
     store.shutdown().await;
     let today = chrono::Local::now().date_naive();
     let found = findings(events?.iter(), &as_of, today, args.year);
-    print_table(&findings_table(&found), args.format)?;
+    args.output.write(&[&findings_table(&found)])?;
     Ok(ExitCode::SUCCESS)
 }
 

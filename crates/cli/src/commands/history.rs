@@ -8,7 +8,7 @@ use engagements_app::audit::history::history;
 use engagements_store::Store;
 
 use crate::asof::AsOfArgs;
-use crate::output::{print_table, Format};
+use crate::output::OutputArgs;
 
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
@@ -16,14 +16,14 @@ pub struct HistoryArgs {
     pub thing: String,
     #[command(flatten)]
     pub when: AsOfArgs,
-    #[arg(long, value_enum, default_value_t)]
-    pub format: Format,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 pub async fn run(db: &str, args: HistoryArgs) -> anyhow::Result<ExitCode> {
     let store = Store::open_existing(db).await?;
     let trail = history(&store, &args.thing, &args.when.as_of()).await;
     store.shutdown().await;
-    print_table(&trail?.to_table(), args.format)?;
+    args.output.write(&[&trail?.to_table()])?;
     Ok(ExitCode::SUCCESS)
 }

@@ -8,7 +8,7 @@ use clap::{Args, ValueEnum};
 use engagements_projections::referential::tables;
 
 use crate::asof::AsOfArgs;
-use crate::output::{print_table, Format};
+use crate::output::{Format, OutputArgs};
 
 /// Which part of the referential to print.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -38,8 +38,8 @@ pub struct ReferentialArgs {
     pub section: Section,
     #[command(flatten)]
     pub when: AsOfArgs,
-    #[arg(long, value_enum, default_value_t)]
-    pub format: Format,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 pub async fn run(db: &str, args: ReferentialArgs) -> anyhow::Result<ExitCode> {
@@ -52,7 +52,7 @@ pub async fn run(db: &str, args: ReferentialArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(1));
     };
     let table = match args.section {
-        Section::Summary if args.format == Format::Json => {
+        Section::Summary if args.output.format == Format::Json => {
             let document = serde_json::json!({
                 "content_hash": view.content_hash,
                 "published_on": view.published_on,
@@ -76,6 +76,6 @@ pub async fn run(db: &str, args: ReferentialArgs) -> anyhow::Result<ExitCode> {
         Section::Meetings => view.meetings_table(),
         Section::Avenants => view.amendments_table(),
     };
-    print_table(&table, args.format)?;
+    args.output.write(&[&table])?;
     Ok(ExitCode::SUCCESS)
 }

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 
 use crate::asof::AsOfArgs;
-use crate::output::{write_tables, Format};
+use crate::output::{Format, OutputArgs};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum View {
@@ -77,11 +77,8 @@ pub struct ReportArgs {
     pub to: Option<i32>,
     #[command(flatten)]
     pub when: AsOfArgs,
-    #[arg(long, value_enum, default_value_t)]
-    pub format: Format,
-    /// Write to this file instead of standard output (required for xlsx on a terminal).
-    #[arg(long)]
-    pub out: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 pub async fn run(db: &str, args: ReportArgs) -> anyhow::Result<ExitCode> {
@@ -89,7 +86,7 @@ pub async fn run(db: &str, args: ReportArgs) -> anyhow::Result<ExitCode> {
     let projections = ledger.projections_as_of(&args.when.as_of()).await?;
     if let View::Evaluation = args.view {
         let report = evaluation(&projections, &args)?;
-        write_tables(&report.tables(), args.format, args.out.as_deref())?;
+        args.output.write(&report.tables())?;
         ledger.store().shutdown().await;
         return Ok(ExitCode::SUCCESS);
     }
@@ -117,12 +114,12 @@ pub async fn run(db: &str, args: ReportArgs) -> anyhow::Result<ExitCode> {
         View::Evaluation => unreachable!("printed above"),
     };
     // A workbook is for people: the porteur by its name, not its identifier.
-    let table = if args.format == crate::output::Format::Xlsx {
+    let table = if args.output.format == Format::Xlsx {
         with_porteur_names(table, &projections.porteurs)
     } else {
         table
     };
-    write_tables(&[&table], args.format, args.out.as_deref())?;
+    args.output.write(&[&table])?;
     ledger.store().shutdown().await;
     Ok(ExitCode::SUCCESS)
 }

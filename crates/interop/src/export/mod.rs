@@ -5,3 +5,4 @@ pub mod programmation;
 pub mod publication;
 pub mod scdl;
 pub mod scdl_source;
+pub mod xlsx;

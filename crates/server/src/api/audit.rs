@@ -106,7 +106,7 @@ pub async fn get_findings(
         .map(|h| h.position)
         .unwrap_or(0);
     let position = params.at_position.map_or(position, |p| p.min(position));
-    respond(&findings_table(&found), params.format, position, "findings")
+    respond(&findings_table(&found), params.format, position, "constats")
 }
 
 /// A recorded checkpoint and whether the log still matches it.

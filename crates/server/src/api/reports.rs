@@ -31,7 +31,20 @@ pub enum Format {
     /// dates `dd/mm/yyyy` (opens directly in French Excel and LibreOffice).
     #[serde(rename = "csv-fr")]
     CsvFr,
+    /// For people: an Excel workbook (XLSX), French sheet name and headers, amounts as numbers
+    /// in euros, dates as dates, codes translated.
+    Xlsx,
 }
+
+impl Format {
+    /// Whether people read it (names beside the ids, French headers and values).
+    pub fn is_for_people(self) -> bool {
+        matches!(self, Format::CsvFr | Format::Xlsx)
+    }
+}
+
+/// The media type of an XLSX workbook.
+const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// Parameters of a report.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
@@ -120,7 +133,7 @@ pub async fn get_report(
     let projections = state.ledger.read_as_of(&as_of).await?;
     let mut table = views::report(&projections, spec.name, params.year)
         .ok_or_else(|| ApiError::not_found(format!("no view named '{view}'")))?;
-    if matches!(params.format, Format::CsvFr) {
+    if params.format.is_for_people() {
         // People read names beside the ids.
         table = std::sync::Arc::new(views::with_names((*table).clone(), &projections));
     }
@@ -131,51 +144,70 @@ pub async fn get_report(
     respond(&table, params.format, projections.position, &stem)
 }
 
-/// A table as the answer of a report: JSON rows or a CSV attachment named `file_stem.csv`, with
-/// the log position it was folded up to in [`POSITION_HEADER`].
+/// A table as the answer of a report: JSON rows, or a CSV or XLSX attachment named after
+/// `file_stem` (for people, with the day it was made), with the log position it was folded up to
+/// in [`POSITION_HEADER`].
 pub fn respond(
     table: &Table,
     format: Format,
     position: i64,
     file_stem: &str,
 ) -> Result<Response, ApiError> {
-    let position = position.to_string();
     Ok(match format {
-        Format::Json => ([(POSITION_HEADER, position)], Json(table.to_json_rows())).into_response(),
-        Format::Csv => (
-            [
-                (
-                    header::CONTENT_TYPE.as_str(),
-                    "text/csv; charset=utf-8".to_string(),
-                ),
-                (
-                    header::CONTENT_DISPOSITION.as_str(),
-                    format!("attachment; filename=\"{file_stem}.csv\""),
-                ),
-                (POSITION_HEADER, position),
-            ],
-            views::to_csv(table).map_err(ApiError::internal)?,
+        Format::Json => (
+            [(POSITION_HEADER, position.to_string())],
+            Json(table.to_json_rows()),
         )
             .into_response(),
-        Format::CsvFr => (
-            [
-                (
-                    header::CONTENT_TYPE.as_str(),
-                    "text/csv; charset=utf-8".to_string(),
-                ),
-                (
-                    header::CONTENT_DISPOSITION.as_str(),
-                    // People keep several downloads: the name says what and when.
-                    format!(
-                        "attachment; filename=\"{file_stem}-au-{}.csv\"",
-                        chrono::Local::now().date_naive()
-                    ),
-                ),
-                (POSITION_HEADER, position),
-            ],
+        Format::Csv => attachment(
+            "text/csv; charset=utf-8",
+            &format!("{file_stem}.csv"),
+            position,
+            views::to_csv(table)
+                .map_err(ApiError::internal)?
+                .into_bytes(),
+        ),
+        Format::CsvFr => attachment(
+            "text/csv; charset=utf-8",
+            &for_people(file_stem, "csv"),
+            position,
             engagements_projections::labels::to_csv_for_people(table)
                 .map_err(ApiError::internal)?,
-        )
-            .into_response(),
+        ),
+        Format::Xlsx => return workbook(&[table], position, file_stem),
     })
+}
+
+/// Tables as one Excel workbook for people (a sheet each), named `file_stem-au-AAAA-MM-JJ.xlsx`.
+pub fn workbook(tables: &[&Table], position: i64, file_stem: &str) -> Result<Response, ApiError> {
+    Ok(attachment(
+        XLSX_TYPE,
+        &for_people(file_stem, "xlsx"),
+        position,
+        engagements_interop::export::xlsx::workbook_bytes(tables).map_err(ApiError::internal)?,
+    ))
+}
+
+/// A file name for people, who keep several downloads: it says what and when.
+fn for_people(file_stem: &str, extension: &str) -> String {
+    format!(
+        "{file_stem}-au-{}.{extension}",
+        chrono::Local::now().date_naive()
+    )
+}
+
+/// A downloaded file with the log position it was made from.
+fn attachment(content_type: &str, file_name: &str, position: i64, body: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE.as_str(), content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION.as_str(),
+                format!("attachment; filename=\"{file_name}\""),
+            ),
+            (POSITION_HEADER, position.to_string()),
+        ],
+        body,
+    )
+        .into_response()
 }

@@ -109,7 +109,7 @@ pub async fn get_tfpb(
     let projections = state.ledger.read_as_of(&as_of).await?;
     let mut table = views::tfpb_report(&projections.tfpb, spec.name, &filter, today)
         .ok_or_else(|| ApiError::not_found(format!("no TFPB view named '{view}'")))?;
-    if matches!(params.format, Format::CsvFr) {
+    if params.format.is_for_people() {
         // People read names beside the ids.
         table = views::with_names(table, &projections);
     }

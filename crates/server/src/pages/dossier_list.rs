@@ -436,7 +436,7 @@ pub async fn list(
             }
             (as_of_banner(&params, projections.position))
             (date_selector("/dossiers", &params, filter_form))
-            p.download { a href=(csv) download { "Télécharger pour un tableur (CSV)" } " — " (rows.len()) " dossiers" }
+            (crate::pages::download::links(&csv, html! { (rows.len()) " dossiers" }))
             @if rows.is_empty() {
                 p.empty { "Aucun dossier ne correspond à ces filtres" @if exercice.is_some() { " pour cet exercice" } " : élargissez la recherche." }
             } @else {

@@ -6,11 +6,10 @@
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, Query, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use engagements_domain::Amount;
 use engagements_projections::subsidy::split::split_cents;
-use engagements_projections::{labels, Cell, Projections, Table};
+use engagements_projections::{Cell, Projections, Table};
 use maud::{html, Markup};
 use rust_decimal::Decimal;
 
@@ -19,6 +18,7 @@ use crate::auth::{Caller, ReadScope};
 use crate::charts;
 use crate::error::ApiError;
 use crate::pages::dashboard::{as_of_banner, projections_for};
+use crate::pages::download::FileFormat;
 use crate::pages::{date_selector, layout, page_caller, table_html, PageError, PageParams};
 use crate::state::AppState;
 
@@ -136,19 +136,17 @@ async fn render(
     params: &PageParams,
     page: EntityPage,
 ) -> Result<Response, PageError> {
-    if params.format.as_deref() == Some("csv") {
-        let csv = labels::to_csv_for_people(&page.table).map_err(ApiError::internal)?;
-        return Ok((
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{}.csv\"", page.table.name),
-                ),
-            ],
-            csv,
-        )
-            .into_response());
+    if let Some(file) = FileFormat::asked(params.format.as_deref())? {
+        // `/quartiers/QN06204` → `quartiers-QN06204-2025-au-…`: what, which exercice, when.
+        let mut stem = page.path.trim_start_matches('/').replace('/', "-");
+        if let Some(year) = params
+            .exercice
+            .as_deref()
+            .and_then(|y| y.parse::<i32>().ok())
+        {
+            stem = format!("{stem}-{year}");
+        }
+        return Ok(file.respond(&[&page.table], page.position, &stem)?);
     }
     let when = params.when()?;
     let csv = format!(

@@ -1,23 +1,24 @@
 //! The evaluation report (contract l.1099-1117: evaluation is compulsory, with territorialised
 //! indicators of the droit-commun policies; a mid-term report in 2027, a final one in 2030): per
 //! objectif and per quartier, over a span of exercices (`du`, `au`) and as of any moment (the
-//! date selector), printable on A4. Each part downloads as CSV (`format=csv&partie=…`); the
-//! workbook of every part is `engagements report evaluation --format xlsx`.
+//! date selector), printable on A4. Each part downloads as CSV or XLSX (`format=csv|xlsx&partie=…`);
+//! `format=xlsx` alone is the workbook of every part (as `engagements report evaluation --format
+//! xlsx` writes it).
 //!
 //! The report gathers the TFPB figures of every bailleur: like the comité's pages, it is open to
 //! the admin, instructeurs and auditeurs, and refused (403) to the other roles.
 
 use axum::extract::{Query, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use engagements_projections::evaluation::{evaluation_report, EvaluationReport, Span};
-use engagements_projections::{labels, Cell, Table};
+use engagements_projections::{Cell, Table};
 use maud::{html, Markup};
 
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::pages::comite::require_open;
 use crate::pages::dashboard::{as_of_banner, projections_for};
+use crate::pages::download::FileFormat;
 use crate::pages::{
     date_selector, format_eur, layout, page_caller, table_html_with, PageError, PageParams, Totals,
 };
@@ -117,27 +118,28 @@ pub async fn evaluation(
         .unwrap_or_else(|| chrono::Local::now().date_naive());
     let projections = projections_for(&state, &params).await?;
     let report = evaluation_report(&projections, span, today);
-    if params.format.as_deref() == Some("csv") {
-        let name = params.partie.as_deref().unwrap_or("objectifs");
-        let table = part(&report, name).ok_or_else(|| {
-            ApiError::not_found(format!("no part '{name}' in the evaluation report"))
-        })?;
-        let csv = labels::to_csv_for_people(table).map_err(ApiError::internal)?;
-        return Ok((
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!(
-                        "attachment; filename=\"{}-{}.csv\"",
-                        table.name,
-                        span.label()
-                    ),
-                ),
-            ],
-            csv,
-        )
-            .into_response());
+    if let Some(file) = FileFormat::asked(params.format.as_deref())? {
+        // One part (`partie=`), or, as a workbook, every part on its own sheet.
+        let chosen: Vec<&Table> = match (params.partie.as_deref(), file) {
+            (None, FileFormat::Xlsx) => report.tables().to_vec(),
+            (name, _) => {
+                let name = name.unwrap_or("objectifs");
+                vec![part(&report, name).ok_or_else(|| {
+                    ApiError::not_found(format!("no part '{name}' in the evaluation report"))
+                })?]
+            }
+        };
+        let named: Vec<Table> = chosen
+            .iter()
+            .map(|t| crate::views::with_names((*t).clone(), &projections))
+            .collect();
+        let stem = match params.partie.as_deref() {
+            Some(_) => format!("{}-{}", chosen[0].name, span.label()),
+            None if file == FileFormat::Xlsx => format!("evaluation-{}", span.label()),
+            None => format!("evaluation-objectifs-{}", span.label()),
+        };
+        let tables: Vec<&Table> = named.iter().collect();
+        return Ok(file.respond(&tables, projections.position, &stem)?);
     }
     let query = format!("du={}&au={}{}", span.from, span.to, when.to_query());
     let span_fields = html! {
@@ -149,6 +151,11 @@ pub async fn evaluation(
         (as_of_banner(&params, projections.position))
         (date_selector("/evaluation", &params, span_fields))
         (summary(&report))
+        p.download {
+            "Tout le rapport dans un classeur : "
+            a href=(format!("/evaluation?format=xlsx&{query}")) download { "classeur Excel (XLSX), une feuille par partie" }
+            "."
+        }
         @for (name, heading, totals) in PARTS {
             @if let Some(table) = part(&report, name) {
                 @let csv = format!("/evaluation?format=csv&partie={name}&{query}");
@@ -165,8 +172,7 @@ pub async fn evaluation(
         }
         p.muted {
             "Crédits spécifiques : chaque ligne de financement est répartie entre les objectifs (selon leurs poids) et entre les quartiers (selon les parts déclarées, sinon la population), au plus fort reste, comme dans les vues par objectif et par quartier ; « payé » s'entend net des reversements. "
-            "Le droit commun reprend les engagements des signataires (annexe 3) avec leur dernier point d'avancement. "
-            "Classeur de toutes les parties : " code { "engagements report evaluation --from " (span.from) " --to " (span.to) " --format xlsx --out evaluation.xlsx" } "."
+            "Le droit commun reprend les engagements des signataires (annexe 3) avec leur dernier point d'avancement."
         }
     };
     Ok(layout(TITLE, Some(&caller), body).into_response())

@@ -11,6 +11,7 @@ pub mod comite_session;
 pub mod dashboard;
 pub mod dossier_list;
 pub mod dossiers;
+pub mod download;
 pub mod engagement;
 pub mod entities;
 pub mod entry;
@@ -411,7 +412,7 @@ pub fn table_html_with(table: &Table, csv_href: &str, totals: Totals) -> Markup 
         };
     }
     html! {
-        p.download { a href=(csv_href) download { "Télécharger pour un tableur (CSV)" } " — " (table.rows.len()) " lignes" }
+        (download::links(csv_href, html! { (table.rows.len()) " lignes" }))
         div.scroll {
             table.report {
                 thead { tr { @for i in &visible { th scope="col" { (labels::header(&table.columns[*i])) } } } }

@@ -171,10 +171,15 @@ pub async fn tfpb(
                 h2 { (spec.title) }
                 (table_html_with(&crate::views::with_names(table.clone(), &projections), &format!("/api/v1/reports/tfpb/{}?format=csv-fr{query}", spec.name), Totals::None))
             }
-            h2 { "Autres vues TFPB (CSV)" }
+            h2 { "Autres vues TFPB à télécharger" }
             ul {
                 @for spec in views::TFPB_VIEWS {
-                    li { a href=(format!("/api/v1/reports/tfpb/{}?format=csv-fr{query}", spec.name)) download { (spec.title) } }
+                    li {
+                        (spec.title) " : "
+                        a href=(format!("/api/v1/reports/tfpb/{}?format=xlsx{query}", spec.name)) download { "classeur Excel (XLSX)" }
+                        " · "
+                        a href=(format!("/api/v1/reports/tfpb/{}?format=csv-fr{query}", spec.name)) download { "tableur (CSV)" }
+                    }
                 }
             }
         },

@@ -25,68 +25,12 @@ pub enum XlsxWriteError {
     Xlsx(#[from] XlsxError),
 }
 
-/// The French label of a report column, for headers. Unknown keys are turned into words, with
-/// `_eur` shown as `(€)`, so a new report is readable before it gets its own labels.
+/// The French label of a report column, for headers: the catalogue's (the label test keeps every
+/// column of the ledger's tables in it); a key missing there is turned into words, with `_eur`
+/// shown as `(€)`, rather than printed raw.
 pub fn french_header(column: &str) -> String {
     if let Some(label) = labels::column(column) {
         return label.to_string();
-    }
-    let known = match column {
-        "dossier_id" => "Dossier",
-        "exercice" | "year" => "Exercice",
-        "porteur_id" => "Porteur (identifiant)",
-        "porteur" => "Porteur",
-        "title" => "Intitulé de l'action",
-        "financeur" => "Financeur",
-        "dispositif" => "Dispositif",
-        "requested_eur" => "Montant demandé (€)",
-        "proposed_eur" => "Montant proposé (€)",
-        "granted_eur" => "Montant attribué (€)",
-        "paid_eur" => "Montant versé (€)",
-        "envelope_eur" => "Enveloppe (€)",
-        "remaining_eur" => "Reste disponible (€)",
-        "total_budget_eur" | "budget_eur" => "Budget total de l'action (€)",
-        "quartier" => "Quartier",
-        "quartier_code" => "Code QPV",
-        "commune" => "Commune",
-        "objectif" => "Objectif",
-        "ambition" => "Ambition",
-        "enjeu" => "Enjeu",
-        "name" => "Nom",
-        "kind" => "Nature",
-        "siret" => "SIRET",
-        "rna" => "RNA",
-        "position" => "Position dans le journal",
-        "recorded_at" => "Enregistré le",
-        "effective_date" => "Date d'effet",
-        "actor" => "Opérateur (qui a enregistré)",
-        "organisation" => "Organisation de l'opérateur",
-        "actor_id" => "Opérateur (identifiant pseudonyme)",
-        "on_behalf_of" => "Pour le compte de",
-        "on_behalf_of_id" => "Pour le compte de (identifiant pseudonyme)",
-        "on_behalf_of_organisation" => "Organisation pour le compte de laquelle",
-        "event_type" => "Événement",
-        "act" => "Acte",
-        "finding" => "Constat",
-        "severity" => "Gravité",
-        "detail" => "Détail",
-        "bailleur" => "Bailleur",
-        "axe" => "Axe",
-        "signataire" => "Signataire",
-        "status" => "Statut",
-        "dossier_status" => "Statut du dossier",
-        "opinion" => "Avis",
-        "convention" => "Convention ou arrêté",
-        "crf_received_on" => "CRF reçu le",
-        "external_ids" => "Identifiants externes (Dauphin, GISPRO, Chorus)",
-        "reversement_ordered_eur" => "Reversement demandé (€)",
-        "reversed_eur" => "Reversé (€)",
-        "objectif_title" => "Intitulé de l'objectif",
-        "dossiers" => "Dossiers",
-        _ => "",
-    };
-    if !known.is_empty() {
-        return known.to_string();
     }
     let (stem, euros) = match column.strip_suffix("_eur") {
         Some(stem) => (stem, true),
@@ -106,7 +50,8 @@ pub fn french_header(column: &str) -> String {
 fn sheet_name(table: &str, taken: &[String]) -> String {
     let clean: String = table
         .chars()
-        .map(|c| if "[]:*?/\\".contains(c) { '_' } else { c })
+        // « TFPB : alertes » reads « TFPB - alertes » (a sheet name has no colon).
+        .map(|c| if "[]:*?/\\".contains(c) { '-' } else { c })
         .take(SHEET_NAME_CHARS_MAX)
         .collect();
     let base = if clean.trim().is_empty() {
@@ -258,7 +203,8 @@ mod tests {
     fn sheet_names_are_legal_and_unique() {
         let taken = vec!["dossiers".to_string()];
         assert_eq!(sheet_name("dossiers", &taken), "dossiers (2)");
-        assert_eq!(sheet_name("a/b", &[]), "a_b");
+        assert_eq!(sheet_name("a/b", &[]), "a-b");
+        assert_eq!(sheet_name("TFPB : alertes", &[]), "TFPB - alertes");
         assert_eq!(sheet_name(&"x".repeat(40), &[]).chars().count(), 31);
     }
 
