@@ -18,10 +18,26 @@ use crate::state::AppState;
 
 pub use crate::sessions::SESSION_COOKIE;
 
-/// The authenticated caller of a request, and the web session it came with (none for a token
-/// sent in the `Authorization` header, or for an anonymous *lecteur*).
+/// The authenticated caller of a request, the web session it came with (none for a token sent in
+/// the `Authorization` header, or for an anonymous *lecteur*), and its organisation's name in the
+/// referential (pages say who is signed in by names, not ids).
 #[derive(Debug, Clone)]
-pub struct Caller(pub Principal, pub Option<PageSession>);
+pub struct Caller(pub Principal, pub Option<PageSession>, pub Option<String>);
+
+impl Caller {
+    /// `principal` with its organisation's name, read from the live read model.
+    async fn named(state: &AppState, principal: Principal, session: Option<PageSession>) -> Caller {
+        let name = state
+            .ledger
+            .read_model()
+            .read()
+            .await
+            .referential
+            .organisation(&principal.organisation)
+            .map(|o| o.name.clone());
+        Caller(principal, session, name)
+    }
+}
 
 /// What a caller wants to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,13 +162,11 @@ impl Caller {
                 ApiError::unauthenticated("the session is over (signed out, expired or revoked)")
             })?;
         let principal = principal_of_record(session.token)?;
-        Ok(Caller(
-            principal,
-            Some(PageSession {
-                id: id.to_string(),
-                csrf_token: session.csrf_token,
-            }),
-        ))
+        let session = PageSession {
+            id: id.to_string(),
+            csrf_token: session.csrf_token,
+        };
+        Ok(Caller::named(state, principal, Some(session)).await)
     }
 }
 
@@ -170,9 +184,8 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         if let Some(secret) = bearer(parts) {
-            return principal_of(state, secret)
-                .await
-                .map(|principal| Caller(principal, None));
+            let principal = principal_of(state, secret).await?;
+            return Ok(Caller::named(state, principal, None).await);
         }
         let safe_method = parts.method == Method::GET || parts.method == Method::HEAD;
         if safe_method {
@@ -180,7 +193,7 @@ impl FromRequestParts<AppState> for Caller {
                 return Caller::from_session_cookie(parts, state).await;
             }
             if state.config.public_views {
-                return Ok(Caller(anonymous_lecteur(), None));
+                return Ok(Caller(anonymous_lecteur(), None, None));
             }
         }
         Err(ApiError::unauthenticated(

@@ -224,3 +224,35 @@ async fn pages_travel_compressed() {
     );
     demo.ledger.store().shutdown().await;
 }
+
+/// Who is signed in reads as people name it: the organisation by its name in the referential.
+#[tokio::test]
+async fn the_page_says_who_is_signed_in_with_the_organisation_by_its_name() {
+    let demo = support::demo::demo().await;
+    let app = router(AppState::new(demo.ledger.clone(), ServerConfig::default()));
+    let projections = demo.ledger.projections().await.unwrap();
+    let name = |id: &str| {
+        projections
+            .referential
+            .organisation(id)
+            .map(|o| o.name.clone())
+            .unwrap()
+    };
+    for (role, organisation) in [("admin", "cabbalr"), ("bailleur", "pas-de-calais-habitat")] {
+        let (_, token) = demo.tokens.iter().find(|(r, _)| *r == role).unwrap();
+        let (status, page) = get(&app, token, "/tableau-de-bord").await;
+        assert_eq!(status, StatusCode::OK);
+        let who = page
+            .split_once("class=\"who\">")
+            .and_then(|(_, rest)| rest.split_once("</span>"))
+            .map(|(who, _)| who.to_string())
+            .unwrap();
+        let expected = maud::html! { (name(organisation)) }.into_string();
+        assert!(
+            who.contains(&expected),
+            "{role}: « {who} » lacks « {expected} »"
+        );
+    }
+    drop(projections);
+    demo.ledger.store().shutdown().await;
+}

@@ -337,7 +337,7 @@ pub fn layout(title: &str, caller: Option<&Caller>, content: Markup) -> Html<Str
                             }
                         }
                         @if let Some(caller) = caller {
-                            span.who { (caller.0.person) " — " (organisation_name(&caller.0.organisation)) " (" (role_label(caller.0.role)) ")" }
+                            span.who { (caller.0.person) " — " (caller.2.clone().unwrap_or_else(|| organisation_name(&caller.0.organisation))) " (" (role_label(caller.0.role)) ")" }
                             @if let Some(session) = &caller.1 {
                                 form.inline method="post" action="/deconnexion" {
                                     (crate::sessions::csrf_input(session))
@@ -357,6 +357,8 @@ pub fn layout(title: &str, caller: Option<&Caller>, content: Markup) -> Html<Str
 
 /// An organisation id as people read it: the ids of the referential are lower-case names with
 /// dashes (`maisons-et-cites`); shown as words.
+/// An organisation unknown to the referential (an external auditor's, the public's) by its id
+/// made readable.
 fn organisation_name(id: &str) -> String {
     let mut words = id.replace('-', " ");
     if let Some(first) = words.get_mut(0..1) {
