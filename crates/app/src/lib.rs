@@ -1,12 +1,12 @@
 //! The ledger's use cases: handling commands, keeping the read model up to date, and the
 //! operations the CLI and the server share. Files in and out (imports, SCDL) live in
-//! `engagements-interop`, above this crate.
+//! `engagements-interop`, above this crate; what auditors read of the log (trails, checkpoints,
+//! findings, bundles) in `engagements-audit`, beside it.
 //!
 //! Commands are decided by the domain's aggregates (`esrs::Aggregate::handle_command` and
 //! `apply_event`) over states cached in memory, then appended with the streams' expected
 //! versions; a conflict (another writer got there first) reloads the states and retries.
 
-pub mod audit;
 pub mod auth;
 pub mod checkpoints;
 pub mod command_json;
@@ -17,7 +17,6 @@ mod error;
 mod handlers;
 mod ledger;
 mod meta;
-pub mod persons;
 mod read_model;
 pub mod referential;
 pub mod snapshots;

@@ -6,9 +6,9 @@
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use engagements_app::audit::history::history;
 use engagements_app::referential::LoadedContract;
 use engagements_app::{CommandError, CommandLine, Ledger, MetaDefaults};
+use engagements_audit::history::history;
 use engagements_domain::{Actor, Source};
 use engagements_projections::AsOf;
 use engagements_store::testing;

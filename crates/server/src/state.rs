@@ -88,12 +88,7 @@ pub struct FindingsKey {
 /// ones come.
 #[derive(Debug, Default)]
 pub struct FindingsCache {
-    kept: std::sync::Mutex<
-        Vec<(
-            FindingsKey,
-            Arc<Vec<engagements_app::audit::findings::Finding>>,
-        )>,
-    >,
+    kept: std::sync::Mutex<Vec<(FindingsKey, Arc<Vec<engagements_audit::findings::Finding>>)>>,
 }
 
 impl FindingsCache {
@@ -101,10 +96,7 @@ impl FindingsCache {
     const KEPT: usize = 8;
 
     /// The findings kept for `key`, if any.
-    pub fn get(
-        &self,
-        key: &FindingsKey,
-    ) -> Option<Arc<Vec<engagements_app::audit::findings::Finding>>> {
+    pub fn get(&self, key: &FindingsKey) -> Option<Arc<Vec<engagements_audit::findings::Finding>>> {
         let kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
         kept.iter()
             .find(|(k, _)| k == key)
@@ -112,11 +104,7 @@ impl FindingsCache {
     }
 
     /// Keeps `found` for `key`, dropping lists of older heads and the oldest beyond [`Self::KEPT`].
-    pub fn keep(
-        &self,
-        key: FindingsKey,
-        found: Arc<Vec<engagements_app::audit::findings::Finding>>,
-    ) {
+    pub fn keep(&self, key: FindingsKey, found: Arc<Vec<engagements_audit::findings::Finding>>) {
         let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
         kept.retain(|(k, _)| k.head >= key.head && k != &key);
         kept.push((key, found));

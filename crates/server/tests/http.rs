@@ -821,8 +821,8 @@ async fn auditors_read_findings_and_checkpoints_and_nobody_else_does() {
             .await
             .unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let key = engagements_app::audit::checkpoint::init_key(&dir.path().join("key")).unwrap();
-        let checkpoint = engagements_app::audit::checkpoint::record_checkpoint(
+        let key = engagements_audit::checkpoint::init_key(&dir.path().join("key")).unwrap();
+        let checkpoint = engagements_audit::checkpoint::record_checkpoint(
             h.ledger.store(),
             &key,
             engagements_app::CommandMeta::default().resolve(&demo_defaults()),

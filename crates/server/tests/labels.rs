@@ -83,7 +83,7 @@ async fn every_column_and_coded_value_of_the_demo_has_a_french_label() {
         .map(|(id, _)| id.to_string())
         .expect("the demo pays dossiers");
     drop(projections);
-    let trail = engagements_app::audit::history::history(
+    let trail = engagements_audit::history::history(
         ledger.store(),
         &paid,
         &engagements_projections::AsOf::default(),
@@ -93,9 +93,9 @@ async fn every_column_and_coded_value_of_the_demo_has_a_french_label() {
     tables.push(trail.to_table());
     let events = ledger.store().read_all(1, i64::MAX).await.unwrap();
     let as_of = engagements_projections::AsOf::default();
-    let found = engagements_app::audit::findings::findings(&events, &as_of, today, None);
+    let found = engagements_audit::findings::findings(&events, &as_of, today, None);
     assert!(!found.is_empty(), "the demo has findings");
-    tables.push(engagements_app::audit::findings::findings_table(&found));
+    tables.push(engagements_audit::findings::findings_table(&found));
 
     let mut missing = Vec::new();
     for table in &tables {

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use engagements_domain::{Actor, Metadata};
+use engagements_domain::{Actor, Metadata, RecordedEvent};
 use uuid::Uuid;
 
 use crate::backend::Backend;
@@ -262,6 +262,71 @@ impl Store {
         actor.person = self.person_id(&name).await?;
         Ok(())
     }
+}
+
+// Names joined at display time: events name people by their pseudonymous id; an erased person
+// reads « personne effacée »; a name recorded before pseudonymisation existed reads as recorded.
+
+/// What an erased person reads as.
+pub const ERASED: &str = "personne effacée";
+
+/// The names of the persons some events name.
+#[derive(Debug, Clone, Default)]
+pub struct Names(BTreeMap<String, PersonRecord>);
+
+impl Names {
+    /// The names of every person `events` name (operators and on whose behalf).
+    pub async fn of_events<'a>(
+        store: &Store,
+        events: impl IntoIterator<Item = &'a RecordedEvent>,
+    ) -> Result<Names, StoreError> {
+        let ids: Vec<String> = events
+            .into_iter()
+            .flat_map(|event| {
+                std::iter::once(&event.metadata.actor)
+                    .chain(event.metadata.on_behalf_of.as_ref())
+                    .map(|actor| actor.person.clone())
+            })
+            .filter(|person| is_person_id(person))
+            .collect();
+        Ok(Names(store.persons_by_id(&ids).await?))
+    }
+
+    /// The names of `persons` (pseudonymous ids; names recorded before ids existed are left
+    /// out: they read as they are).
+    pub async fn of_persons<'a>(
+        store: &Store,
+        persons: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Names, StoreError> {
+        let ids: Vec<String> = persons
+            .into_iter()
+            .filter(|person| is_person_id(person))
+            .map(str::to_string)
+            .collect();
+        Ok(Names(store.persons_by_id(&ids).await?))
+    }
+
+    /// How `person` (an id, or a name recorded before ids existed) reads.
+    pub fn display(&self, person: &str) -> String {
+        if !is_person_id(person) {
+            return person.to_string();
+        }
+        match self.0.get(person) {
+            Some(record) => record.name.clone().unwrap_or_else(|| ERASED.to_string()),
+            // Not in this database's table (e.g. a copy of the log without it).
+            None => person.to_string(),
+        }
+    }
+
+    /// `Person (organisation)`.
+    pub fn actor(&self, actor: &Actor) -> String {
+        format!("{} ({})", self.display(&actor.person), actor.organisation)
+    }
+}
+
+/// The pseudonymous id of `person`, when it is one.
+pub fn id_of(person: &str) -> Option<String> {
+    is_person_id(person).then(|| person.to_string())
 }
 
 #[cfg(test)]

@@ -4,9 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use engagements_app::audit::checkpoint::{default_key_path, read_key, record_checkpoint};
-use engagements_app::audit::publish::publish;
 use engagements_app::{CommandMeta, MetaDefaults};
+use engagements_audit::checkpoint::{default_key_path, read_key, record_checkpoint};
+use engagements_audit::publish::publish;
 use engagements_store::Store;
 
 #[derive(Debug, Args)]

@@ -5,14 +5,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use engagements_app::audit::bundle::{all_reports, export_bundle, BundleContents};
-use engagements_app::audit::checkpoint::{
-    default_key_path, ensure_signable, read_key, record_signed_checkpoint, Checkpoint, SigningKey,
-};
-use engagements_app::audit::findings::findings;
 use engagements_app::auth::Role;
 use engagements_app::snapshots::fold_log;
 use engagements_app::{CommandMeta, MetaDefaults};
+use engagements_audit::bundle::{all_reports, export_bundle, BundleContents};
+use engagements_audit::checkpoint::{
+    default_key_path, ensure_signable, read_key, record_signed_checkpoint, Checkpoint, SigningKey,
+};
+use engagements_audit::findings::findings;
 use engagements_projections::AsOf;
 use engagements_store::Store;
 

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Args;
-use engagements_app::audit::findings::{findings, findings_table};
+use engagements_audit::findings::{findings, findings_table};
 use engagements_store::Store;
 
 use crate::asof::AsOfArgs;

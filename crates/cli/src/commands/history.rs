@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::Args;
-use engagements_app::audit::history::history;
+use engagements_audit::history::history;
 use engagements_store::Store;
 
 use crate::asof::AsOfArgs;

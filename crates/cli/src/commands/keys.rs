@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use engagements_app::audit::checkpoint::{
+use engagements_app::{CommandMeta, MetaDefaults};
+use engagements_audit::checkpoint::{
     default_key_path, init_key, read_key, record_key, rotate_key, KeyRecording, VerifyingKey,
 };
-use engagements_app::{CommandMeta, MetaDefaults};
 use engagements_store::{Store, StoreError};
 
 #[derive(Debug, Args)]
@@ -80,7 +80,7 @@ pub async fn run(db: &str, args: KeysArgs, defaults: &MetaDefaults) -> anyhow::R
     Ok(ExitCode::SUCCESS)
 }
 
-fn hex_of(key: &engagements_app::audit::checkpoint::SigningKey) -> String {
+fn hex_of(key: &engagements_audit::checkpoint::SigningKey) -> String {
     key.verifying_key()
         .as_bytes()
         .iter()

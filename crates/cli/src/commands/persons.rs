@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 use engagements_app::command_json::escape_controls;
-use engagements_app::persons::ERASED;
 use engagements_store::persons::is_person_id;
+use engagements_store::persons::ERASED;
 use engagements_store::Store;
 
 #[derive(Debug, Args)]

@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use engagements_app::audit::checkpoint::{default_key_path, read_key};
-use engagements_app::audit::routine::{
+use engagements_app::{CatchUpProgress, Ledger, ReadModel};
+use engagements_audit::checkpoint::{default_key_path, read_key};
+use engagements_audit::routine::{
     Routine, RoutineConfig, ROUTINE_EVERY_EVENTS_DEFAULT, ROUTINE_EVERY_MINUTES_DEFAULT,
     ROUTINE_POLL_DEFAULT,
 };
-use engagements_app::{CatchUpProgress, Ledger, ReadModel};
 use engagements_server::{AppState, ServerConfig, SessionConfig};
 use engagements_store::Store;
 

@@ -7,13 +7,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use engagements_app::audit::bundle::verify_bundle;
-use engagements_app::audit::checkpoint::{
+use engagements_app::snapshots::verify_against_log;
+use engagements_audit::bundle::verify_bundle;
+use engagements_audit::checkpoint::{
     check_recorded, read_public_key, verify_checkpoints, Checkpoint, CheckpointProblem,
     VerifyingKey,
 };
-use engagements_app::audit::publish::read_published;
-use engagements_app::snapshots::verify_against_log;
+use engagements_audit::publish::read_published;
 use engagements_store::Store;
 use indicatif::{ProgressBar, ProgressStyle};
 

@@ -3,7 +3,7 @@
 
 use axum::extract::{Query, State};
 use axum::response::Html;
-use engagements_app::audit::findings::{findings_table, RULES};
+use engagements_audit::findings::{findings_table, RULES};
 use maud::html;
 
 use crate::api::audit::{checkpoint_statuses, findings_for};

@@ -4,12 +4,12 @@
 use std::collections::BTreeMap;
 
 use axum::response::Html;
-use engagements_app::persons::Names;
 use engagements_domain::comite::AgendaLine;
 use engagements_domain::envelope::EnvelopeKey;
 use engagements_domain::Amount;
 use engagements_projections::comite::{Outcome, SessionRow};
 use engagements_projections::Projections;
+use engagements_store::persons::Names;
 use maud::html;
 
 use crate::auth::Caller;

@@ -11,7 +11,6 @@ use std::collections::BTreeMap;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use engagements_app::persons::Names;
 use engagements_app::{CommandError, CommandMeta};
 use engagements_domain::comite::{AgendaLine, ComiteCommand, ComiteSessionId};
 use engagements_domain::dossier::{Decision, DossierCommand, LineStatus};
@@ -19,6 +18,7 @@ use engagements_domain::envelope::EnvelopeKey;
 use engagements_domain::{ActKind, ActRef, Amount, LedgerCommand};
 use engagements_projections::comite::SessionRow;
 use engagements_projections::Projections;
+use engagements_store::persons::Names;
 use maud::{html, Markup};
 use uuid::Uuid;
 

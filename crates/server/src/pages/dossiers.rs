@@ -2,10 +2,10 @@
 
 use axum::extract::{Path, Query, State};
 use axum::response::Html;
-use engagements_app::persons::Names;
 use engagements_domain::dossier::{DossierFiling, LineStatus};
 use engagements_domain::{DossierId, RecordedEvent};
 use engagements_projections::Projections;
+use engagements_store::persons::Names;
 use maud::{html, Markup};
 
 use crate::auth::{Caller, ReadScope};

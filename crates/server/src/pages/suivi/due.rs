@@ -2,7 +2,7 @@
 //! figures once received), what is left to pay, the conventions the 23 000 € rule requires.
 
 use chrono::NaiveDate;
-use engagements_app::audit::findings::crf_due_on;
+use engagements_audit::findings::crf_due_on;
 use engagements_domain::dossier::{ActOfGrant, DossierState, LineStatus, CONVENTION_THRESHOLD_EUR};
 use engagements_domain::Amount;
 use engagements_projections::Projections;

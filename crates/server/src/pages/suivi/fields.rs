@@ -1,7 +1,7 @@
 //! The fields of each form, and what a person needs to know before sending it (the 23 000 €
 //! rule, what is left to pay, the CRF's date, the CPO's years).
 
-use engagements_app::audit::findings::crf_due_on;
+use engagements_audit::findings::crf_due_on;
 use engagements_domain::cpo::CPO_YEARS;
 use engagements_domain::dossier::ActOfGrant;
 use engagements_domain::Amount;

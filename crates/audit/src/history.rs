@@ -22,7 +22,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::AuditError;
-use crate::persons::{id_of, Names};
+use engagements_store::persons::{id_of, Names};
 
 /// Most events one trail may list; a bigger trail is an error (narrow the query).
 pub const TRAIL_EVENTS_MAX: usize = 100_000;

@@ -12,11 +12,7 @@ macro_rules! schema {
     ($stream:literal) => {
         (
             concat!($stream, ".schema.json"),
-            include_str!(concat!(
-                "../../../../schemas/events/",
-                $stream,
-                ".schema.json"
-            )),
+            include_str!(concat!("../../../schemas/events/", $stream, ".schema.json")),
         )
     };
 }

@@ -57,7 +57,7 @@ pub fn read_published(path: &Path) -> Result<Vec<Checkpoint>, AuditError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audit::checkpoint::SigningKey;
+    use crate::checkpoint::SigningKey;
 
     #[test]
     fn published_lines_are_appended_and_read_back_in_order() {

@@ -2,15 +2,15 @@
 //! subsidy scenario, on both backends. Every name and amount here is fictitious.
 
 use chrono::NaiveDate;
-use engagements_app::audit::bundle::{export_bundle, verify_bundle, BundleContents};
-use engagements_app::audit::checkpoint::{
+use engagements_app::Ledger;
+use engagements_audit::bundle::{export_bundle, verify_bundle, BundleContents};
+use engagements_audit::checkpoint::{
     check_inclusion, check_recorded, inclusion_proof, init_key, record_checkpoint, record_key,
     recorded_checkpoints, rotate_key, verify_checkpoint, Checkpoint, CheckpointEvent,
     CheckpointProblem, KeyRecording, SigningKey,
 };
-use engagements_app::audit::history::history;
-use engagements_app::audit::AuditError;
-use engagements_app::Ledger;
+use engagements_audit::history::history;
+use engagements_audit::AuditError;
 use engagements_domain::dossier::{
     DossierEvent, FundingRequest, ObjectifWeight, PaymentKind, QuartierShare,
 };
@@ -534,7 +534,7 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
 
 /// Rewrites row 2 of a bundle, recomputes the chain and the manifest, removes what was signed.
 fn rewrite_unsigned(dir: &std::path::Path) {
-    use engagements_app::audit::bundle::{BundleRow, Manifest};
+    use engagements_audit::bundle::{BundleRow, Manifest};
     use sha2::Digest;
     let text = std::fs::read_to_string(dir.join("events.jsonl")).unwrap();
     let mut rows: Vec<engagements_store::EventRow> = text
