@@ -358,7 +358,7 @@ async fn an_instructeur_signs_a_convention_pays_an_avance_and_receives_the_crf()
     wait_for(client, "#du").await;
     let due = wait_text(client, "#du", "CONV-2025-014").await;
     assert!(
-        due.contains("convention n° CONV-2025-014 signé(e) le 20/04/2025"),
+        due.contains("convention n° CONV-2025-014 signée le 20/04/2025"),
         "{due}"
     );
     assert!(!due.contains("Convention requise"), "{due}");

@@ -287,12 +287,17 @@ fn describe_all(events: &[RecordedEvent], names: &Names) -> Vec<TrailEntry> {
                     .as_ref()
                     .map(|a| a.organisation.clone()),
                 act: event.metadata.act.as_ref().map(|act| {
-                    let kind = serde_json::to_value(act.kind)
+                    let code = serde_json::to_value(act.kind)
                         .ok()
                         .and_then(|v| v.as_str().map(str::to_string))
                         .unwrap_or_default();
+                    let kind = engagements_projections::labels::value(&code).unwrap_or(&code);
                     match act.date {
-                        Some(date) => format!("{kind} {} ({date})", act.reference),
+                        Some(date) => format!(
+                            "{kind} {} ({})",
+                            act.reference,
+                            engagements_projections::labels::date_fr(date)
+                        ),
                         None => format!("{kind} {}", act.reference),
                     }
                 }),
@@ -380,6 +385,14 @@ impl Memory {
             r => format!(" ; motif : {r}"),
         };
         match event.event_type.as_str() {
+            "ContractPublished" | "QuartiersPublished" | "CommunesPublished"
+            | "OrganisationsPublished" | "StrategyPublished" | "DispositifsPublished"
+            | "TfpbAxesPublished" => publication(p),
+            "CpoYearConfirmed" => format!(
+                "exercice {} de la CPO confirmé par le dossier {}",
+                p.get("exercice").map(Value::to_string).unwrap_or_default(),
+                text(p, "dossier_id")
+            ),
             "DossierFiled" => {
                 if let Some(b) = amount(p, "total_budget") {
                     self.budget.insert(event.stream_id.clone(), b);
@@ -453,19 +466,21 @@ impl Memory {
                 )
             }
             "ConventionSigned" => format!(
-                "{} : {} n° {} signé(e) le {}",
+                "{} : {} n° {} {} le {}",
                 text(p, "financeur"),
                 coded(p, "kind"),
                 text(p, "number"),
+                agreed(&text(p, "kind"), "signé", "signée"),
                 date(p, "signed_on")
             ),
             "PaymentRecorded" => {
                 let after = paid_before + amt;
                 self.paid.insert(line_key, after);
                 format!(
-                    "{line} : {} de {} payé(e) le {} (mandat {}) ; payé {} → {} sur {} accordés",
+                    "{line} : {} de {} {} le {} (mandat {}) ; payé {} → {} sur {} accordés",
                     coded(p, "kind"),
                     eur(amt),
+                    agreed(&text(p, "kind"), "versé", "versée"),
                     date(p, "paid_on"),
                     text(p, "mandate_reference"),
                     eur(paid_before),
@@ -665,8 +680,9 @@ fn requests_text(p: &Value) -> String {
         .join(", ")
 }
 
-/// The fields of any payload, ids left out, in French where the catalogue knows them:
-/// `field : value ; …`.
+/// The fields of any payload, ids left out, in French from the catalogue:
+/// `Champ : valeur ; …` (dates `15/04/2025`, amounts `12 345,50 €`, codes translated, a small
+/// object in parentheses, a list by its values or its length).
 fn generic(p: &Value) -> String {
     let Some(object) = p.as_object() else {
         return String::new();
@@ -674,20 +690,98 @@ fn generic(p: &Value) -> String {
     object
         .iter()
         .filter(|(k, _)| k.as_str() != "type" && !k.ends_with("_id"))
-        .map(|(k, v)| {
-            let label = engagements_projections::labels::column(k).unwrap_or(k);
-            match v {
-                Value::String(s) => {
-                    let value = engagements_projections::labels::value(s).unwrap_or(s);
-                    format!("{label} : {value}")
-                }
-                Value::Array(items) => format!("{label} : {} élément(s)", items.len()),
-                Value::Object(_) => format!("{label} : {{…}}"),
-                other => format!("{label} : {other}"),
-            }
-        })
+        .map(|(k, v)| labelled(k, field_value(k, v, true)))
         .collect::<Vec<_>>()
         .join(" ; ")
+}
+
+/// `Champ : valeur`, the label's `(€)` left out when the value says `€` itself.
+fn labelled(key: &str, value: String) -> String {
+    let label = field_label(key);
+    let label = match value.ends_with(" €") {
+        true => label.trim_end_matches(" (€)"),
+        false => &label,
+    };
+    format!("{label} : {value}")
+}
+
+/// A payload field's name for people: the catalogue's, else the key with spaces.
+fn field_label(key: &str) -> String {
+    engagements_projections::labels::field(key)
+        .map(str::to_string)
+        .unwrap_or_else(|| key.replace('_', " "))
+}
+
+/// A payload value for people; objects are spelled out one level deep (`nested`).
+fn field_value(key: &str, value: &Value, nested: bool) -> String {
+    use engagements_projections::labels;
+    let money = key == "amount" || key.ends_with("_eur") || key.ends_with("_amount");
+    match value {
+        Value::String(s) if money && Decimal::from_str(s).is_ok() => {
+            eur(Decimal::from_str(s).unwrap_or_default())
+        }
+        Value::String(s) => match NaiveDate::from_str(s) {
+            Ok(day) => labels::date_fr(day),
+            Err(_) => labels::value(s).unwrap_or(s).to_string(),
+        },
+        Value::Array(items) if items.iter().all(|i| !i.is_object() && !i.is_array()) => items
+            .iter()
+            .map(|i| field_value(key, i, false))
+            .collect::<Vec<_>>()
+            .join(", "),
+        Value::Array(items) => match items.len() {
+            1 => "1 élément".to_string(),
+            n => format!("{n} éléments"),
+        },
+        Value::Object(fields) if nested => {
+            let inner: Vec<String> = fields
+                .iter()
+                .filter(|(k, _)| !k.ends_with("_id"))
+                .map(|(k, v)| labelled(k, field_value(k, v, false)))
+                .collect();
+            format!("({})", inner.join(", "))
+        }
+        Value::Object(fields) => match fields.len() {
+            1 => "1 champ".to_string(),
+            n => format!("{n} champs"),
+        },
+        Value::Null => "—".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// A part of the referential published: what it holds, counted (`25 quartiers`), and for the
+/// contract the digest of its data files. (The data's notes are read in the referential itself.)
+fn publication(p: &Value) -> String {
+    let mut parts = Vec::new();
+    if let Some(hash) = p.get("content_hash").and_then(Value::as_str) {
+        parts.push(format!("empreinte SHA-256 des données {hash}"));
+    }
+    let counted = |key: &str, items: &Vec<Value>| {
+        format!("{} {}", items.len(), field_label(key).to_lowercase())
+    };
+    for (key, value) in p.as_object().into_iter().flatten() {
+        match value {
+            Value::Array(items) => parts.push(counted(key, items)),
+            Value::Object(inner) => parts.extend(
+                inner
+                    .iter()
+                    .filter(|(k, _)| k.as_str() != "source_lines")
+                    .filter_map(|(k, v)| v.as_array().map(|items| counted(k, items))),
+            ),
+            _ => {}
+        }
+    }
+    format!("référentiel publié : {}", parts.join(", "))
+}
+
+/// The participle agreeing with the coded noun `code` (une avance versée, un solde versé, une
+/// convention signée, un arrêté signé).
+fn agreed<'a>(code: &str, masculine: &'a str, feminine: &'a str) -> &'a str {
+    match code {
+        "avance" | "convention" => feminine,
+        _ => masculine,
+    }
 }
 
 #[cfg(test)]
@@ -720,6 +814,20 @@ mod tests {
         let p: Value =
             serde_json::from_str(r#"{"type":"X","dossier_id":"u","amount":"10.00","n":3}"#)
                 .unwrap();
-        assert_eq!(generic(&p), "amount : 10.00 ; n : 3");
+        assert_eq!(generic(&p), "Montant : 10,00 € ; n : 3");
+    }
+
+    #[test]
+    fn generic_descriptions_read_in_french() {
+        let p: Value = serde_json::from_str(
+            r#"{"abatement_eur":"99763.44","signed_on":"2025-03-14","schedule":[{},{}],
+                "programme":{"bailleur":"b","year":2025},"reviewer_kind":"state"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            generic(&p),
+            "Abattement : 99\u{202f}763,44 € ; Programme : (Bailleur : b, Année : 2025) ; \
+             Nature de l'examinateur : État ; Échéancier : 2 éléments ; Signé le : 14/03/2025"
+        );
     }
 }

@@ -843,7 +843,7 @@ async fn each_as_of_answer_is_right_at_every_step_on_both_time_axes() {
         assert_eq!(trail.entries[0].actor, "Instructeur fictif");
         assert_eq!(
             trail.entries[0].act.as_deref(),
-            Some("comite CF-FICTIF-2025 (2025-01-10)")
+            Some("décision d'un comité CF-FICTIF-2025 (10/01/2025)")
         );
         let earlier = history(&store, &s.dossier_id.to_string(), &at(3))
             .await

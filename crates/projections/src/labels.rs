@@ -106,7 +106,7 @@ const COLUMNS: &[(&str, &str)] = &[
     ("recorded_by_name", "Enregistré par"),
     ("rule", "Règle"),
     ("position", "N° d'événement"),
-    ("recorded_at", "Enregistré le"),
+    ("recorded_at", "Enregistré le (UTC)"),
     ("effective_date", "Date d'effet"),
     ("actor", "Opérateur (qui a enregistré)"),
     ("organisation", "Organisation de l'opérateur"),
@@ -211,6 +211,7 @@ const VALUES: &[(&str, &str)] = &[
     ("reserved", "réservé"),
     ("unfavourable", "défavorable"),
     ("avance", "avance"),
+    ("state", "État"),
     ("acompte", "acompte"),
     ("solde", "solde"),
     ("convention", "convention"),
@@ -495,6 +496,64 @@ const TABLES: &[(&str, &str)] = &[
     ("findings", "Constats"),
 ];
 
+/// French names of the fields of event payloads, where they differ from (or are missing in) the
+/// report columns: what a trail says of an event no dedicated description covers.
+const FIELDS: &[(&str, &str)] = &[
+    ("action", "Action"),
+    ("amount", "Montant"),
+    ("axis", "Axe"),
+    ("bailleur", "Bailleur"),
+    ("comment", "Commentaire"),
+    ("content_hash", "Empreinte SHA-256 du référentiel"),
+    ("contract", "Contrat"),
+    ("contract_lines", "Lignes du contrat"),
+    ("ambitions", "Ambitions"),
+    ("axes", "Axes"),
+    ("enjeux", "Enjeux"),
+    ("enjeux_transversaux", "Enjeux transversaux"),
+    ("evaluation", "Dispositions d'évaluation"),
+    ("evidence", "Justificatif"),
+    ("files", "Fichiers de données"),
+    ("governance_bodies", "Instances de gouvernance"),
+    ("groupes_appui_thematiques", "Groupes d'appui thématiques"),
+    ("legal_basis", "Fondements juridiques"),
+    ("first_exercice", "Premier exercice"),
+    ("line", "Ligne"),
+    ("name_in_source", "Nom dans le contrat"),
+    ("note", "Note"),
+    ("programme", "Programme"),
+    ("quartier", "Quartier"),
+    ("reason", "Motif"),
+    ("reference", "Référence"),
+    ("representatives", "Représentants"),
+    ("remarks", "Remarques"),
+    ("reviewed_on", "Examiné le"),
+    ("reviewer", "Examiné par"),
+    ("reviewer_kind", "Nature de l'examinateur"),
+    ("schedule", "Échéancier"),
+    ("signatories", "Signataires"),
+    ("signatory", "Signataire"),
+    ("signed_on", "Signé le"),
+    ("spent_on", "Dépensé le"),
+    ("strategy", "Stratégie"),
+    ("submission", "Dépôt n°"),
+    ("submitted_on", "Déposé le"),
+    ("terms", "Termes de l'engagement"),
+    ("tfpb", "Cadre national TFPB"),
+    ("year", "Année"),
+    ("year_first", "Première année"),
+    ("year_last", "Dernière année"),
+];
+
+/// The French name of an event payload's field: its own, else the report column's.
+pub fn field(key: &str) -> Option<&'static str> {
+    FIELDS
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, l)| *l)
+        .or_else(|| column(key))
+}
+
 /// The French name of report table `name` (a workbook's sheet name).
 pub fn table(name: &str) -> Option<&'static str> {
     TABLES.iter().find(|(k, _)| *k == name).map(|(_, l)| *l)
@@ -595,6 +654,12 @@ fn text_value(key: &str, text: &str) -> String {
             return eur_decimal(value);
         }
     }
+    if key == "recorded_at" {
+        // Record times are kept to the microsecond in UTC (RFC 3339) for programs.
+        if let Ok(at) = chrono::DateTime::parse_from_rfc3339(text) {
+            return date_time_fr(at.with_timezone(&chrono::Utc));
+        }
+    }
     if key == "axis" {
         // The national framework's axes are `axe-1` … `axe-8`; a total row says `total`.
         if let Some(number) = text.strip_prefix("axe-") {
@@ -685,6 +750,12 @@ pub fn integer(n: i64) -> String {
 /// A date the French way: `15/04/2025`.
 pub fn date_fr(date: NaiveDate) -> String {
     date.format("%d/%m/%Y").to_string()
+}
+
+/// A record time the French way, to the second, in UTC as the log keeps it (the column's header
+/// says UTC): `15/04/2025 09:30:12`, which a French spreadsheet reads as a date and time.
+pub fn date_time_fr(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%d/%m/%Y %H:%M:%S").to_string()
 }
 
 /// A percentage with one decimal: `78,9 %`.

@@ -134,6 +134,23 @@ impl Table {
         self.rows.push(row);
     }
 
+    /// The same table with only `columns` (those it has), in that order.
+    pub fn with_columns(&self, columns: &[&str]) -> Table {
+        let kept: Vec<usize> = columns
+            .iter()
+            .filter_map(|wanted| self.columns.iter().position(|c| c == wanted))
+            .collect();
+        Table {
+            name: self.name.clone(),
+            columns: kept.iter().map(|&i| self.columns[i].clone()).collect(),
+            rows: self
+                .rows
+                .iter()
+                .map(|row| kept.iter().map(|&i| row[i].clone()).collect())
+                .collect(),
+        }
+    }
+
     /// The rows as an array of flat JSON objects keyed by column.
     pub fn to_json_rows(&self) -> Value {
         Value::Array(
@@ -156,6 +173,15 @@ impl Table {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_table_keeps_the_columns_asked_in_their_order() {
+        let mut table = Table::new("t", &["a", "b", "c"]);
+        table.push(vec![1.into(), 2.into(), 3.into()]);
+        let kept = table.with_columns(&["c", "a", "unknown"]);
+        assert_eq!(kept.columns, ["c", "a"]);
+        assert_eq!(kept.rows, vec![vec![Cell::Int(3), Cell::Int(1)]]);
+    }
 
     #[test]
     fn texts_that_begin_like_formulas_are_neutralised_numbers_are_not() {

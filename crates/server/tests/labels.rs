@@ -2,6 +2,8 @@
 //! header for each column and a French label for each coded value: a new column or status
 //! cannot reach a page or a spreadsheet untranslated.
 
+mod support;
+
 use chrono::NaiveDate;
 use engagements_app::demo::{self, DemoConfig};
 use engagements_app::{Ledger, MetaDefaults};
@@ -126,6 +128,73 @@ async fn every_column_and_coded_value_of_the_demo_has_a_french_label() {
         missing.is_empty(),
         "without a French label:\n{}",
         missing.join("\n")
+    );
+    // Every kind of event reads in French in a trail: one trail per event type of the demo (the
+    // stream of its first event), its descriptions and acts free of field keys, codes, ISO dates
+    // and English.
+    let mut first_of_type = std::collections::BTreeMap::new();
+    for event in &events {
+        first_of_type
+            .entry(event.event_type.clone())
+            .or_insert_with(|| event.stream_id.clone());
+    }
+    let mut unreadable = Vec::new();
+    for (event_type, stream) in &first_of_type {
+        let trail = engagements_audit::history::history(
+            ledger.store(),
+            stream,
+            &engagements_projections::AsOf::default(),
+        )
+        .await
+        .unwrap();
+        for entry in trail.entries.iter().filter(|e| &e.event_type == event_type) {
+            let text = format!(
+                "{} {}",
+                entry.description,
+                entry.act.as_deref().unwrap_or_default()
+            );
+            let at = format!("{event_type} at {}", entry.position);
+            // A trail names financeurs, dispositifs and bailleurs by their referential ids
+            // (`etat / bop147-aap`), the keys an auditor checks against the referential, and
+            // dossiers by the id `engagements history` takes next.
+            unreadable.extend(
+                support::text::problems_in(&at, &text, &Default::default())
+                    .into_iter()
+                    .filter(|p| !p.contains("where its name belongs") && !p.contains("not linked")),
+            );
+            // The act's reference is the recorded text of the act; its date is checked.
+            if let Some(iso) = format!(
+                "{} {}",
+                entry.description,
+                entry
+                    .act
+                    .as_deref()
+                    .and_then(|a| a.rsplit_once(" ("))
+                    .map(|(_, date)| date)
+                    .unwrap_or_default()
+            )
+            .split_whitespace()
+            .find(|w| {
+                chrono::NaiveDate::parse_from_str(
+                    w.trim_matches(|c: char| !c.is_ascii_digit()),
+                    "%Y-%m-%d",
+                )
+                .is_ok()
+            }) {
+                unreadable.push(format!("{at}: ISO date « {iso} »"));
+            }
+            if text.contains("(s)") || text.contains("{…}") {
+                unreadable.push(format!("{at}: « {text} »"));
+            }
+        }
+    }
+    unreadable.sort();
+    unreadable.dedup();
+    assert!(
+        unreadable.is_empty(),
+        "{} trail entries that do not read in French:\n{}",
+        unreadable.len(),
+        unreadable.join("\n")
     );
     // Findings read in French, with French amounts.
     let descriptions: Vec<&str> = found.iter().map(|f| f.description.as_str()).collect();

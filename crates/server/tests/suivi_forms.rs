@@ -270,7 +270,7 @@ async fn every_form_records_once_in_the_callers_name() {
         let page = h.page("admin", &format!("/dossiers/{D1}")).await;
         let text = &page.text;
         assert!(
-            text.contains("convention n° CONV-2025-014 signé(e) le 20/04/2025"),
+            text.contains("convention n° CONV-2025-014 signée le 20/04/2025"),
             "{text}"
         );
         assert!(text.contains("Compte rendu financier reçu le 01/03/2026"));

@@ -97,6 +97,7 @@ fn write_sheet(sheet: &mut Worksheet, table: &Table) -> Result<(), XlsxWriteErro
     let header = Format::new().set_bold().set_align(FormatAlign::Center);
     let euros = Format::new().set_num_format("#,##0.00\\ \"€\"");
     let date = Format::new().set_num_format("dd/mm/yyyy");
+    let date_time = Format::new().set_num_format("dd/mm/yyyy hh:mm:ss");
     let quoted = Format::new().set_quote_prefix();
     let percent = Format::new().set_num_format("0.0\\ \"%\"");
     let mut widths: Vec<usize> = Vec::with_capacity(table.columns.len());
@@ -121,6 +122,14 @@ fn write_sheet(sheet: &mut Worksheet, table: &Table) -> Result<(), XlsxWriteErro
                         number_column(&table.columns[index], text).unwrap_or_default();
                     let format = if is_percent { &percent } else { &euros };
                     sheet.write_number_with_format(row_number, column, value, format)?;
+                }
+                // Record times (RFC 3339, UTC) are dates and times to the second.
+                Cell::Text(text)
+                    if table.columns[index] == "recorded_at" && record_time(text).is_some() =>
+                {
+                    let at = record_time(text).unwrap_or_default();
+                    let excel = ExcelDateTime::parse_from_str(&at)?;
+                    sheet.write_datetime_with_format(row_number, column, &excel, &date_time)?;
                 }
                 // Codes (statuses, opinions, flags) are shown with their French label.
                 Cell::Text(_) if labels::is_coded(&table.columns[index]) => {
@@ -177,6 +186,16 @@ fn number_column(column: &str, text: &str) -> Option<(f64, bool)> {
     }
     let value = text.trim().parse::<rust_decimal::Decimal>().ok()?;
     Some((value.to_string().parse::<f64>().ok()?, is_percent))
+}
+
+/// A record time (RFC 3339) as the workbook reads it: `2025-04-15T09:30:12` in UTC.
+fn record_time(text: &str) -> Option<String> {
+    let at = chrono::DateTime::parse_from_rfc3339(text).ok()?;
+    Some(
+        at.with_timezone(&chrono::Utc)
+            .format("%Y-%m-%dT%H:%M:%S")
+            .to_string(),
+    )
 }
 
 fn column_index(index: usize) -> u16 {

@@ -4,7 +4,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Html;
 use engagements_domain::dossier::{DossierFiling, LineStatus};
 use engagements_domain::{DossierId, RecordedEvent};
-use engagements_projections::Projections;
+use engagements_projections::{labels, Projections};
 use engagements_store::persons::Names;
 use maud::{html, Markup};
 
@@ -227,7 +227,7 @@ pub fn timeline(
                     " — date d'effet " (event.metadata.effective_date.format("%d/%m/%Y"))
                     br;
                     span.muted {
-                        "Enregistré le " (event.recorded_at.format("%d/%m/%Y %H:%M:%S UTC"))
+                        "Enregistré le " (labels::date_time_fr(event.recorded_at)) " UTC"
                         " par " (names.actor(&event.metadata.actor))
                         @if let Some(principal) = &event.metadata.on_behalf_of {
                             " pour le compte de " (names.actor(principal))

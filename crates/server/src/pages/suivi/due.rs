@@ -64,7 +64,7 @@ pub fn due(projections: &Projections, dossier: &DossierState, today: NaiveDate) 
                     li {
                         (organisation_name(projections, financeur)) " : "
                         @match act {
-                            Some(act) => { (act_label(act.kind)) " n° " (act.number) " signé(e) le " (act.signed_on.format("%d/%m/%Y")) "." }
+                            Some(act) => { (act_label(act.kind)) " n° " (act.number) (if act.kind == ActOfGrant::Convention { " signée le " } else { " signé le " }) (act.signed_on.format("%d/%m/%Y")) "." }
                             None => { "aucune convention ni arrêté enregistré." }
                         }
                         @if total.value() > CONVENTION_THRESHOLD_EUR && act.is_none_or(|a| a.kind != ActOfGrant::Convention) {
