@@ -470,7 +470,7 @@ impl Memory {
                 text(p, "financeur"),
                 coded(p, "kind"),
                 text(p, "number"),
-                agreed(&text(p, "kind"), "signé", "signée"),
+                agreed(text(p, "kind"), "signé", "signée"),
                 date(p, "signed_on")
             ),
             "PaymentRecorded" => {
@@ -480,7 +480,7 @@ impl Memory {
                     "{line} : {} de {} {} le {} (mandat {}) ; payé {} → {} sur {} accordés",
                     coded(p, "kind"),
                     eur(amt),
-                    agreed(&text(p, "kind"), "versé", "versée"),
+                    agreed(text(p, "kind"), "versé", "versée"),
                     date(p, "paid_on"),
                     text(p, "mandate_reference"),
                     eur(paid_before),
