@@ -182,7 +182,10 @@ fn generate(
                 signatories,
                 signed_on: date(2025, 3, 14),
                 reference: format!(
-                    "Convention d'utilisation de l'abattement TFPB {bailleur} 2025-2030 (fictive)"
+                    "Convention d'utilisation de l'abattement TFPB de {} 2025-2030 (fictive)",
+                    referential
+                        .organisation(bailleur)
+                        .map_or(bailleur.as_str(), |o| o.name.as_str())
                 ),
             }),
             &actor,

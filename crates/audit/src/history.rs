@@ -14,7 +14,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use engagements_domain::event::DomainEvent;
+use engagements_domain::referential::ContractEvent;
 use engagements_domain::RecordedEvent;
+use engagements_projections::referential::ReferentialView;
 use engagements_projections::{AsOf, Table};
 use engagements_store::Store;
 use rust_decimal::Decimal;
@@ -187,24 +190,26 @@ pub async fn history(store: &Store, query: &str, as_of: &AsOf) -> Result<Trail, 
         });
     }
     let needle = Needle::parse(query);
-    let events = scan(store, &needle, as_of).await?;
+    let (events, referential) = scan(store, &needle, as_of).await?;
     if events.is_empty() {
         return Err(AuditError::NotFound(query.to_string()));
     }
     let names = Names::of_events(store, &events).await?;
     Ok(Trail {
         query: query.to_string(),
-        entries: describe_all(&events, &names),
+        entries: describe_all(&events, &names, &referential),
     })
 }
 
 /// Scans the log within the record-time bound: the events that match, plus for a reference the
-/// other events of the streams where it appears.
+/// other events of the streams where it appears; and the referential as it then stood, so that
+/// financeurs, dispositifs and bailleurs are named.
 async fn scan(
     store: &Store,
     needle: &Needle,
     as_of: &AsOf,
-) -> Result<Vec<RecordedEvent>, AuditError> {
+) -> Result<(Vec<RecordedEvent>, ReferentialView), AuditError> {
+    let mut referential = ReferentialView::default();
     let mut matched: BTreeMap<i64, RecordedEvent> = BTreeMap::new();
     let mut streams: BTreeSet<String> = BTreeSet::new();
     let mut from = 1;
@@ -215,6 +220,11 @@ async fn scan(
         for event in page {
             if as_of.is_past_record_bound(&event) {
                 break 'pages;
+            }
+            if event.stream_type == ContractEvent::STREAM_TYPE {
+                if let Ok(contract) = event.decode::<ContractEvent>() {
+                    referential.apply(&event, &contract);
+                }
             }
             if needle.matches(&event) {
                 if matches!(needle, Needle::Reference(_)) {
@@ -237,10 +247,11 @@ async fn scan(
             return Err(too_many());
         }
     }
-    Ok(matched
+    let events = matched
         .into_values()
         .filter(|event| as_of.is_in_force(event))
-        .collect())
+        .collect();
+    Ok((events, referential))
 }
 
 fn too_many() -> AuditError {
@@ -250,8 +261,17 @@ fn too_many() -> AuditError {
 }
 
 /// Describes each event in order, remembering amounts so that changes read old → new.
-fn describe_all(events: &[RecordedEvent], names: &Names) -> Vec<TrailEntry> {
-    let mut memory = Memory::default();
+fn describe_all(
+    events: &[RecordedEvent],
+    names: &Names,
+    referential: &ReferentialView,
+) -> Vec<TrailEntry> {
+    let mut memory = Memory {
+        referential,
+        granted: BTreeMap::new(),
+        paid: BTreeMap::new(),
+        budget: BTreeMap::new(),
+    };
     events
         .iter()
         .map(|event| {
@@ -316,8 +336,9 @@ fn describe_all(events: &[RecordedEvent], names: &Names) -> Vec<TrailEntry> {
 }
 
 /// Amounts seen so far in the trail, per stream and financeur line.
-#[derive(Default)]
-struct Memory {
+struct Memory<'r> {
+    /// The referential the events were recorded under: names for ids.
+    referential: &'r ReferentialView,
     granted: BTreeMap<String, Decimal>,
     paid: BTreeMap<String, Decimal>,
     budget: BTreeMap<String, Decimal>,
@@ -355,20 +376,19 @@ fn coded(payload: &Value, field: &str) -> String {
         .to_string()
 }
 
-/// An envelope's key as people read it: `etat / bop147-aap / 2025`.
-fn envelope_key(payload: &Value) -> String {
+/// An envelope's key as people read it: `État / BOP 147 - AAP / 2025`.
+fn envelope_key(payload: &Value, names: Named) -> String {
     let key = payload.get("key").unwrap_or(&Value::Null);
     format!(
-        "{} / {} / {}",
-        text(key, "financeur"),
-        text(key, "dispositif"),
+        "{} / {}",
+        names.line(key),
         key.get("exercice")
             .map(Value::to_string)
             .unwrap_or_default()
     )
 }
 
-impl Memory {
+impl Memory<'_> {
     fn describe(&mut self, event: &RecordedEvent, p: &Value) -> String {
         let line_key = format!(
             "{}/{}/{}",
@@ -376,7 +396,8 @@ impl Memory {
             text(p, "financeur"),
             text(p, "dispositif")
         );
-        let line = format!("{} / {}", text(p, "financeur"), text(p, "dispositif"));
+        let names = Named(self.referential);
+        let line = names.line(p);
         let granted_before = self.granted.get(&line_key).copied().unwrap_or_default();
         let paid_before = self.paid.get(&line_key).copied().unwrap_or_default();
         let amt = amount(p, "amount").unwrap_or_default();
@@ -402,7 +423,7 @@ impl Memory {
                     text(p, "title"),
                     p.get("exercice").map(Value::to_string).unwrap_or_default(),
                     amount(p, "total_budget").map(eur).unwrap_or_default(),
-                    requests_text(p)
+                    requests_text(p, names)
                 )
             }
             "DossierAmended" => {
@@ -414,7 +435,7 @@ impl Memory {
                 };
                 format!(
                     "dossier modifié : {budget} ; demandes : {}{reason}",
-                    requests_text(p)
+                    requests_text(p, names)
                 )
             }
             "DossierWithdrawn" => format!("statut → retiré{reason}"),
@@ -467,7 +488,7 @@ impl Memory {
             }
             "ConventionSigned" => format!(
                 "{} : {} n° {} {} le {}",
-                text(p, "financeur"),
+                names.organisation(text(p, "financeur")),
                 coded(p, "kind"),
                 text(p, "number"),
                 agreed(text(p, "kind"), "signé", "signée"),
@@ -582,12 +603,12 @@ impl Memory {
             ),
             "EnvelopeOpened" => format!(
                 "enveloppe {} ouverte : {}",
-                envelope_key(p),
+                envelope_key(p, names),
                 eur(amt)
             ),
             "EnvelopeRaised" | "EnvelopeLowered" => format!(
                 "enveloppe {} {} de {} → {}{reason}",
-                envelope_key(p),
+                envelope_key(p, names),
                 if event.event_type == "EnvelopeRaised" {
                     "augmentée"
                 } else {
@@ -598,14 +619,14 @@ impl Memory {
             ),
             "OverCommitmentAuthorised" => format!(
                 "enveloppe {} : dépassement autorisé de {} (total autorisé {}) ; justification : {}",
-                envelope_key(p),
+                envelope_key(p, names),
                 eur(amt),
                 amount(p, "authorised_after").map(eur).unwrap_or_default(),
                 text(p, "justification")
             ),
             "EnvelopeCommitted" | "EnvelopeReleased" => format!(
                 "enveloppe {} : {} de {} → engagé {}",
-                envelope_key(p),
+                envelope_key(p, names),
                 if event.event_type == "EnvelopeCommitted" {
                     "engagement"
                 } else {
@@ -657,12 +678,12 @@ impl Memory {
                     .unwrap_or(""),
                 p.get("public_key").and_then(Value::as_str).unwrap_or("")
             ),
-            _ => generic(p),
+            _ => generic(p, names),
         }
     }
 }
 
-fn requests_text(p: &Value) -> String {
+fn requests_text(p: &Value, names: Named) -> String {
     let Some(requests) = p.get("requests").and_then(Value::as_array) else {
         return String::new();
     };
@@ -670,9 +691,8 @@ fn requests_text(p: &Value) -> String {
         .iter()
         .map(|r| {
             format!(
-                "{} / {} {}",
-                text(r, "financeur"),
-                text(r, "dispositif"),
+                "{} {}",
+                names.line(r),
                 amount(r, "amount").map(eur).unwrap_or_default()
             )
         })
@@ -680,17 +700,55 @@ fn requests_text(p: &Value) -> String {
         .join(", ")
 }
 
+/// Payload fields that hold an organisation's id.
+const ORGANISATION_FIELDS: &[&str] = &[
+    "financeur",
+    "bailleur",
+    "signatory",
+    "signatories",
+    "organisation",
+];
+
+/// Names for the referential's ids, as the referential stood when the trail was asked; an id it
+/// does not know reads as itself.
+#[derive(Clone, Copy)]
+struct Named<'r>(&'r ReferentialView);
+
+impl Named<'_> {
+    fn organisation(self, id: &str) -> String {
+        self.0
+            .organisation(id)
+            .map(|o| o.name.clone())
+            .unwrap_or_else(|| id.to_string())
+    }
+
+    fn dispositif(self, id: &str) -> String {
+        self.0
+            .dispositif_short_name(id)
+            .unwrap_or_else(|| id.to_string())
+    }
+
+    /// A funding line (`financeur`, `dispositif` of `payload`): `État / FIPD`.
+    fn line(self, payload: &Value) -> String {
+        format!(
+            "{} / {}",
+            self.organisation(text(payload, "financeur")),
+            self.dispositif(text(payload, "dispositif"))
+        )
+    }
+}
+
 /// The fields of any payload, ids left out, in French from the catalogue:
 /// `Champ : valeur ; …` (dates `15/04/2025`, amounts `12 345,50 €`, codes translated, a small
 /// object in parentheses, a list by its values or its length).
-fn generic(p: &Value) -> String {
+fn generic(p: &Value, names: Named) -> String {
     let Some(object) = p.as_object() else {
         return String::new();
     };
     object
         .iter()
         .filter(|(k, _)| k.as_str() != "type" && !k.ends_with("_id"))
-        .map(|(k, v)| labelled(k, field_value(k, v, true)))
+        .map(|(k, v)| labelled(k, field_value(k, v, true, names)))
         .collect::<Vec<_>>()
         .join(" ; ")
 }
@@ -713,10 +771,12 @@ fn field_label(key: &str) -> String {
 }
 
 /// A payload value for people; objects are spelled out one level deep (`nested`).
-fn field_value(key: &str, value: &Value, nested: bool) -> String {
+fn field_value(key: &str, value: &Value, nested: bool, names: Named) -> String {
     use engagements_projections::labels;
     let money = key == "amount" || key.ends_with("_eur") || key.ends_with("_amount");
     match value {
+        Value::String(id) if ORGANISATION_FIELDS.contains(&key) => names.organisation(id),
+        Value::String(id) if key == "dispositif" => names.dispositif(id),
         Value::String(s) if money && Decimal::from_str(s).is_ok() => {
             eur(Decimal::from_str(s).unwrap_or_default())
         }
@@ -726,7 +786,7 @@ fn field_value(key: &str, value: &Value, nested: bool) -> String {
         },
         Value::Array(items) if items.iter().all(|i| !i.is_object() && !i.is_array()) => items
             .iter()
-            .map(|i| field_value(key, i, false))
+            .map(|i| field_value(key, i, false, names))
             .collect::<Vec<_>>()
             .join(", "),
         Value::Array(items) => match items.len() {
@@ -737,7 +797,7 @@ fn field_value(key: &str, value: &Value, nested: bool) -> String {
             let inner: Vec<String> = fields
                 .iter()
                 .filter(|(k, _)| !k.ends_with("_id"))
-                .map(|(k, v)| labelled(k, field_value(k, v, false)))
+                .map(|(k, v)| labelled(k, field_value(k, v, false, names)))
                 .collect();
             format!("({})", inner.join(", "))
         }
@@ -814,7 +874,10 @@ mod tests {
         let p: Value =
             serde_json::from_str(r#"{"type":"X","dossier_id":"u","amount":"10.00","n":3}"#)
                 .unwrap();
-        assert_eq!(generic(&p), "Montant : 10,00 € ; n : 3");
+        assert_eq!(
+            generic(&p, Named(&ReferentialView::default())),
+            "Montant : 10,00 € ; n : 3"
+        );
     }
 
     #[test]
@@ -825,7 +888,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            generic(&p),
+            generic(&p, Named(&ReferentialView::default())),
             "Abattement : 99\u{202f}763,44 € ; Programme : (Bailleur : b, Année : 2025) ; \
              Nature de l'examinateur : État ; Échéancier : 2 éléments ; Signé le : 14/03/2025"
         );

@@ -159,6 +159,16 @@ impl ReferentialView {
         self.current.as_ref()?.dispositif(id)
     }
 
+    /// A dispositif's name as tables and trails show it: up to its abbreviation when it has one
+    /// ("Crédits du Budget Opérationnel du Programme n°147 (BOP 147)"), else whole.
+    pub fn dispositif_short_name(&self, id: &str) -> Option<String> {
+        let name = &self.dispositif(id)?.name;
+        Some(match (name.find('('), name.find(')')) {
+            (Some(open), Some(close)) if open < close => name[..=close].to_string(),
+            _ => name.clone(),
+        })
+    }
+
     pub fn tfpb_axis(&self, id: &str) -> Option<&TfpbAxis> {
         self.current.as_ref()?.tfpb_axis(id)
     }

@@ -46,11 +46,10 @@ pub(crate) fn organisation_name(
 /// A dispositif's name as tables show it: up to its abbreviation when it has one ("Crédits du
 /// Budget Opérationnel du Programme n°147 (BOP 147)"), else whole.
 pub(crate) fn dispositif_short(projections: &Projections, id: &str) -> String {
-    let name = dispositif_name(projections, id);
-    match (name.find('('), name.find(')')) {
-        (Some(open), Some(close)) if open < close => name[..=close].to_string(),
-        _ => name,
-    }
+    projections
+        .referential
+        .dispositif_short_name(id)
+        .unwrap_or_else(|| id.to_string())
 }
 
 /// A refused form of the dossier's page, drawn again with its values and errors.
