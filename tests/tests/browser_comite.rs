@@ -12,13 +12,11 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use engagements_e2e::http::{token, Server};
-use engagements_e2e::{run_json, run_ok, testing, TestDb};
+use engagements_e2e::{run_json, run_ok, TestDb};
 use fantoccini::{Client, Locator};
 use serde_json::{json, Value};
-use support::browser::{
-    browser_available, click, screenshots_dir, start_browser, type_into, wait_for, Driver, WAIT_MAX,
-};
+use support::browser::{browser_available, click, type_into, wait_for, WAIT_MAX};
+use support::scene::{eur, plain, shot, text_of, Scene};
 
 mod support;
 
@@ -27,17 +25,6 @@ const PORTEUR: &str = "0190f2a0-0000-7000-8000-0000000000b9";
 const D1: &str = "0190f2a0-0000-7000-8000-0000000000f5";
 const D2: &str = "0190f2a0-0000-7000-8000-0000000000f6";
 const D3: &str = "0190f2a0-0000-7000-8000-0000000000f7";
-
-/// Records the fixture with `engagements apply`, as the contract's team.
-fn apply(db: &TestDb, name: &str, commands: &[Value]) {
-    let dir = std::env::temp_dir().join(format!("browser-comite-{}", uuid::Uuid::now_v7()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("{name}.jsonl"));
-    let lines: Vec<String> = commands.iter().map(Value::to_string).collect();
-    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
-    run_ok(db, &["apply", "--atomic", path.to_str().unwrap()]);
-    let _ = std::fs::remove_dir_all(dir);
-}
 
 fn file(id: &str, title: &str, requests: Value) -> Value {
     json!({"command":"file_dossier","dossier_id":id,"porteur_id":PORTEUR,"exercice":2025,
@@ -80,62 +67,6 @@ fn three_dossiers() -> Vec<Value> {
     ]
 }
 
-/// A database with the contract and `commands`, a server on it, and a browser signed in as
-/// `person` of `organisation` with `role`.
-struct Scene {
-    db: TestDb,
-    server: Server,
-    base: String,
-    _driver: Driver,
-    client: Client,
-}
-
-async fn scene(commands: &[Value], person: &str, organisation: &str, role: &str) -> Scene {
-    let db = testing::sqlite();
-    run_ok(&db, &["init"]);
-    apply(&db, "fixture", commands);
-    let secret = token(&db, person, organisation, role);
-    let server = Server::start(&db);
-    let base = format!("http://{}", server.address);
-    let (driver, client) = start_browser().await;
-    client.goto(&format!("{base}/connexion")).await.unwrap();
-    client
-        .find(Locator::Css("input[name=jeton]"))
-        .await
-        .unwrap()
-        .send_keys(&secret)
-        .await
-        .unwrap();
-    click(&client, "main form button[type=submit]").await;
-    wait_for(&client, "form.inline[action='/deconnexion']").await;
-    Scene {
-        db,
-        server,
-        base,
-        _driver: driver,
-        client,
-    }
-}
-
-/// A screenshot of one element (a form, a section), kept small.
-async fn shot(client: &Client, css: &str, name: &str) {
-    let element = client.find(Locator::Css(css)).await.unwrap();
-    let png = element.screenshot().await.unwrap();
-    std::fs::create_dir_all(screenshots_dir()).unwrap();
-    std::fs::write(screenshots_dir().join(name), &png).unwrap();
-    assert!(png.len() < 300_000, "{name} is {} bytes", png.len());
-}
-
-/// The text of an element once it shows, its no-break spaces made plain (WebDriver's text may
-/// keep or drop them).
-async fn text_of(client: &Client, css: &str) -> String {
-    plain(&wait_for(client, css).await.text().await.unwrap())
-}
-
-fn plain(text: &str) -> String {
-    text.replace(['\u{202f}', '\u{a0}'], " ")
-}
-
 /// The rows of `engagements report VIEW --year 2025 --format json`.
 fn report(db: &TestDb, view: &str) -> Vec<Value> {
     run_json(db, &["report", view, "--year", "2025", "--format", "json"])
@@ -150,17 +81,12 @@ fn report_line<'a>(rows: &'a [Value], dossier: &str, financeur: &str) -> &'a Val
         .unwrap_or_else(|| panic!("no row {dossier} {financeur} in {rows:?}"))
 }
 
-/// `12 345,50 €` as [`text_of`] reads it.
-fn eur(text: &str) -> String {
-    format!("{text} €")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_secretariat_runs_a_comite_session_in_the_browser() {
     if !browser_available() {
         return;
     }
-    let s = scene(
+    let s = Scene::signed_in(
         &three_dossiers(),
         "Secrétariat du comité (fictif)",
         "cabbalr",
@@ -329,7 +255,7 @@ async fn an_instructeur_signs_a_convention_pays_an_avance_and_receives_the_crf()
         3,
         json!({"command":"raise_envelope","financeur":"etat","dispositif":"bop147-aap","exercice":2025,"amount":"10000","reason":"Dotation complémentaire (fictive)"}),
     );
-    let s = scene(&commands, "Agent DDETS (fictif)", "etat", "instructeur").await;
+    let s = Scene::signed_in(&commands, "Agent DDETS (fictif)", "etat", "instructeur").await;
     let client = &s.client;
     let dossier = format!("{}/dossiers/{D1}", s.base);
     client.goto(&dossier).await.unwrap();
@@ -546,7 +472,7 @@ async fn the_other_forms_of_a_grants_life_are_typed_in_the_browser() {
     if !browser_available() {
         return;
     }
-    let s = scene(
+    let s = Scene::signed_in(
         &after_the_comite(),
         "Équipe du contrat (fictive)",
         "cabbalr",

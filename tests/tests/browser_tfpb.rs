@@ -8,13 +8,10 @@
 //! `target/screenshots/` (to `docs/screenshots/` with `UPDATE_SCREENSHOTS=1`). Without
 //! chromedriver the tests are skipped with a message, except under `CI=true`.
 
-use engagements_e2e::http::{token, Server};
-use engagements_e2e::{run_json, run_ok, testing, TestDb};
+use engagements_e2e::run_json;
 use fantoccini::{Client, Locator};
-use serde_json::Value;
-use support::browser::{
-    browser_available, click, screenshots_dir, start_browser, type_into, wait_for, Driver,
-};
+use support::browser::{browser_available, click, type_into, wait_for};
+use support::scene::{eur, shot, text_of, Scene};
 
 mod support;
 
@@ -24,57 +21,6 @@ const FILE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../crates/interop/tests/fixtures/tfpb-excel-cp1252.csv"
 );
-
-/// Records the fixture with `engagements apply`, as the contract's team.
-fn apply(db: &TestDb, commands: &[Value]) {
-    if commands.is_empty() {
-        return;
-    }
-    let dir = std::env::temp_dir().join(format!("browser-tfpb-{}", uuid::Uuid::now_v7()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("fixture.jsonl");
-    let lines: Vec<String> = commands.iter().map(Value::to_string).collect();
-    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
-    run_ok(db, &["apply", "--atomic", path.to_str().unwrap()]);
-    let _ = std::fs::remove_dir_all(dir);
-}
-
-/// A database with the contract (and its commitments), a server on it, and a browser signed in
-/// as `person` of `organisation` with `role`.
-struct Scene {
-    db: TestDb,
-    server: Server,
-    base: String,
-    _driver: Driver,
-    client: Client,
-}
-
-async fn scene(commands: &[Value], person: &str, organisation: &str, role: &str) -> Scene {
-    let db = testing::sqlite();
-    run_ok(&db, &["init"]);
-    apply(&db, commands);
-    let secret = token(&db, person, organisation, role);
-    let server = Server::start(&db);
-    let base = format!("http://{}", server.address);
-    let (driver, client) = start_browser().await;
-    client.goto(&format!("{base}/connexion")).await.unwrap();
-    client
-        .find(Locator::Css("input[name=jeton]"))
-        .await
-        .unwrap()
-        .send_keys(&secret)
-        .await
-        .unwrap();
-    click(&client, "main form button[type=submit]").await;
-    wait_for(&client, "form.inline[action='/deconnexion']").await;
-    Scene {
-        db,
-        server,
-        base,
-        _driver: driver,
-        client,
-    }
-}
 
 /// Picks the option of a drop-down list whose text contains `text`.
 async fn choose(client: &Client, css: &str, text: &str) {
@@ -91,36 +37,12 @@ async fn choose(client: &Client, css: &str, text: &str) {
     panic!("no option {text} in {css}");
 }
 
-/// A screenshot of one element (a form, a section), kept small.
-async fn shot(client: &Client, css: &str, name: &str) {
-    let element = client.find(Locator::Css(css)).await.unwrap();
-    let png = element.screenshot().await.unwrap();
-    std::fs::create_dir_all(screenshots_dir()).unwrap();
-    std::fs::write(screenshots_dir().join(name), &png).unwrap();
-    assert!(png.len() < 400_000, "{name} is {} bytes", png.len());
-}
-
-/// The text of an element once it shows, its no-break spaces made plain (WebDriver's text may
-/// keep or drop them).
-async fn text_of(client: &Client, css: &str) -> String {
-    plain(&wait_for(client, css).await.text().await.unwrap())
-}
-
-fn plain(text: &str) -> String {
-    text.replace(['\u{202f}', '\u{a0}'], " ")
-}
-
-/// `12 345,50 €` as [`text_of`] reads it.
-fn eur(text: &str) -> String {
-    format!("{text} €")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bailleur_enters_its_tfpb_and_uploads_its_file() {
     if !browser_available() {
         return;
     }
-    let s = scene(
+    let s = Scene::signed_in(
         &[],
         "Chargée TFPB (fictive)",
         "maisons-et-cites",
@@ -316,7 +238,7 @@ async fn a_signatory_reports_progress_on_its_commitment() {
     if !browser_available() {
         return;
     }
-    let s = scene(&[], "Agent DDETS (fictif)", "etat", "instructeur").await;
+    let s = Scene::signed_in(&[], "Agent DDETS (fictif)", "etat", "instructeur").await;
     let client = &s.client;
     client
         .goto(&format!("{}/signataires/etat", s.base))

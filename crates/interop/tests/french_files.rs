@@ -8,13 +8,14 @@
 //! `UPDATE_FIXTURES=1` rewrites the workbooks of the folder from [`programmation_workbook`] and
 //! [`tfpb_workbook`].
 
+mod support;
+
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use engagements_app::auth::{Principal, Role};
-use engagements_app::referential::LoadedContract;
-use engagements_app::{CommandMeta, Ledger, MetaDefaults};
-use engagements_domain::{Actor, LedgerCommand, Source};
+use engagements_app::{Ledger, MetaDefaults};
+use engagements_domain::{Actor, Source};
 use engagements_interop::import::encoding::TextEncoding;
 use engagements_interop::import::etat::{
     import_extract, read_extract, Extract, ExtractImportError, ExtractOptions,
@@ -28,7 +29,7 @@ use engagements_projections::tfpb::TfpbFilter;
 use engagements_projections::Projections;
 use engagements_store::testing::{self, TestDb};
 use rust_xlsxwriter::{ExcelDateTime, Format, Formula, Workbook};
-use serde_json::json;
+use support::head;
 
 const PROGRAMMATION_UTF8: &str = include_str!("../../../docs/examples/programmation.csv");
 const TFPB_UTF8: &str = include_str!("../../../docs/examples/tfpb.csv");
@@ -52,29 +53,7 @@ fn defaults() -> MetaDefaults {
 }
 
 async fn ledger(db: &TestDb) -> Ledger {
-    let ledger = Ledger::open(&db.url).await.unwrap();
-    LoadedContract::embedded()
-        .unwrap()
-        .publish(&ledger, &defaults())
-        .await
-        .unwrap();
-    for (financeur, dispositif) in [
-        ("etat", "bop147-aap"),
-        ("cabbalr", "fonds-cohesion-sociale"),
-    ] {
-        let command: LedgerCommand = serde_json::from_value(json!({"command":"open_envelope",
-            "financeur":financeur,"dispositif":dispositif,"exercice":2025,"amount":"100000"}))
-        .unwrap();
-        ledger
-            .execute(command, &CommandMeta::default(), &defaults())
-            .await
-            .unwrap();
-    }
-    ledger
-}
-
-async fn head(ledger: &Ledger) -> i64 {
-    ledger.projections().await.unwrap().position
+    support::ledger_with_envelopes(db, &defaults()).await
 }
 
 /// Replaces the one occurrence of `from` in `bytes` (the test fails if there is not exactly one).

@@ -3,15 +3,16 @@
 //! error reports each with its line and column and records nothing. Every name and figure is
 //! fictitious.
 
+mod support;
+
 use chrono::NaiveDate;
-use engagements_app::referential::LoadedContract;
-use engagements_app::{CommandMeta, Ledger, MetaDefaults};
-use engagements_domain::{Actor, LedgerCommand, Source};
+use engagements_app::{Ledger, MetaDefaults};
+use engagements_domain::{Actor, Source};
 use engagements_interop::import::programmation::{
     import_programmation, read_csv, read_xlsx, ProgrammationImportError,
 };
 use engagements_store::testing::{self, TestDb};
-use serde_json::json;
+use support::head;
 
 const GOOD_FILE: &str = include_str!("../../../docs/examples/programmation.csv");
 
@@ -24,29 +25,7 @@ fn defaults() -> MetaDefaults {
 }
 
 async fn ledger(db: &TestDb) -> Ledger {
-    let ledger = Ledger::open(&db.url).await.unwrap();
-    LoadedContract::embedded()
-        .unwrap()
-        .publish(&ledger, &defaults())
-        .await
-        .unwrap();
-    for (financeur, dispositif) in [
-        ("etat", "bop147-aap"),
-        ("cabbalr", "fonds-cohesion-sociale"),
-    ] {
-        let command: LedgerCommand = serde_json::from_value(json!({"command":"open_envelope",
-            "financeur":financeur,"dispositif":dispositif,"exercice":2025,"amount":"100000"}))
-        .unwrap();
-        ledger
-            .execute(command, &CommandMeta::default(), &defaults())
-            .await
-            .unwrap();
-    }
-    ledger
-}
-
-async fn head(ledger: &Ledger) -> i64 {
-    ledger.projections().await.unwrap().position
+    support::ledger_with_envelopes(db, &defaults()).await
 }
 
 #[tokio::test]

@@ -5,8 +5,9 @@
 //! programmation sheet imported twice records nothing the second time. Every name, number and
 //! figure is fictitious.
 
+mod support;
+
 use chrono::NaiveDate;
-use engagements_app::referential::LoadedContract;
 use engagements_app::{CommandError, CommandMeta, Ledger, MetaDefaults};
 use engagements_domain::dossier::ExternalIdKind;
 use engagements_domain::{Actor, DossierId, LedgerCommand, Source};
@@ -19,6 +20,7 @@ use engagements_interop::import::programmation::{
 use engagements_interop::import::sheet::read_csv;
 use engagements_store::testing::{self, TestDb};
 use serde_json::json;
+use support::head;
 
 const PROGRAMMATION: &str = include_str!("../../../docs/examples/programmation.csv");
 const GISPRO_2025: &str = include_str!("../../../docs/examples/gispro-2025.csv");
@@ -36,29 +38,7 @@ fn defaults() -> MetaDefaults {
 }
 
 async fn ledger(db: &TestDb) -> Ledger {
-    let ledger = Ledger::open(&db.url).await.unwrap();
-    LoadedContract::embedded()
-        .unwrap()
-        .publish(&ledger, &defaults())
-        .await
-        .unwrap();
-    for (financeur, dispositif) in [
-        ("etat", "bop147-aap"),
-        ("cabbalr", "fonds-cohesion-sociale"),
-    ] {
-        let command: LedgerCommand = serde_json::from_value(json!({"command":"open_envelope",
-            "financeur":financeur,"dispositif":dispositif,"exercice":2025,"amount":"100000"}))
-        .unwrap();
-        ledger
-            .execute(command, &CommandMeta::default(), &defaults())
-            .await
-            .unwrap();
-    }
-    ledger
-}
-
-async fn head(ledger: &Ledger) -> i64 {
-    ledger.projections().await.unwrap().position
+    support::ledger_with_envelopes(db, &defaults()).await
 }
 
 async fn gispro(

@@ -2,9 +2,10 @@
 //! referential, bailleur isolation (writes and reads), the CSV import (a good file, and a file with
 //! several kinds of error that changes nothing), and the bilan's review. Every figure is fictitious.
 
+mod support;
+
 use chrono::NaiveDate;
 use engagements_app::auth::{authorize, tfpb_read_filter, Principal, Role};
-use engagements_app::referential::LoadedContract;
 use engagements_app::{CommandError, CommandMeta, Ledger, MetaDefaults};
 use engagements_domain::tfpb::programme::BilanStatus;
 use engagements_domain::tfpb::TfpbProgrammeKey;
@@ -13,6 +14,7 @@ use engagements_interop::import::tfpb::{import_tfpb, TfpbImportError};
 use engagements_projections::tfpb::TfpbFilter;
 use engagements_store::testing::{self, TestDb};
 use serde_json::json;
+use support::head;
 
 const GOOD_FILE: &str = include_str!("../../../docs/examples/tfpb.csv");
 
@@ -29,13 +31,7 @@ fn defaults() -> MetaDefaults {
 }
 
 async fn ledger(db: &TestDb) -> Ledger {
-    let ledger = Ledger::open(&db.url).await.unwrap();
-    LoadedContract::embedded()
-        .unwrap()
-        .publish(&ledger, &defaults())
-        .await
-        .unwrap();
-    ledger
+    support::ledger_with_contract(db, &defaults()).await
 }
 
 fn command(value: serde_json::Value) -> LedgerCommand {
@@ -47,10 +43,6 @@ async fn run(ledger: &Ledger, value: serde_json::Value) -> Result<i64, CommandEr
         .execute(command(value), &CommandMeta::default(), &defaults())
         .await
         .map(|r| r.position_last())
-}
-
-async fn head(ledger: &Ledger) -> i64 {
-    ledger.projections().await.unwrap().position
 }
 
 fn principal(organisation: &str, role: Role) -> Principal {

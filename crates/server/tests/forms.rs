@@ -2,213 +2,36 @@
 //! and the form's own command id in the body) to the real router: what is recorded and by whom,
 //! what is shown on error, and what is refused.
 
-use std::collections::HashMap;
+mod support;
 
-use axum::body::Body;
-use axum::http::{header, HeaderMap, Method, Request, StatusCode};
-use axum::Router;
-use chrono::NaiveDate;
-use engagements_app::referential::LoadedContract;
-use engagements_app::{CommandLine, Ledger, MetaDefaults};
-use engagements_domain::{Actor, Source};
-use engagements_server::{router, AppState, ServerConfig};
-use engagements_store::sessions::OpenedSession;
+use axum::http::{header, StatusCode};
 use engagements_store::testing::{self, TestDb};
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use tower::ServiceExt;
+use support::{hidden, Harness};
 use uuid::Uuid;
 
 const PORTEUR: &str = "0190f2a0-0000-7000-8000-0000000000b1";
 const DOSSIER: &str = "0190f2a0-0000-7000-8000-0000000000d1";
 
-struct Harness {
-    app: Router,
-    ledger: Ledger,
-    sessions: HashMap<&'static str, OpenedSession>,
-    admin_token: String,
-    _db: TestDb,
-}
-
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    text: String,
-}
-
-async fn run(ledger: &Ledger, command: Value) {
-    let line = CommandLine::parse(&command.to_string()).unwrap();
-    let defaults = MetaDefaults {
-        actor: Actor::new("Équipe CABBALR", "cabbalr"),
-        source: Source::Cli,
-        today: NaiveDate::from_ymd_opt(2025, 3, 1).unwrap(),
-    };
-    ledger
-        .execute(line.command, &line.meta, &defaults)
-        .await
-        .unwrap_or_else(|e| panic!("{command}: {e}"));
-}
-
 /// The contract, a porteur, and a dossier asking the State (BOP 147) and the CABBALR.
 async fn harness(db: TestDb) -> Harness {
-    let ledger = Ledger::open(&db.url).await.unwrap();
-    let defaults = MetaDefaults {
-        actor: Actor::system(),
-        source: Source::System,
-        today: NaiveDate::from_ymd_opt(2025, 1, 15).unwrap(),
-    };
-    LoadedContract::embedded()
-        .unwrap()
-        .publish(&ledger, &defaults)
-        .await
-        .unwrap();
-    run(
-        &ledger,
-        json!({"command":"register_porteur","porteur_id":PORTEUR,"name":"Association Test (fictive)","kind":"association"}),
+    Harness::new(
+        db,
+        vec![
+            json!({"command":"register_porteur","porteur_id":PORTEUR,"name":"Association Test (fictive)","kind":"association"}),
+            json!({
+                "command":"file_dossier","dossier_id":DOSSIER,"porteur_id":PORTEUR,"exercice":2025,
+                "title":"Action test (fictive)","total_budget":"90000",
+                "quartiers":[{"quartier":"QN06209"}],
+                "objectifs":[{"objectif":1}],
+                "requests":[
+                    {"financeur":"etat","dispositif":"bop147-aap","amount":"20000"},
+                    {"financeur":"cabbalr","dispositif":"fonds-cohesion-sociale","amount":"5000"}
+                ]
+            }),
+        ],
     )
-    .await;
-    run(
-        &ledger,
-        json!({
-            "command":"file_dossier","dossier_id":DOSSIER,"porteur_id":PORTEUR,"exercice":2025,
-            "title":"Action test (fictive)","total_budget":"90000",
-            "quartiers":[{"quartier":"QN06209"}],
-            "objectifs":[{"objectif":1}],
-            "requests":[
-                {"financeur":"etat","dispositif":"bop147-aap","amount":"20000"},
-                {"financeur":"cabbalr","dispositif":"fonds-cohesion-sociale","amount":"5000"}
-            ]
-        }),
-    )
-    .await;
-    let mut sessions = HashMap::new();
-    let mut admin_token = String::new();
-    for (key, person, organisation, role) in [
-        ("admin", "Équipe CABBALR", "cabbalr", "admin"),
-        ("instructeur", "Agent DDETS", "etat", "instructeur"),
-        (
-            "bailleur",
-            "Chargée TFPB",
-            "pas-de-calais-habitat",
-            "bailleur",
-        ),
-        (
-            "auditeur",
-            "Magistrat CRC",
-            "crc-hauts-de-france",
-            "auditeur",
-        ),
-        ("lecteur", "Habitant", "public", "lecteur"),
-    ] {
-        let store = ledger.store();
-        let created = store
-            .create_token(person, organisation, role)
-            .await
-            .unwrap();
-        if key == "admin" {
-            admin_token = created.secret.clone();
-        }
-        let token = store.find_token(&created.secret).await.unwrap().unwrap();
-        let limits = ServerConfig::default().sessions.limits();
-        let session = store.open_session(token.token_id, limits).await.unwrap();
-        sessions.insert(key, session);
-    }
-    let app = router(AppState::new(ledger.clone(), ServerConfig::default()));
-    Harness {
-        app,
-        ledger,
-        sessions,
-        admin_token,
-        _db: db,
-    }
-}
-
-impl Harness {
-    async fn send(&self, request: Request<Body>) -> Answer {
-        let response = self.app.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        Answer {
-            status,
-            headers,
-            text: String::from_utf8_lossy(&bytes).into_owned(),
-        }
-    }
-
-    async fn page(&self, role: &str, uri: &str) -> Answer {
-        let request = Request::builder()
-            .uri(uri)
-            .header(header::COOKIE, self.cookie(role))
-            .body(Body::empty())
-            .unwrap();
-        self.send(request).await
-    }
-
-    fn cookie(&self, role: &str) -> String {
-        format!("engagements_session={}", self.sessions[role].id)
-    }
-
-    /// Posts a form as `role`'s browser does, with `csrf` as its CSRF field (none when `None`).
-    async fn post(
-        &self,
-        role: &str,
-        uri: &str,
-        csrf: Option<&str>,
-        fields: &[(&str, &str)],
-    ) -> Answer {
-        let mut pairs: Vec<(&str, &str)> = csrf.map(|c| ("csrf", c)).into_iter().collect();
-        pairs.extend_from_slice(fields);
-        let body = serde_urlencoded::to_string(&pairs).unwrap();
-        let request = Request::builder()
-            .method(Method::POST)
-            .uri(uri)
-            .header(header::COOKIE, self.cookie(role))
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(body))
-            .unwrap();
-        self.send(request).await
-    }
-
-    /// Posts a form with `role`'s own CSRF token.
-    async fn submit(&self, role: &str, uri: &str, fields: &[(&str, &str)]) -> Answer {
-        let csrf = self.sessions[role].csrf_token.clone();
-        self.post(role, uri, Some(&csrf), fields).await
-    }
-
-    async fn head(&self) -> i64 {
-        self.ledger
-            .store()
-            .head()
-            .await
-            .unwrap()
-            .map(|h| h.position)
-            .unwrap_or(0)
-    }
-
-    async fn history(&self, stream_id: &str) -> Vec<Value> {
-        let request = Request::builder()
-            .uri(format!("/api/v1/history/{stream_id}"))
-            .header(
-                header::AUTHORIZATION,
-                format!("Bearer {}", self.admin_token),
-            )
-            .body(Body::empty())
-            .unwrap();
-        let answer = self.send(request).await;
-        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
-        serde_json::from_str(&answer.text).unwrap()
-    }
-}
-
-/// The value of the first `name="…"` hidden field of a page.
-fn hidden(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no field {name} in the page"))
-        + marker.len();
-    html[start..].split('"').next().unwrap().to_string()
+    .await
 }
 
 fn avis_uri() -> String {
@@ -247,7 +70,9 @@ async fn an_instructeur_gives_an_avis_recorded_once_in_its_name() {
 
         let before = h.head().await;
         let fields = state_avis(&command_id, "12 345,50");
-        let answer = h.submit("instructeur", &avis_uri(), &fields).await;
+        let answer = h
+            .submit("instructeur", &avis_uri(), &support::fields(&fields))
+            .await;
         assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.text);
         assert_eq!(
             answer.headers[header::LOCATION],
@@ -255,7 +80,9 @@ async fn an_instructeur_gives_an_avis_recorded_once_in_its_name() {
         );
         assert_eq!(h.head().await, before + 1);
         // The same form sent again (a double click, a reload): nothing new.
-        let again = h.submit("instructeur", &avis_uri(), &fields).await;
+        let again = h
+            .submit("instructeur", &avis_uri(), &support::fields(&fields))
+            .await;
         assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.text);
         assert_eq!(
             h.head().await,
@@ -308,7 +135,9 @@ async fn an_admin_sees_a_form_on_every_open_line() {
         ("montant", "4000.00"),
         ("commentaire", ""),
     ];
-    let answer = h.submit("admin", &avis_uri(), &fields).await;
+    let answer = h
+        .submit("admin", &avis_uri(), &support::fields(&fields))
+        .await;
     assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.text);
     let page = h.page("admin", &format!("/dossiers/{DOSSIER}")).await;
     assert!(page.text.contains("réservé"));
@@ -322,7 +151,7 @@ async fn an_admin_sees_a_form_on_every_open_line() {
         .collect();
     fields.push(("porteur".into(), PORTEUR.into()));
     let before = h.head().await;
-    let answer = h.submit("admin", NEW_DOSSIER_URI, &pairs(&fields)).await;
+    let answer = h.submit("admin", NEW_DOSSIER_URI, &fields).await;
     assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.text);
     assert_eq!(h.head().await, before + 1);
     let page = h.page("admin", &format!("/dossiers/{}", ids[1].1)).await;
@@ -345,7 +174,7 @@ async fn a_bad_avis_records_nothing_and_shows_the_error_under_its_field() {
         .submit(
             "instructeur",
             &avis_uri(),
-            &state_avis(&command_id, "12,3,4"),
+            &support::fields(&state_avis(&command_id, "12,3,4")),
         )
         .await;
     assert_eq!(
@@ -377,7 +206,9 @@ async fn a_bad_avis_records_nothing_and_shows_the_error_under_its_field() {
     // No avis chosen.
     let mut fields = state_avis(&command_id, "100");
     fields.retain(|(name, _)| *name != "avis");
-    let answer = h.submit("instructeur", &avis_uri(), &fields).await;
+    let answer = h
+        .submit("instructeur", &avis_uri(), &support::fields(&fields))
+        .await;
     assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(answer
         .text
@@ -393,7 +224,9 @@ async fn a_bad_avis_records_nothing_and_shows_the_error_under_its_field() {
         ("montant", "1 000"),
         ("commentaire", "Hors de notre ligne"),
     ];
-    let answer = h.submit("instructeur", &avis_uri(), &fields).await;
+    let answer = h
+        .submit("instructeur", &avis_uri(), &support::fields(&fields))
+        .await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN, "{}", answer.text);
     assert!(answer
         .text
@@ -408,7 +241,7 @@ async fn a_bad_avis_records_nothing_and_shows_the_error_under_its_field() {
         .submit(
             "instructeur",
             &avis_uri(),
-            &state_avis(&command_id, "12 000"),
+            &support::fields(&state_avis(&command_id, "12 000")),
         )
         .await;
     assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.text);
@@ -423,7 +256,9 @@ async fn a_post_without_the_csrf_token_or_from_a_role_that_may_not_is_refused() 
     let command_id = Uuid::now_v7().to_string();
     let fields = state_avis(&command_id, "100");
     for csrf in [None, Some("0000"), Some("")] {
-        let answer = h.post("instructeur", &avis_uri(), csrf, &fields).await;
+        let answer = h
+            .post("instructeur", &avis_uri(), csrf, &support::fields(&fields))
+            .await;
         assert_eq!(answer.status, StatusCode::FORBIDDEN, "{csrf:?}");
         assert!(answer.text.contains("<html lang=\"fr\""));
         assert!(answer
@@ -433,7 +268,12 @@ async fn a_post_without_the_csrf_token_or_from_a_role_that_may_not_is_refused() 
     // Another role's CSRF token is not this session's.
     let other = h.sessions["admin"].csrf_token.clone();
     let answer = h
-        .post("instructeur", &avis_uri(), Some(&other), &fields)
+        .post(
+            "instructeur",
+            &avis_uri(),
+            Some(&other),
+            &support::fields(&fields),
+        )
         .await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN);
     assert_eq!(h.head().await, before);
@@ -447,7 +287,7 @@ async fn a_post_without_the_csrf_token_or_from_a_role_that_may_not_is_refused() 
         );
         assert!(!page.text.contains("/avis\""), "{role} sees the form");
         assert!(!page.text.contains("name=\"command_id\""), "{role}");
-        let answer = h.submit(role, &avis_uri(), &fields).await;
+        let answer = h.submit(role, &avis_uri(), &support::fields(&fields)).await;
         assert_eq!(
             answer.status,
             StatusCode::FORBIDDEN,
@@ -510,13 +350,6 @@ fn filing(ids: &[(String, String)], etat_amount: &str) -> Vec<(String, String)> 
     fields
 }
 
-fn pairs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
-    fields
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.as_str()))
-        .collect()
-}
-
 #[tokio::test]
 async fn an_instructeur_files_a_dossier_with_a_new_porteur_recorded_once() {
     for db in testing::all().await {
@@ -539,9 +372,7 @@ async fn an_instructeur_files_a_dossier_with_a_new_porteur_recorded_once() {
         let porteur_id = ids[3].1.clone();
         let fields = filing(&ids, "12 000");
         let before = h.head().await;
-        let answer = h
-            .submit("instructeur", NEW_DOSSIER_URI, &pairs(&fields))
-            .await;
+        let answer = h.submit("instructeur", NEW_DOSSIER_URI, &fields).await;
         assert_eq!(
             answer.status,
             StatusCode::SEE_OTHER,
@@ -553,9 +384,7 @@ async fn an_instructeur_files_a_dossier_with_a_new_porteur_recorded_once() {
             format!("/dossiers/{dossier_id}").as_str()
         );
         assert_eq!(h.head().await, before + 2, "porteur and dossier");
-        let again = h
-            .submit("instructeur", NEW_DOSSIER_URI, &pairs(&fields))
-            .await;
+        let again = h.submit("instructeur", NEW_DOSSIER_URI, &fields).await;
         assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.text);
         assert_eq!(
             h.head().await,
@@ -601,9 +430,7 @@ async fn a_bad_filing_records_nothing_and_shows_the_errors_under_their_fields() 
             *value = "123".to_string();
         }
     }
-    let answer = h
-        .submit("instructeur", NEW_DOSSIER_URI, &pairs(&fields))
-        .await;
+    let answer = h.submit("instructeur", NEW_DOSSIER_URI, &fields).await;
     assert_eq!(
         answer.status,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -636,9 +463,7 @@ async fn a_bad_filing_records_nothing_and_shows_the_errors_under_their_fields() 
     // A plan that asks nothing of the caller's organisation: refused, said under the plan.
     let mut fields = filing(&ids, "");
     fields.retain(|(name, _)| name != "ligne_0" && name != "montant_0");
-    let answer = h
-        .submit("instructeur", NEW_DOSSIER_URI, &pairs(&fields))
-        .await;
+    let answer = h.submit("instructeur", NEW_DOSSIER_URI, &fields).await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN, "{}", answer.text);
     assert!(
         answer
@@ -664,9 +489,7 @@ async fn a_bad_filing_records_nothing_and_shows_the_errors_under_their_fields() 
             *value = "30".to_string();
         }
     }
-    let answer = h
-        .submit("instructeur", NEW_DOSSIER_URI, &pairs(&fields))
-        .await;
+    let answer = h.submit("instructeur", NEW_DOSSIER_URI, &fields).await;
     assert_eq!(
         answer.status,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -689,9 +512,7 @@ async fn filing_is_refused_without_the_csrf_token_and_to_roles_that_may_not() {
     let fields = filing(&ids, "12 000");
     let before = h.head().await;
     for csrf in [None, Some("0000")] {
-        let answer = h
-            .post("instructeur", NEW_DOSSIER_URI, csrf, &pairs(&fields))
-            .await;
+        let answer = h.post("instructeur", NEW_DOSSIER_URI, csrf, &fields).await;
         assert_eq!(answer.status, StatusCode::FORBIDDEN, "{csrf:?}");
         assert!(answer.text.contains("<html lang=\"fr\""));
     }
@@ -708,7 +529,7 @@ async fn filing_is_refused_without_the_csrf_token_and_to_roles_that_may_not() {
             !list.text.contains("/dossiers/nouveau"),
             "{role} sees the link"
         );
-        let answer = h.submit(role, NEW_DOSSIER_URI, &pairs(&fields)).await;
+        let answer = h.submit(role, NEW_DOSSIER_URI, &fields).await;
         assert_eq!(answer.status, StatusCode::FORBIDDEN, "{role}");
         assert!(answer.text.contains("<html lang=\"fr\""));
     }

@@ -1,3 +1,4 @@
 //! What the e2e tests share.
 
 pub mod browser;
+pub mod scene;
