@@ -5,6 +5,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use engagements_interop::export::xlsx::XlsxWriteError;
 use engagements_projections::Table;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -184,8 +185,22 @@ pub fn workbook(tables: &[&Table], position: i64, file_stem: &str) -> Result<Res
         XLSX_TYPE,
         &for_people(file_stem, "xlsx"),
         position,
-        engagements_interop::export::xlsx::workbook_bytes(tables).map_err(ApiError::internal)?,
+        engagements_interop::export::xlsx::workbook_bytes(tables).map_err(workbook_error)?,
     ))
+}
+
+/// A table too long for a sheet is the asker's to narrow (an exercice); anything else is ours.
+fn workbook_error(error: XlsxWriteError) -> ApiError {
+    match error {
+        XlsxWriteError::TooManyRows { rows, .. } => ApiError::for_people(
+            axum::http::StatusCode::BAD_REQUEST,
+            "invalid",
+            format!(
+                "Ce tableau a {rows} lignes, plus qu'une feuille de classeur n'en contient : choisissez un exercice, ou téléchargez-le en CSV."
+            ),
+        ),
+        other => ApiError::internal(other),
+    }
 }
 
 /// A file name for people, who keep several downloads: it says what and when.
@@ -210,4 +225,22 @@ fn attachment(content_type: &str, file_name: &str, position: i64, body: Vec<u8>)
         body,
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_table_too_long_for_a_sheet_is_the_askers_to_narrow() {
+        let error = workbook_error(XlsxWriteError::TooManyRows {
+            table: "dossiers".into(),
+            rows: 2_000_000,
+        });
+        assert_eq!(error.status, axum::http::StatusCode::BAD_REQUEST);
+        assert!(error
+            .for_people
+            .as_deref()
+            .is_some_and(|m| m.contains("2000000 lignes") && m.contains("choisissez un exercice")));
+    }
 }
