@@ -728,6 +728,22 @@ impl Named<'_> {
             .unwrap_or_else(|| id.to_string())
     }
 
+    /// A quartier as the TFPB pages show it: `CENTRE VILLE (QN06204)`.
+    fn quartier(self, id: &str) -> String {
+        self.0
+            .quartier(id)
+            .map(|q| format!("{} ({})", q.name, q.id))
+            .unwrap_or_else(|| id.to_string())
+    }
+
+    /// An axis of the national TFPB framework: `2. Renforcement de la présence du personnel…`.
+    fn axis(self, id: &str) -> String {
+        self.0
+            .tfpb_axis(id)
+            .map(|a| format!("{}. {}", a.number, a.title))
+            .unwrap_or_else(|| id.to_string())
+    }
+
     /// A funding line (`financeur`, `dispositif` of `payload`): `État / FIPD`.
     fn line(self, payload: &Value) -> String {
         format!(
@@ -773,11 +789,19 @@ fn field_label(key: &str) -> String {
 /// A payload value for people; objects are spelled out one level deep (`nested`).
 fn field_value(key: &str, value: &Value, nested: bool, names: Named) -> String {
     use engagements_projections::labels;
-    let money = key == "amount" || key.ends_with("_eur") || key.ends_with("_amount");
+    // Amounts are strings with two decimals in every event (`"12345.50"`).
+    let money = |s: &str| {
+        key == "amount"
+            || key.ends_with("_eur")
+            || key.ends_with("_amount")
+            || s.split_once('.').is_some_and(|(_, cents)| cents.len() == 2)
+    };
     match value {
         Value::String(id) if ORGANISATION_FIELDS.contains(&key) => names.organisation(id),
         Value::String(id) if key == "dispositif" => names.dispositif(id),
-        Value::String(s) if money && Decimal::from_str(s).is_ok() => {
+        Value::String(id) if key == "quartier" || key == "quartiers" => names.quartier(id),
+        Value::String(id) if key == "axis" => names.axis(id),
+        Value::String(s) if money(s) && Decimal::from_str(s).is_ok() => {
             eur(Decimal::from_str(s).unwrap_or_default())
         }
         Value::String(s) => match NaiveDate::from_str(s) {

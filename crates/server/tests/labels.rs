@@ -194,6 +194,30 @@ async fn every_column_and_coded_value_of_the_demo_has_a_french_label() {
         unreadable.len(),
         unreadable.join("\n")
     );
+    // Every field of every payload of the demo has a French name (two levels deep, ids aside):
+    // what a trail shows of an event without a sentence of its own.
+    let mut unnamed = std::collections::BTreeSet::new();
+    for event in &events {
+        let payload: serde_json::Value = serde_json::from_str(&event.payload).unwrap();
+        let mut fields: Vec<(&str, &serde_json::Value)> = Vec::new();
+        if let Some(object) = payload.as_object() {
+            for (key, value) in object {
+                fields.push((key, value));
+                if let Some(inner) = value.as_object() {
+                    fields.extend(inner.iter().map(|(k, v)| (k.as_str(), v)));
+                }
+            }
+        }
+        for (key, _) in fields {
+            if key != "type" && !key.ends_with("_id") && labels::field(key).is_none() {
+                unnamed.insert(format!("{key} ({})", event.event_type));
+            }
+        }
+    }
+    assert!(
+        unnamed.is_empty(),
+        "payload fields without a French name: {unnamed:?}"
+    );
     // Findings read in French, with French amounts.
     let descriptions: Vec<&str> = found.iter().map(|f| f.description.as_str()).collect();
     assert!(
