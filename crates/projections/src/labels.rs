@@ -100,6 +100,7 @@ const COLUMNS: &[(&str, &str)] = &[
     ("quartier_name", "Nom du quartier"),
     ("quartiers", "Quartiers"),
     ("realised_eur", "Réalisé (€)"),
+    ("engagement_rate_pct", "Taux d'engagement (%)"),
     ("realised_ratio_pct", "Réalisé / abattement (%)"),
     ("realised_share_pct", "Part du réalisé (%)"),
     ("recorded_by", "Enregistré par (identifiant)"),
@@ -493,6 +494,7 @@ const TABLES: &[(&str, &str)] = &[
     ("governance_bodies", "Instances de gouvernance"),
     ("governance_meetings", "Réunions des instances"),
     ("history", "Historique"),
+    ("financeurs", "Synthèse par financeur"),
     ("findings", "Constats"),
 ];
 

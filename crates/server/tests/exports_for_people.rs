@@ -44,6 +44,7 @@ async fn every_csv_for_people_opens_in_a_french_spreadsheet() {
             .map(|v| format!("/api/v1/reports/tfpb/{}?format=csv-fr", v.name)),
     );
     paths.push("/api/v1/findings?format=csv-fr".to_string());
+    paths.push("/tableau-de-bord?format=csv&exercice=2025".to_string());
     let today = chrono::Local::now().date_naive();
     let mut problems = Vec::new();
     for path in &paths {
@@ -192,6 +193,8 @@ async fn every_workbook_for_people_opens_with_french_sheets_headers_and_typed_ce
     paths.push("/quartiers/QN06204?format=xlsx&exercice=2025".to_string());
     paths.push("/signataires/etat?format=xlsx".to_string());
     paths.push("/evaluation?format=xlsx&du=2024&au=2026".to_string());
+    // The dashboard's « Par financeur » and its detail per dispositif, two sheets.
+    paths.push("/tableau-de-bord?format=xlsx&exercice=2025".to_string());
     let today = chrono::Local::now().date_naive();
     let mut problems = Vec::new();
     let mut sheets = 0;
@@ -221,8 +224,8 @@ async fn every_workbook_for_people_opens_with_french_sheets_headers_and_typed_ce
         sheets += count;
         problems.extend(found);
     }
-    // The evaluation workbook holds each of its parts on a sheet of its own.
-    assert!(sheets >= paths.len() + 7, "{sheets} sheets");
+    // The evaluation workbook holds each of its 8 parts on a sheet, the dashboard's its 2 tables.
+    assert!(sheets >= paths.len() + 8, "{sheets} sheets");
     assert!(
         problems.is_empty(),
         "{} problems:\n{}",

@@ -44,6 +44,16 @@ async fn every_column_and_coded_value_of_the_demo_has_a_french_label() {
             );
         }
     }
+    // The dashboard's « Par financeur », as its workbook gives it.
+    {
+        use engagements_projections::subsidy::to_do::FinanceurSummary;
+        let signatories = views::report(&projections, "signataires", Some(2025)).unwrap();
+        let (summaries, total) = FinanceurSummary::of_signatory_table(&signatories);
+        tables.push(views::with_names(
+            FinanceurSummary::table(&summaries, &total),
+            &projections,
+        ));
+    }
     for spec in views::TFPB_VIEWS {
         tables.push(
             views::tfpb_report(&projections.tfpb, spec.name, &TfpbFilter::default(), today)

@@ -71,6 +71,49 @@ pub fn crf_due_on(exercice: i32) -> Option<NaiveDate> {
 impl FinanceurSummary {
     /// Per financeur (in the order of their ids), then the total: the rows of a signatory table
     /// (`SubsidyView::signatory_table`, one exercice) added up over the dispositifs.
+    /// `summaries` and their `total` as a table for people (the dashboard's « Par financeur »):
+    /// one row per financeur, then the total.
+    pub fn table(summaries: &[FinanceurSummary], total: &FinanceurSummary) -> crate::Table {
+        let mut table = crate::Table::new(
+            "financeurs",
+            &[
+                "financeur",
+                "envelope_eur",
+                "requested_eur",
+                "granted_eur",
+                "engagement_rate_pct",
+                "paid_eur",
+                "left_to_pay_eur",
+                "envelope_left_eur",
+                "over_committed_eur",
+                "dossiers",
+            ],
+        );
+        let total_row = FinanceurSummary {
+            financeur: "Total".to_string(),
+            ..total.clone()
+        };
+        for s in summaries.iter().chain(std::iter::once(&total_row)) {
+            let rate = s
+                .engagement_rate_pct()
+                .map(|r| format!("{r:.1}"))
+                .unwrap_or_default();
+            table.push(vec![
+                s.financeur.as_str().into(),
+                s.envelope.into(),
+                s.requested.into(),
+                s.granted.into(),
+                rate.into(),
+                s.paid.into(),
+                s.left_to_pay.into(),
+                s.envelope_left.into(),
+                s.over_committed.into(),
+                s.dossiers.into(),
+            ]);
+        }
+        table
+    }
+
     pub fn of_signatory_table(table: &crate::Table) -> (Vec<FinanceurSummary>, FinanceurSummary) {
         let at = |name: &str| table.columns.iter().position(|c| c == name);
         let amount = |row: &[crate::Cell], name: &str| match at(name).and_then(|i| row.get(i)) {

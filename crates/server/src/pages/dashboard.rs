@@ -1,7 +1,7 @@
 //! The dashboard of an exercice: what each financeur was asked and granted, with charts.
 
 use axum::extract::{Query, State};
-use axum::response::{Html, Redirect};
+use axum::response::{IntoResponse, Redirect, Response};
 use engagements_app::ProjectionsRead;
 use engagements_domain::DossierId;
 use engagements_projections::labels;
@@ -12,6 +12,7 @@ use maud::html;
 use crate::auth::{Caller, ReadScope};
 use crate::charts;
 use crate::error::ApiError;
+use crate::pages::download::FileFormat;
 use crate::pages::{
     date_selector, format_eur, layout, page_caller, table_html, PageError, PageParams,
 };
@@ -87,13 +88,16 @@ fn exercice_shown(projections: &Projections, asked: Option<i32>) -> i32 {
 /// The dashboard of an exercice: first what the comité needs (per financeur: envelope, engaged,
 /// rate, paid, left to pay, left of the envelope; the dossiers needing an action), then the detail
 /// per dispositif and the charts.
+///
+/// `format=xlsx` gives both tables as a workbook (« Par financeur », then per dispositif);
+/// `format=csv` the first.
 #[utoipa::path(get, path = "/tableau-de-bord", tag = "pages", params(PageParams),
-    responses((status = 200, description = "HTML", content_type = "text/html")))]
+    responses((status = 200, description = "HTML, or the tables as XLSX or CSV with format=", content_type = "text/html")))]
 pub async fn dashboard(
     State(state): State<AppState>,
     caller: Result<Caller, ApiError>,
     Query(params): Query<PageParams>,
-) -> Result<Html<String>, PageError> {
+) -> Result<Response, PageError> {
     let caller = page_caller(caller)?;
     caller.may_read(ReadScope::Published)?;
     let projections = projections_for(&state, &params).await?;
@@ -152,6 +156,16 @@ pub async fn dashboard(
             "cpo_forecast_eur",
         ],
     );
+    if let Some(file) = FileFormat::asked(params.format.as_deref())? {
+        let summary = views::with_names(FinanceurSummary::table(&summaries, &total), &projections);
+        let detail = views::with_names(detail.clone(), &projections);
+        return Ok(file.respond(
+            &[&summary, &detail],
+            projections.position,
+            &format!("tableau-de-bord-{exercice}"),
+        )?);
+    }
+    let downloads = format!("/tableau-de-bord?format=csv&exercice={exercice}{when}");
     Ok(layout(
         "Tableau de bord",
         Some(&caller),
@@ -210,6 +224,7 @@ pub async fn dashboard(
                     } }
                 }
             }
+            (crate::pages::download::links(&downloads, html! { "par financeur ; le classeur a aussi le détail par dispositif" }))
             h2 { "Dossiers à traiter" }
             (to_do_html(&projections, &to_do, exercice))
             h2 { "Détail par financeur et dispositif" }
@@ -219,7 +234,8 @@ pub async fn dashboard(
             (charts::breakdown(&format!("Accordé par financeur, exercice {exercice}"), &charts::financeur_lines(referential, &by_financeur)))
             (charts::breakdown(&format!("Accordé par objectif du contrat (par enjeu et ambition), exercice {exercice}"), &charts::objectif_lines(referential, &by_objectif)))
         },
-    ))
+    )
+    .into_response())
 }
 
 /// The rate of engagement the French way, or a dash without an envelope.
