@@ -377,11 +377,11 @@ fn coded(payload: &Value, field: &str) -> String {
 }
 
 /// An envelope's key as people read it: `État / BOP 147 - AAP / 2025`.
-fn envelope_key(payload: &Value, names: Named) -> String {
+fn envelope_key(payload: &Value, names: &ReferentialView) -> String {
     let key = payload.get("key").unwrap_or(&Value::Null);
     format!(
         "{} / {}",
-        names.line(key),
+        line(key, names),
         key.get("exercice")
             .map(Value::to_string)
             .unwrap_or_default()
@@ -396,8 +396,8 @@ impl Memory<'_> {
             text(p, "financeur"),
             text(p, "dispositif")
         );
-        let names = Named(self.referential);
-        let line = names.line(p);
+        let names = self.referential;
+        let line = line(p, names);
         let granted_before = self.granted.get(&line_key).copied().unwrap_or_default();
         let paid_before = self.paid.get(&line_key).copied().unwrap_or_default();
         let amt = amount(p, "amount").unwrap_or_default();
@@ -488,7 +488,7 @@ impl Memory<'_> {
             }
             "ConventionSigned" => format!(
                 "{} : {} n° {} {} le {}",
-                names.organisation(text(p, "financeur")),
+                names.organisation_name(text(p, "financeur")),
                 coded(p, "kind"),
                 text(p, "number"),
                 agreed(text(p, "kind"), "signé", "signée"),
@@ -683,7 +683,7 @@ impl Memory<'_> {
     }
 }
 
-fn requests_text(p: &Value, names: Named) -> String {
+fn requests_text(p: &Value, names: &ReferentialView) -> String {
     let Some(requests) = p.get("requests").and_then(Value::as_array) else {
         return String::new();
     };
@@ -692,7 +692,7 @@ fn requests_text(p: &Value, names: Named) -> String {
         .map(|r| {
             format!(
                 "{} {}",
-                names.line(r),
+                line(r, names),
                 amount(r, "amount").map(eur).unwrap_or_default()
             )
         })
@@ -709,55 +709,19 @@ const ORGANISATION_FIELDS: &[&str] = &[
     "organisation",
 ];
 
-/// Names for the referential's ids, as the referential stood when the trail was asked; an id it
-/// does not know reads as itself.
-#[derive(Clone, Copy)]
-struct Named<'r>(&'r ReferentialView);
-
-impl Named<'_> {
-    fn organisation(self, id: &str) -> String {
-        self.0
-            .organisation(id)
-            .map(|o| o.name.clone())
-            .unwrap_or_else(|| id.to_string())
-    }
-
-    fn dispositif(self, id: &str) -> String {
-        self.0
-            .dispositif_short_name(id)
-            .unwrap_or_else(|| id.to_string())
-    }
-
-    /// A quartier as the TFPB pages show it: `CENTRE VILLE (QN06204)`.
-    fn quartier(self, id: &str) -> String {
-        self.0
-            .quartier(id)
-            .map(|q| format!("{} ({})", q.name, q.id))
-            .unwrap_or_else(|| id.to_string())
-    }
-
-    /// An axis of the national TFPB framework: `2. Renforcement de la présence du personnel…`.
-    fn axis(self, id: &str) -> String {
-        self.0
-            .tfpb_axis(id)
-            .map(|a| format!("{}. {}", a.number, a.title))
-            .unwrap_or_else(|| id.to_string())
-    }
-
-    /// A funding line (`financeur`, `dispositif` of `payload`): `État / FIPD`.
-    fn line(self, payload: &Value) -> String {
-        format!(
-            "{} / {}",
-            self.organisation(text(payload, "financeur")),
-            self.dispositif(text(payload, "dispositif"))
-        )
-    }
+/// A funding line (`financeur`, `dispositif` of `payload`) by its names: `État / FIPD`.
+fn line(payload: &Value, names: &ReferentialView) -> String {
+    format!(
+        "{} / {}",
+        names.organisation_name(text(payload, "financeur")),
+        names.dispositif_short_name(text(payload, "dispositif"))
+    )
 }
 
 /// The fields of any payload, ids left out, in French from the catalogue:
 /// `Champ : valeur ; …` (dates `15/04/2025`, amounts `12 345,50 €`, codes translated, a small
 /// object in parentheses, a list by its values or its length).
-fn generic(p: &Value, names: Named) -> String {
+fn generic(p: &Value, names: &ReferentialView) -> String {
     let Some(object) = p.as_object() else {
         return String::new();
     };
@@ -787,7 +751,7 @@ fn field_label(key: &str) -> String {
 }
 
 /// A payload value for people; objects are spelled out one level deep (`nested`).
-fn field_value(key: &str, value: &Value, nested: bool, names: Named) -> String {
+fn field_value(key: &str, value: &Value, nested: bool, names: &ReferentialView) -> String {
     use engagements_projections::labels;
     // Amounts are strings with two decimals in every event (`"12345.50"`).
     let money = |s: &str| {
@@ -797,10 +761,10 @@ fn field_value(key: &str, value: &Value, nested: bool, names: Named) -> String {
             || s.split_once('.').is_some_and(|(_, cents)| cents.len() == 2)
     };
     match value {
-        Value::String(id) if ORGANISATION_FIELDS.contains(&key) => names.organisation(id),
-        Value::String(id) if key == "dispositif" => names.dispositif(id),
-        Value::String(id) if key == "quartier" || key == "quartiers" => names.quartier(id),
-        Value::String(id) if key == "axis" => names.axis(id),
+        Value::String(id) if ORGANISATION_FIELDS.contains(&key) => names.organisation_name(id),
+        Value::String(id) if key == "dispositif" => names.dispositif_short_name(id),
+        Value::String(id) if key == "quartier" || key == "quartiers" => names.quartier_label(id),
+        Value::String(id) if key == "axis" => names.tfpb_axis_label(id),
         Value::String(s) if money(s) && Decimal::from_str(s).is_ok() => {
             eur(Decimal::from_str(s).unwrap_or_default())
         }
@@ -899,7 +863,7 @@ mod tests {
             serde_json::from_str(r#"{"type":"X","dossier_id":"u","amount":"10.00","n":3}"#)
                 .unwrap();
         assert_eq!(
-            generic(&p, Named(&ReferentialView::default())),
+            generic(&p, &ReferentialView::default()),
             "Montant : 10,00 € ; n : 3"
         );
     }
@@ -912,7 +876,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            generic(&p, Named(&ReferentialView::default())),
+            generic(&p, &ReferentialView::default()),
             "Abattement : 99\u{202f}763,44 € ; Programme : (Bailleur : b, Année : 2025) ; \
              Nature de l'examinateur : État ; Échéancier : 2 éléments ; Signé le : 14/03/2025"
         );

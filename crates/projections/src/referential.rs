@@ -159,14 +159,37 @@ impl ReferentialView {
         self.current.as_ref()?.dispositif(id)
     }
 
+    /// An organisation as people name it: its name, else its id (one the referential does not
+    /// know, an external auditor's for instance).
+    pub fn organisation_name(&self, id: &str) -> String {
+        self.organisation(id)
+            .map_or_else(|| id.to_string(), |o| o.name.clone())
+    }
+
     /// A dispositif's name as tables and trails show it: up to its abbreviation when it has one
-    /// ("Crédits du Budget Opérationnel du Programme n°147 (BOP 147)"), else whole.
-    pub fn dispositif_short_name(&self, id: &str) -> Option<String> {
-        let name = &self.dispositif(id)?.name;
-        Some(match (name.find('('), name.find(')')) {
+    /// ("Crédits du Budget Opérationnel du Programme n°147 (BOP 147)"), else whole; else its id.
+    pub fn dispositif_short_name(&self, id: &str) -> String {
+        let Some(dispositif) = self.dispositif(id) else {
+            return id.to_string();
+        };
+        let name = &dispositif.name;
+        match (name.find('('), name.find(')')) {
             (Some(open), Some(close)) if open < close => name[..=close].to_string(),
             _ => name.clone(),
-        })
+        }
+    }
+
+    /// A quartier as the TFPB pages and trails show it: `CENTRE VILLE (QN06204)`; else its id.
+    pub fn quartier_label(&self, id: &str) -> String {
+        self.quartier(id)
+            .map_or_else(|| id.to_string(), |q| format!("{} ({})", q.name, q.id))
+    }
+
+    /// An axis of the national TFPB framework: `2. Formation/soutien des personnels de
+    /// proximité`; else its id.
+    pub fn tfpb_axis_label(&self, id: &str) -> String {
+        self.tfpb_axis(id)
+            .map_or_else(|| id.to_string(), |a| format!("{}. {}", a.number, a.title))
     }
 
     pub fn tfpb_axis(&self, id: &str) -> Option<&TfpbAxis> {

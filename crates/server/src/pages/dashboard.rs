@@ -113,33 +113,6 @@ pub async fn dashboard(
     let cache = &projections.tables;
     // The summaries add up the signatory table's rows: from the table above, not built again.
     let (summaries, total) = FinanceurSummary::of_signatory_table(&table);
-    let to_do = cache.get_or_derive(&format!("to-do/{exercice}/{today}"), || {
-        projections.subsidy.to_do(exercice, today)
-    });
-    let by_year = cache.get_or_derive("granted-by-year-and-financeur", || {
-        views::granted_by_year_and_financeur(&projections)
-    });
-    let name_of = |id: &str| {
-        projections
-            .referential
-            .organisation(id)
-            .map(|o| o.name.clone())
-            .unwrap_or_else(|| id.to_string())
-    };
-    let by_financeur: std::collections::BTreeMap<String, engagements_domain::Amount> =
-        views::column_breakdown(&table, "financeur", "granted_eur")
-            .into_iter()
-            .collect();
-    let by_objectif: std::collections::BTreeMap<u32, engagements_domain::Amount> =
-        views::report(&projections, "objectifs", Some(exercice))
-            .map(|t| views::column_breakdown(&t, "objectif", "granted_eur"))
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|(number, amount)| Some((number.parse().ok()?, amount)))
-            .collect();
-    let referential = &projections.referential;
-    let when = params.when()?.to_query();
-    let csv = format!("/api/v1/reports/signataires?format=csv-fr&year={exercice}{when}");
     let detail = views::select_columns(
         &table,
         &[
@@ -156,15 +129,37 @@ pub async fn dashboard(
             "cpo_forecast_eur",
         ],
     );
+    // Files first: the page's to-do list and charts are not needed for them.
     if let Some(file) = FileFormat::asked(params.format.as_deref())? {
         let summary = views::with_names(FinanceurSummary::table(&summaries, &total), &projections);
-        let detail = views::with_names(detail.clone(), &projections);
+        let detail = views::with_names(detail, &projections);
         return Ok(file.respond(
             &[&summary, &detail],
             projections.position,
             &format!("tableau-de-bord-{exercice}"),
         )?);
     }
+    let to_do = cache.get_or_derive(&format!("to-do/{exercice}/{today}"), || {
+        projections.subsidy.to_do(exercice, today)
+    });
+    let by_year = cache.get_or_derive("granted-by-year-and-financeur", || {
+        views::granted_by_year_and_financeur(&projections)
+    });
+    let name_of = |id: &str| projections.referential.organisation_name(id);
+    let by_financeur: std::collections::BTreeMap<String, engagements_domain::Amount> =
+        views::column_breakdown(&table, "financeur", "granted_eur")
+            .into_iter()
+            .collect();
+    let by_objectif: std::collections::BTreeMap<u32, engagements_domain::Amount> =
+        views::report(&projections, "objectifs", Some(exercice))
+            .map(|t| views::column_breakdown(&t, "objectif", "granted_eur"))
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|(number, amount)| Some((number.parse().ok()?, amount)))
+            .collect();
+    let referential = &projections.referential;
+    let when = params.when()?.to_query();
+    let csv = format!("/api/v1/reports/signataires?format=csv-fr&year={exercice}{when}");
     let downloads = format!("/tableau-de-bord?format=csv&exercice={exercice}{when}");
     Ok(layout(
         "Tableau de bord",

@@ -36,20 +36,13 @@ pub(crate) fn organisation_name(
     projections: &engagements_projections::Projections,
     id: &str,
 ) -> String {
-    projections
-        .referential
-        .organisation(id)
-        .map(|o| o.name.clone())
-        .unwrap_or_else(|| id.to_string())
+    projections.referential.organisation_name(id)
 }
 
 /// A dispositif's name as tables show it: up to its abbreviation when it has one ("Crédits du
 /// Budget Opérationnel du Programme n°147 (BOP 147)"), else whole.
 pub(crate) fn dispositif_short(projections: &Projections, id: &str) -> String {
-    projections
-        .referential
-        .dispositif_short_name(id)
-        .unwrap_or_else(|| id.to_string())
+    projections.referential.dispositif_short_name(id)
 }
 
 /// A refused form of the dossier's page, drawn again with its values and errors.

@@ -123,13 +123,7 @@ pub async fn tfpb(
             Some((spec, table))
         })
         .collect();
-    let name_of = |id: &str| {
-        projections
-            .referential
-            .organisation(id)
-            .map(|o| o.name.clone())
-            .unwrap_or_else(|| id.to_string())
-    };
+    let name_of = |id: &str| projections.referential.organisation_name(id);
     let who = filter
         .bailleur
         .as_deref()

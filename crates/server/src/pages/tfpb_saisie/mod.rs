@@ -141,11 +141,7 @@ impl Ctx<'_> {
     }
 
     pub fn quartier_name(&self, id: &str) -> String {
-        self.projections
-            .referential
-            .quartier(id)
-            .map(|q| format!("{} ({})", q.name, q.id))
-            .unwrap_or_else(|| id.to_string())
+        self.projections.referential.quartier_label(id)
     }
 
     /// The axes of the national framework: (id, "number. title").
@@ -158,11 +154,7 @@ impl Ctx<'_> {
     }
 
     pub fn axis_name(&self, id: &str) -> String {
-        self.projections
-            .referential
-            .tfpb_axis(id)
-            .map(|a| format!("{}. {}", a.number, a.title))
-            .unwrap_or_else(|| id.to_string())
+        self.projections.referential.tfpb_axis_label(id)
     }
 
     /// The bailleur's programmes, by QPV and year.
