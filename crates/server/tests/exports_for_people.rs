@@ -1,12 +1,16 @@
 //! Every CSV meant for people, as French Excel and LibreOffice open it: UTF-8 with a BOM,
 //! `;` between cells, French headers, amounts with a decimal comma and dates `15/04/2025` that a
 //! spreadsheet reads as numbers and dates, names beside the ids, and a file name that says what
-//! and when. The machine CSV (`format=csv`) keeps `,`, dots and the stable keys.
+//! and when. The machine CSV (`format=csv`) keeps `,`, dots and the stable keys. Every workbook
+//! for people, read back as a spreadsheet reads it: French sheets and headers, amounts as numbers,
+//! dates as dates.
 
 mod support;
 
 use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use axum::body::Bytes;
+use axum::http::{header, HeaderMap, Request, StatusCode};
+use axum::Router;
 use engagements_server::{router, views, AppState, ServerConfig};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
@@ -29,41 +33,56 @@ fn is_french_date(cell: &str) -> bool {
     chrono::NaiveDate::parse_from_str(cell, "%d/%m/%Y").is_ok()
 }
 
+/// Every report of the API, its TFPB views and the findings, asked in `format`.
+fn api_paths(format: &str) -> Vec<String> {
+    let mut paths: Vec<String> = views::VIEWS
+        .iter()
+        .map(|v| format!("/api/v1/reports/{}?format={format}&year=2025", v.name))
+        .collect();
+    paths.extend(
+        views::TFPB_VIEWS
+            .iter()
+            .map(|v| format!("/api/v1/reports/tfpb/{}?format={format}", v.name)),
+    );
+    paths.push(format!("/api/v1/findings?format={format}"));
+    paths
+}
+
+/// `path` downloaded with `token`: its status, headers and bytes.
+async fn download(app: &Router, token: &str, path: &str) -> (StatusCode, HeaderMap, Bytes) {
+    let request = Request::builder()
+        .uri(path)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let (status, headers) = (response.status(), response.headers().clone());
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, headers, bytes)
+}
+
+/// The downloaded file is named after what it holds and today (`…-au-2026-12-07.xlsx`).
+fn assert_named_for_today(path: &str, headers: &HeaderMap, extension: &str) {
+    let today = chrono::Local::now().date_naive();
+    let disposition = headers[header::CONTENT_DISPOSITION].to_str().unwrap();
+    assert!(
+        disposition.ends_with(&format!("-au-{today}.{extension}\"")),
+        "{path}: {disposition}"
+    );
+}
+
 #[tokio::test]
 async fn every_csv_for_people_opens_in_a_french_spreadsheet() {
     let demo = support::demo::demo().await;
     let app = router(AppState::new(demo.ledger.clone(), ServerConfig::default()));
     let (_, admin) = demo.tokens.iter().find(|(r, _)| *r == "admin").unwrap();
-    let mut paths: Vec<String> = views::VIEWS
-        .iter()
-        .map(|v| format!("/api/v1/reports/{}?format=csv-fr&year=2025", v.name))
-        .collect();
-    paths.extend(
-        views::TFPB_VIEWS
-            .iter()
-            .map(|v| format!("/api/v1/reports/tfpb/{}?format=csv-fr", v.name)),
-    );
-    paths.push("/api/v1/findings?format=csv-fr".to_string());
+    let mut paths = api_paths("csv-fr");
     paths.push("/tableau-de-bord?format=csv&exercice=2025".to_string());
-    let today = chrono::Local::now().date_naive();
     let mut problems = Vec::new();
     for path in &paths {
-        let request = Request::builder()
-            .uri(path.as_str())
-            .header(header::AUTHORIZATION, format!("Bearer {admin}"))
-            .body(Body::empty())
-            .unwrap();
-        let response = app.clone().oneshot(request).await.unwrap();
-        assert_eq!(response.status(), StatusCode::OK, "{path}");
-        let disposition = response.headers()[header::CONTENT_DISPOSITION]
-            .to_str()
-            .unwrap()
-            .to_string();
-        assert!(
-            disposition.ends_with(&format!("-au-{today}.csv\"")),
-            "{path}: {disposition}"
-        );
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let (status, headers, bytes) = download(&app, admin, path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert_named_for_today(path, &headers, "csv");
         assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "{path}: no BOM");
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(b';')
@@ -179,47 +198,24 @@ async fn every_workbook_for_people_opens_with_french_sheets_headers_and_typed_ce
     let demo = support::demo::demo().await;
     let app = router(AppState::new(demo.ledger.clone(), ServerConfig::default()));
     let (_, admin) = demo.tokens.iter().find(|(r, _)| *r == "admin").unwrap();
-    let mut paths: Vec<String> = views::VIEWS
-        .iter()
-        .map(|v| format!("/api/v1/reports/{}?format=xlsx&year=2025", v.name))
-        .collect();
-    paths.extend(
-        views::TFPB_VIEWS
-            .iter()
-            .map(|v| format!("/api/v1/reports/tfpb/{}?format=xlsx", v.name)),
-    );
-    paths.push("/api/v1/findings?format=xlsx".to_string());
+    let mut paths = api_paths("xlsx");
     // The pages' own downloads: an entity's table, and the evaluation report's every part.
     paths.push("/quartiers/QN06204?format=xlsx&exercice=2025".to_string());
     paths.push("/signataires/etat?format=xlsx".to_string());
     paths.push("/evaluation?format=xlsx&du=2024&au=2026".to_string());
     // The dashboard's « Par financeur » and its detail per dispositif, two sheets.
     paths.push("/tableau-de-bord?format=xlsx&exercice=2025".to_string());
-    let today = chrono::Local::now().date_naive();
     let mut problems = Vec::new();
     let mut sheets = 0;
     for path in &paths {
-        let request = Request::builder()
-            .uri(path.as_str())
-            .header(header::AUTHORIZATION, format!("Bearer {admin}"))
-            .body(Body::empty())
-            .unwrap();
-        let response = app.clone().oneshot(request).await.unwrap();
-        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let (status, headers, bytes) = download(&app, admin, path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
         assert_eq!(
-            response.headers()[header::CONTENT_TYPE],
+            headers[header::CONTENT_TYPE],
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             "{path}"
         );
-        let disposition = response.headers()[header::CONTENT_DISPOSITION]
-            .to_str()
-            .unwrap()
-            .to_string();
-        assert!(
-            disposition.ends_with(&format!("-au-{today}.xlsx\"")),
-            "{path}: {disposition}"
-        );
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        assert_named_for_today(path, &headers, "xlsx");
         let (count, found) = workbook_problems(path, &bytes);
         sheets += count;
         problems.extend(found);
@@ -233,14 +229,8 @@ async fn every_workbook_for_people_opens_with_french_sheets_headers_and_typed_ce
         problems.join("\n")
     );
     // A format nobody asked for is refused in French, not answered with the page.
-    let request = Request::builder()
-        .uri("/quartiers/QN06204?format=pdf")
-        .header(header::AUTHORIZATION, format!("Bearer {admin}"))
-        .body(Body::empty())
-        .unwrap();
-    let response = app.clone().oneshot(request).await.unwrap();
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    let page = response.into_body().collect().await.unwrap().to_bytes();
+    let (status, _, page) = download(&app, admin, "/quartiers/QN06204?format=pdf").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(String::from_utf8_lossy(&page).contains("Format inconnu"));
     demo.ledger.store().shutdown().await;
 }
