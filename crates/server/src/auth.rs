@@ -185,6 +185,10 @@ impl FromRequestParts<AppState> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         if let Some(secret) = bearer(parts) {
             let principal = principal_of(state, secret).await?;
+            // The API never says who is signed in: its calls skip the read model's lock.
+            if parts.uri.path().starts_with("/api/") {
+                return Ok(Caller(principal, None, None));
+            }
             return Ok(Caller::named(state, principal, None).await);
         }
         let safe_method = parts.method == Method::GET || parts.method == Method::HEAD;

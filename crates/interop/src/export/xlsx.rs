@@ -124,12 +124,16 @@ fn write_sheet(sheet: &mut Worksheet, table: &Table) -> Result<(), XlsxWriteErro
                     sheet.write_number_with_format(row_number, column, value, format)?;
                 }
                 // Record times (RFC 3339, UTC) are dates and times to the second.
-                Cell::Text(text)
-                    if table.columns[index] == "recorded_at" && record_time(text).is_some() =>
-                {
-                    let at = record_time(text).unwrap_or_default();
-                    let excel = ExcelDateTime::parse_from_str(&at)?;
-                    sheet.write_datetime_with_format(row_number, column, &excel, &date_time)?;
+                Cell::Text(text) if table.columns[index] == "recorded_at" => {
+                    match record_time(text) {
+                        Some(at) => {
+                            let excel = ExcelDateTime::parse_from_str(&at)?;
+                            sheet.write_datetime_with_format(
+                                row_number, column, &excel, &date_time,
+                            )?
+                        }
+                        None => sheet.write_string(row_number, column, text)?,
+                    };
                 }
                 // Codes (statuses, opinions, flags) are shown with their French label.
                 Cell::Text(_) if labels::is_coded(&table.columns[index]) => {

@@ -6,7 +6,7 @@ use axum::response::Response;
 use engagements_projections::Table;
 use maud::{html, Markup};
 
-use crate::api::reports::{respond, Format};
+use crate::api::reports::{respond, workbook, Format};
 use crate::error::ApiError;
 
 /// A file asked of a page with `format=`.
@@ -46,9 +46,8 @@ impl FileFormat {
     ) -> Result<Response, ApiError> {
         match (self, tables) {
             (FileFormat::Csv, [first, ..]) => respond(first, Format::CsvFr, position, file_stem),
-            (FileFormat::Xlsx, [only]) => respond(only, Format::Xlsx, position, file_stem),
-            (FileFormat::Xlsx, _) => crate::api::reports::workbook(tables, position, file_stem),
             (FileFormat::Csv, []) => Err(ApiError::not_found("no table to download")),
+            (FileFormat::Xlsx, _) => workbook(tables, position, file_stem),
         }
     }
 }
